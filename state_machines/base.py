@@ -1,0 +1,141 @@
+"""The vocabulary every flow definition is written in: states, triggers, transitions, timers.
+
+A flow is *data*: the engine turns it into one ``transitions`` Machine and persists everything.
+Guards and effects are pure functions of (context, payload, now); they never do I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+Context = Mapping[str, Any]
+Payload = Mapping[str, Any]
+#: A guard answers ``None`` when the transition may run, or the reason it may not.
+Guard = Callable[[Context, Payload, datetime], str | None]
+
+
+@dataclass(frozen=True)
+class Emit:
+    """A message a transition asks the engine to send after commit (through the outbox).
+
+    ``target`` is ``"<flow>"`` to fire ``trigger`` on the instance of that flow with ``business_key``
+    (starting it first when ``start`` is true), or any other actor name for a side effect.
+    """
+
+    target: str
+    trigger: str = ""
+    business_key: str = ""
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    start: bool = False
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a transition decides beyond the state change: context updates and messages."""
+
+    context: Mapping[str, Any] = field(default_factory=dict)
+    emits: tuple[Emit, ...] = ()
+
+
+EffectFn = Callable[[Context, Payload, datetime], Effect]
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A deadline armed when its state is entered and cancelled when the state is left.
+
+    ``deadline`` names the rule (looked up as ``<flow>.<state>.<deadline>`` in the deadline rules),
+    ``trigger`` is fired on the instance when the timer falls due.
+    """
+
+    name: str
+    trigger: str
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    timers: tuple[Timer, ...] = ()
+    final: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    payload: type[BaseModel] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    source: tuple[str, ...]
+    #: ``None`` for an internal transition: the state (and its timers) stay as they are
+    dest: str | None
+    guard: Guard | None = None
+    effect: EffectFn | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A flow definition. ``version`` changes when states or transitions change incompatibly."""
+
+    name: str
+    version: int
+    initial: str
+    states: tuple[State, ...]
+    triggers: tuple[Trigger, ...]
+    transitions: tuple[Transition, ...]
+    description: str = ""
+    #: start-of-flow context validation (optional)
+    context_model: type[BaseModel] | None = None
+
+    def __post_init__(self) -> None:
+        names = {s.name for s in self.states}
+        triggers = {t.name for t in self.triggers}
+        if self.initial not in names:
+            raise ValueError(f"flow {self.name}: initial state {self.initial!r} is not a declared state")
+        for t in self.transitions:
+            unknown = [s for s in (*t.source, t.dest) if s is not None and s not in names]
+            if unknown:
+                raise ValueError(f"flow {self.name}: transition {t.trigger!r} names unknown states {unknown}")
+            if t.trigger not in triggers:
+                raise ValueError(f"flow {self.name}: transition uses undeclared trigger {t.trigger!r}")
+        for s in self.states:
+            for timer in s.timers:
+                if timer.trigger not in triggers:
+                    raise ValueError(f"flow {self.name}: timer {timer.name!r} fires unknown trigger")
+
+    @property
+    def state_names(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.states)
+
+    def state(self, name: str) -> State:
+        for s in self.states:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def trigger(self, name: str) -> Trigger | None:
+        for t in self.triggers:
+            if t.name == name:
+                return t
+        return None
+
+
+def transition(
+    trigger: str,
+    source: str | tuple[str, ...],
+    dest: str | None,
+    *,
+    guard: Guard | None = None,
+    effect: EffectFn | None = None,
+) -> Transition:
+    return Transition(trigger, (source,) if isinstance(source, str) else source, dest, guard, effect)

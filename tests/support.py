@@ -1,0 +1,185 @@
+"""Test helpers: stacks on real components, condition waits (never sleeps)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from worker import compose
+from workflows.clock import SimulatedClock, monotonic
+from workflows.commands import Cause
+from workflows.deadlines import StaticDeadlines
+from workflows.models import Base, History, Instance, Outbox, TimerRow
+from workflows.runtime import Runtime
+from workflows.services import EmbeddedStack
+from workflows.settings import Settings
+
+PG_URL = os.environ.get("YUNSHANG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/yunshang_test")
+REDIS_URL = os.environ.get("YUNSHANG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+TOY_DEADLINES = {"toy.awaiting_review.review_deadline": "2h"}
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll ``predicate`` until true; fail with ``what`` after ``timeout`` seconds."""
+    pause = threading.Event()
+    deadline = monotonic() + timeout
+    while not predicate():
+        if monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        pause.wait(0.01)
+
+
+def ensure_pg_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+
+
+def reset_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@dataclass
+class Stack:
+    """A runtime plus a running Dramatiq worker, embedded (SQLite + StubBroker) or production."""
+
+    name: str
+    runtime: Runtime
+    worker: dramatiq.Worker
+    _embedded: EmbeddedStack | None = None
+
+    @property
+    def clock(self) -> SimulatedClock:
+        assert isinstance(self.runtime.clock, SimulatedClock)
+        return self.runtime.clock
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every outbox message has been consumed and the worker is idle."""
+        db = self.runtime.db
+
+        def done() -> bool:
+            with db.transaction() as s:
+                left = s.execute(
+                    select(func.count()).select_from(Outbox).where(Outbox.done_at.is_(None))
+                ).scalar_one()
+            return int(left) == 0
+
+        wait_until(done, timeout, "every outbox message to be consumed")
+        self.worker.join()
+
+    def advance(self, hours: float) -> None:
+        self.clock.advance(timedelta(hours=hours))
+
+    def start_toy(self, key: str, subject: str | None = None) -> int:
+        with self.runtime.transaction() as session:
+            outcome = self.runtime.engine.start(
+                session, "toy", key, subject=subject, context={}, cause=Cause(kind="system")
+            )
+        return outcome.instance_id
+
+    def send(
+        self,
+        instance_id: int,
+        trigger: str,
+        dedupe_key: str,
+        payload: dict[str, Any] | None = None,
+        cause: Cause | None = None,
+    ) -> str:
+        engine = self.runtime.engine
+        command = engine.command(
+            "toy",
+            trigger,
+            cause=cause or Cause(kind="event", id=dedupe_key),
+            dedupe_key=dedupe_key,
+            payload=payload,
+            instance_id=instance_id,
+        )
+        with self.runtime.transaction() as session:
+            return engine.enqueue(session, command)
+
+    def instance(self, instance_id: int) -> Instance:
+        with self.runtime.db.transaction() as s:
+            row = s.get(Instance, instance_id)
+            assert row is not None
+            return row
+
+    def history(self, instance_id: int) -> list[History]:
+        with self.runtime.db.transaction() as s:
+            return list(
+                s.execute(
+                    select(History).where(History.instance_id == instance_id).order_by(History.id)
+                ).scalars()
+            )
+
+    def timers(self, instance_id: int) -> list[TimerRow]:
+        with self.runtime.db.transaction() as s:
+            return list(
+                s.execute(
+                    select(TimerRow).where(TimerRow.instance_id == instance_id).order_by(TimerRow.id)
+                ).scalars()
+            )
+
+
+def settings_for(kind: str, tmp_path: Any, **overrides: Any) -> Settings:
+    base: dict[str, Any] = dict(
+        clock="simulated",
+        worker_threads=4,
+        min_backoff_ms=20,
+        max_backoff_ms=200,
+        max_retries=3,
+        relay_grace=0.0,
+    )
+    if kind == "embedded":
+        base.update(database_url=f"sqlite:///{tmp_path}/engine.db", broker="embedded")
+    else:
+        base.update(database_url=PG_URL, broker=REDIS_URL)
+    base.update(overrides)
+    return Settings(**base)
+
+
+@contextmanager
+def running_stack(kind: str, tmp_path: Any, **overrides: Any) -> Iterator[Stack]:
+    settings = settings_for(kind, tmp_path, **overrides)
+    if kind == "production":
+        ensure_pg_database(PG_URL)
+    runtime = compose(settings, deadlines=StaticDeadlines(TOY_DEADLINES, version="test"))
+    if kind == "production":
+        reset_pg(PG_URL)
+        assert isinstance(runtime.broker, RedisBroker)
+        runtime.broker.client.flushdb()
+    if kind == "embedded":
+        embedded = EmbeddedStack(runtime, threads=4)
+        embedded.worker.start()
+        stack = Stack(kind, runtime, embedded.worker, embedded)
+    else:
+        worker = dramatiq.Worker(runtime.broker, worker_threads=4, worker_timeout=100)
+        worker.start()
+        stack = Stack(kind, runtime, worker)
+    try:
+        yield stack
+    finally:
+        stack.worker.stop()
+        runtime.close()

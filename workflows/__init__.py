@@ -1,0 +1,1 @@
+"""The yunshang engine: persistence, transitions, timers, outbox, clock, calendar, CLI."""

@@ -1,0 +1,123 @@
+"""Operator sub-commands: flows, clock, dead letters."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from workflows.cli import JsonOpt, fail, runtime
+from workflows.clock import SimulatedClock, parse_span
+from workflows.deadletters import list_dead, requeue
+from workflows.errors import YunshangError
+from workflows.machines import mermaid
+
+flows = typer.Typer(help="Flow definitions.", no_args_is_help=True)
+clock = typer.Typer(help="The engine's clock (advance only when simulated).", no_args_is_help=True)
+dead = typer.Typer(help="Messages that exhausted their retries.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    if not any(group.name == "flows" for group in app.registered_groups):
+        app.add_typer(flows, name="flows")
+        app.add_typer(clock, name="clock")
+        app.add_typer(dead, name="deadletters")
+
+
+@flows.command("list")
+def flows_list() -> None:
+    """The flows this engine runs."""
+    from state_machines import FLOWS
+
+    for flow in FLOWS.values():
+        typer.echo(
+            f"{flow.name} v{flow.version}: {len(flow.states)} states, {len(flow.transitions)} transitions"
+        )
+
+
+@flows.command("diagram")
+def flows_diagram(name: str) -> None:
+    """Print the flow's Mermaid state diagram."""
+    from state_machines import FLOWS
+
+    flow = FLOWS.get(name)
+    if flow is None:
+        fail(f"unknown flow {name!r}; known flows: {', '.join(sorted(FLOWS))}")
+    typer.echo(mermaid(flow), nl=False)
+
+
+@clock.command("show")
+def clock_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """The engine's current time (and the offset, when simulated)."""
+    rt = runtime(ctx)
+    now = rt.clock.now()
+    offset = rt.clock.offset(fresh=True).total_seconds() if isinstance(rt.clock, SimulatedClock) else 0.0
+    if as_json:
+        typer.echo(
+            json.dumps({"now": now.isoformat(), "simulated": rt.clock.simulated, "offset_seconds": offset})
+        )
+    else:
+        kind = "simulated" if rt.clock.simulated else "system"
+        typer.echo(f"{now.isoformat()} ({kind} clock, offset {offset:.0f}s)")
+
+
+@clock.command("advance")
+def clock_advance(ctx: typer.Context, span: Annotated[str, typer.Argument(help="e.g. 49h, 2d, 90m")]) -> None:
+    """Move the simulated clock forward (refused on the system clock)."""
+    rt = runtime(ctx)
+    try:
+        now = rt.clock.advance(parse_span(span))
+    except YunshangError as exc:
+        fail(str(exc))
+    typer.echo(f"clock is now {now.isoformat()}")
+
+
+@dead.command("list")
+def dead_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Dead letters waiting, with the error that killed each."""
+    rows = list_dead(runtime(ctx).db)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "id": d.id,
+                        "message_id": d.message_id,
+                        "actor": d.actor,
+                        "retries": d.retries,
+                        "failed_at": d.failed_at.isoformat(),
+                        "error": d.error,
+                        "message": d.message,
+                    }
+                    for d in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not rows:
+        typer.echo("no dead letters")
+    for d in rows:
+        when = d.failed_at.strftime("%Y-%m-%d %H:%M:%S")
+        typer.echo(f"#{d.id} {d.actor} {d.message_id} after {d.retries} retries at {when}: {d.error_line}")
+
+
+@dead.command("requeue")
+def dead_requeue(
+    ctx: typer.Context, ids: Annotated[list[int], typer.Argument(help="dead letter ids")]
+) -> None:
+    """Send dead letters again (same message id; consumers dedupe)."""
+    rt = runtime(ctx)
+    failed = False
+    for dead_id in ids:
+        try:
+            d = requeue(rt.db, rt.broker, rt.clock, dead_id)
+        except YunshangError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            failed = True
+            continue
+        typer.echo(f"requeued #{d.id} ({d.actor} {d.message_id})")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,113 @@
+"""Dead letters: messages that exhausted their retries, kept in the database with the error that killed
+them, listed and requeued by operators (``yunshang deadletters list|requeue``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import dramatiq
+from dramatiq.common import current_millis
+from sqlalchemy import select
+
+from workflows.clock import Clock
+from workflows.db import Database
+from workflows.errors import DeadLetterNotFound
+from workflows.models import DeadLetter
+
+log = logging.getLogger("yunshang.deadletters")
+
+
+class RecordDeadLetters(dramatiq.Middleware):
+    """Writes a row when the Retries middleware gives up on a message (place it after Retries)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: Any,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        if exception is None or not message.failed:
+            return
+        error = message.options.get("traceback") or f"{type(exception).__name__}: {exception}"
+        log.error("message %s (%s) dead-lettered: %s", message.message_id, message.actor_name, exception)
+        try:
+            with self.db.transaction() as session:
+                existing = session.execute(
+                    select(DeadLetter).where(DeadLetter.message_id == message.message_id)
+                ).scalar_one_or_none()
+                if existing is None:
+                    existing = DeadLetter(message_id=message.message_id)
+                    session.add(existing)
+                existing.queue = message.queue_name
+                existing.actor = message.actor_name
+                existing.message = {"args": list(message.args), "kwargs": dict(message.kwargs)}
+                existing.error = error
+                existing.retries = int(message.options.get("retries", 0))
+                existing.failed_at = self.clock.now()
+                existing.requeued_at = None
+        except Exception:
+            log.exception(
+                "could not record dead letter %s; the broker's dead-letter queue still holds it",
+                message.message_id,
+            )
+
+
+@dataclass(frozen=True)
+class DeadLetterView:
+    id: int
+    message_id: str
+    actor: str
+    queue: str
+    error: str
+    retries: int
+    failed_at: datetime
+    message: dict[str, Any]
+
+    @property
+    def error_line(self) -> str:
+        lines = [line for line in self.error.strip().splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+
+def list_dead(db: Database, include_requeued: bool = False) -> list[DeadLetterView]:
+    query = select(DeadLetter).order_by(DeadLetter.id)
+    if not include_requeued:
+        query = query.where(DeadLetter.requeued_at.is_(None))
+    with db.transaction() as session:
+        return [
+            DeadLetterView(d.id, d.message_id, d.actor, d.queue, d.error, d.retries, d.failed_at, d.message)
+            for d in session.execute(query).scalars()
+        ]
+
+
+def requeue(db: Database, broker: dramatiq.Broker, clock: Clock, dead_id: int) -> DeadLetterView:
+    """Send a dead letter again (same message id, retries reset) and mark it requeued."""
+    with db.transaction() as session:
+        row = session.get(DeadLetter, dead_id)
+        if row is None or row.requeued_at is not None:
+            raise DeadLetterNotFound(f"no dead letter #{dead_id} waiting; see `yunshang deadletters list`")
+        view = DeadLetterView(
+            row.id, row.message_id, row.actor, row.queue, row.error, row.retries, row.failed_at, row.message
+        )
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name=row.queue,
+                actor_name=row.actor,
+                args=tuple(row.message.get("args", ())),
+                kwargs=row.message.get("kwargs", {}),
+                options={},
+                message_id=row.message_id,
+                message_timestamp=current_millis(),
+            )
+        )
+        row.requeued_at = clock.now()
+    return view

@@ -1,0 +1,333 @@
+"""Applying a trigger: lock, restore, fire, persist — in one database transaction.
+
+Redelivery is a no-op thanks to the unique (instance, dedupe_key) on the history; a trigger that is
+not allowed or fails its guard is recorded as a rejected attempt and not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from state_machines.base import Effect, Emit, Flow
+from workflows.calendar import Duration, WorkCalendar
+from workflows.clock import Clock
+from workflows.commands import Cause, Command, StartSpec, validate_payload
+from workflows.db import Database
+from workflows.deadlines import DeadlineSource
+from workflows.errors import InstanceNotFound
+from workflows.machines import Fired, MachineCache
+from workflows.models import History, Instance, Outbox, TimerRow
+from workflows.outbox import Pending, pending
+
+log = logging.getLogger("yunshang.engine")
+
+Status = Literal["applied", "rejected", "duplicate", "stale_timer", "started", "existing"]
+
+
+@dataclass
+class Outcome:
+    status: Status
+    instance_id: int
+    state: str
+    reason: str | None = None
+    outbox: list[str] = field(default_factory=list)
+
+
+def advance_actor(flow: str) -> str:
+    return f"{flow}.advance"
+
+
+class Engine:
+    """The engine's decisions and their persistence. Stateless apart from its collaborators."""
+
+    def __init__(
+        self,
+        db: Database,
+        flows: dict[str, Flow],
+        clock: Clock,
+        calendar: WorkCalendar,
+        deadlines: DeadlineSource,
+    ) -> None:
+        self.db = db
+        self.flows = flows
+        self.clock = clock
+        self.calendar = calendar
+        self.deadlines = deadlines
+        self.machines = MachineCache(flows)
+
+    # ----------------------------------------------------------------- edge
+    def command(
+        self,
+        flow: str,
+        trigger: str,
+        *,
+        cause: Cause,
+        dedupe_key: str,
+        payload: dict[str, Any] | None = None,
+        instance_id: int | None = None,
+        business_key: str | None = None,
+        start: StartSpec | None = None,
+    ) -> Command:
+        """Build a validated command; raises BadInput (unknown flow/trigger, bad payload, naive time)."""
+        clean = validate_payload(self.flows, flow, trigger, payload or {})
+        if instance_id is None and business_key is None:
+            raise InstanceNotFound("a command needs an instance id or a business key")
+        return Command(
+            flow=flow,
+            trigger=trigger,
+            instance_id=instance_id,
+            business_key=business_key,
+            payload=clean,
+            cause=cause,
+            dedupe_key=dedupe_key,
+            start=start,
+        )
+
+    def enqueue(self, session: Session, command: Command) -> str:
+        """Write the command to the outbox in the caller's transaction; send it after commit."""
+        return self._outbox(
+            session, command.flow, advance_actor(command.flow), command.model_dump(mode="json")
+        )
+
+    # ----------------------------------------------------------------- start
+    def start(
+        self,
+        session: Session,
+        flow_name: str,
+        business_key: str,
+        *,
+        subject: str | None,
+        context: dict[str, Any],
+        cause: Cause,
+    ) -> Outcome:
+        """Start an instance, or return the existing one with that business key (idempotent)."""
+        flow = self._flow(flow_name)
+        now = self.clock.now()
+        values = dict(
+            flow=flow.name,
+            flow_version=flow.version,
+            business_key=business_key,
+            subject=subject,
+            state=flow.initial,
+            context=context,
+            rules_version=self.deadlines.version,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        dialect = postgresql if self.db.is_postgres else sqlite
+        stmt = (
+            dialect.insert(Instance)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["flow", "business_key"])
+        )
+        inserted = session.execute(stmt.returning(Instance.id)).scalar()
+        if inserted is None:
+            existing = self._lock(session, flow.name, None, business_key)
+            return Outcome("existing", existing.id, existing.state)
+        session.add(
+            History(
+                instance_id=inserted,
+                from_state=None,
+                to_state=flow.initial,
+                trigger="start",
+                outcome="applied",
+                cause_kind=cause.kind,
+                cause_id=cause.id,
+                operator=cause.operator,
+                reason=cause.reason,
+                payload={},
+                at=now,
+                dedupe_key="start",
+            )
+        )
+        self._arm(session, flow, inserted, flow.initial, now)
+        return Outcome("started", inserted, flow.initial)
+
+    # ----------------------------------------------------------------- apply
+    def apply(self, session: Session, command: Command, outbox_id: str | None = None) -> Outcome:
+        """Apply one command inside the caller's transaction."""
+        flow = self._flow(command.flow)
+        if outbox_id is not None:
+            session.execute(update(Outbox).where(Outbox.id == outbox_id).values(done_at=self.clock.now()))
+        if command.start is not None and command.business_key is not None:
+            self.start(
+                session,
+                flow.name,
+                command.business_key,
+                subject=command.start.subject,
+                context=command.start.context,
+                cause=command.cause,
+            )
+        instance = self._lock(session, flow.name, command.instance_id, command.business_key)
+        now = self.clock.now()
+        seen = session.execute(
+            select(History.id).where(
+                History.instance_id == instance.id, History.dedupe_key == command.dedupe_key
+            )
+        ).first()
+        if seen is not None:
+            return Outcome("duplicate", instance.id, instance.state)
+        if command.cause.kind == "timer" and not self._timer_current(session, command, instance):
+            return Outcome("stale_timer", instance.id, instance.state)
+        decision = self.machines.get(flow.name).fire(
+            instance.state, command.trigger, instance.context, command.payload, now
+        )
+        if not isinstance(decision, Fired):
+            self._history(session, instance, command, instance.state, None, "rejected", now, decision.reason)
+            log.info("rejected %s #%s %s: %s", flow.name, instance.id, command.trigger, decision.reason)
+            return Outcome("rejected", instance.id, instance.state, decision.reason)
+        effect = (
+            decision.transition.effect(instance.context, command.payload, now)
+            if decision.transition.effect
+            else Effect()
+        )
+        return self._persist(session, flow, instance, command, decision, effect, now)
+
+    def _persist(
+        self,
+        session: Session,
+        flow: Flow,
+        instance: Instance,
+        command: Command,
+        decision: Fired,
+        effect: Effect,
+        now: datetime,
+    ) -> Outcome:
+        source = instance.state
+        internal = decision.transition.dest is None
+        self._history(session, instance, command, source, decision.dest, "applied", now, None)
+        instance.state = decision.dest
+        if effect.context:
+            instance.context = {**instance.context, **effect.context}
+        instance.version += 1
+        instance.updated_at = now
+        if not internal:
+            session.execute(
+                update(TimerRow)
+                .where(TimerRow.instance_id == instance.id, TimerRow.status == "armed")
+                .values(status="cancelled", fired_at=now)
+            )
+            if flow.state(decision.dest).final:
+                instance.closed_at = now
+            else:
+                self._arm(session, flow, instance.id, decision.dest, now)
+        sent = [self._emit(session, instance, emit) for emit in effect.emits]
+        return Outcome("applied", instance.id, instance.state, outbox=sent)
+
+    # ----------------------------------------------------------------- pieces
+    def _flow(self, name: str) -> Flow:
+        from workflows.errors import UnknownFlow
+
+        flow = self.flows.get(name)
+        if flow is None:
+            raise UnknownFlow(name, list(self.flows))
+        return flow
+
+    def _lock(
+        self, session: Session, flow: str, instance_id: int | None, business_key: str | None
+    ) -> Instance:
+        query = select(Instance).where(Instance.flow == flow)
+        if instance_id is not None:
+            query = query.where(Instance.id == instance_id)
+        else:
+            query = query.where(Instance.business_key == business_key)
+        if self.db.is_postgres:
+            query = query.with_for_update()
+        instance = session.execute(query).scalar_one_or_none()
+        if instance is None:
+            key = f"id {instance_id}" if instance_id is not None else f"business key {business_key!r}"
+            raise InstanceNotFound(f"no {flow} instance with {key}")
+        return instance
+
+    def _timer_current(self, session: Session, command: Command, instance: Instance) -> bool:
+        timer = session.get(TimerRow, int(command.cause.id or 0))
+        return timer is not None and timer.status != "cancelled" and timer.state == instance.state
+
+    def _history(
+        self,
+        session: Session,
+        instance: Instance,
+        command: Command,
+        source: str,
+        dest: str | None,
+        outcome: str,
+        now: datetime,
+        reason: str | None,
+    ) -> None:
+        session.add(
+            History(
+                instance_id=instance.id,
+                from_state=source,
+                to_state=dest,
+                trigger=command.trigger,
+                outcome=outcome,
+                reason=reason or command.cause.reason,
+                cause_kind=command.cause.kind,
+                cause_id=command.cause.id,
+                operator=command.cause.operator,
+                payload=command.payload,
+                at=now,
+                dedupe_key=command.dedupe_key,
+            )
+        )
+
+    def _arm(self, session: Session, flow: Flow, instance_id: int, state: str, now: datetime) -> None:
+        timers = flow.state(state).timers
+        if not timers:
+            return
+        rows = []
+        for timer in timers:
+            text = self.deadlines.deadline(flow.name, state, timer.name)
+            deadline = self.calendar.add(now, Duration.parse(text))
+            rows.append(
+                dict(
+                    instance_id=instance_id,
+                    name=timer.name,
+                    trigger=timer.trigger,
+                    state=state,
+                    due_at=deadline.due_at,
+                    provisional=deadline.provisional,
+                    status="armed",
+                    created_at=now,
+                )
+            )
+        session.execute(insert(TimerRow), rows)
+
+    def _emit(self, session: Session, instance: Instance, emit: Emit) -> str:
+        if emit.target in self.flows:
+            message_id = str(uuid.uuid4())
+            command = Command(
+                flow=emit.target,
+                trigger=emit.trigger,
+                business_key=emit.business_key,
+                payload=dict(emit.payload),
+                cause=Cause(kind="message", id=f"{instance.flow}#{instance.id}"),
+                dedupe_key=f"outbox:{message_id}",
+                start=StartSpec(subject=emit.subject) if emit.start else None,
+            )
+            return self._outbox(
+                session, emit.target, advance_actor(emit.target), command.model_dump(mode="json"), message_id
+            )
+        body = {"instance_id": instance.id, "flow": instance.flow, "payload": dict(emit.payload)}
+        return self._outbox(session, emit.target.split(".")[0], emit.target, body)
+
+    def _outbox(
+        self, session: Session, queue: str, actor: str, message: dict[str, Any], message_id: str | None = None
+    ) -> str:
+        message_id = message_id or str(uuid.uuid4())
+        session.add(
+            Outbox(
+                id=message_id, queue=queue, actor=actor, message=message, created_at=self.clock.now(), sends=0
+            )
+        )
+        pending(session).append(Pending(message_id, queue, actor, message))
+        return message_id

@@ -1,0 +1,75 @@
+"""One error tree for the engine. Messages name the id, the field and the fix."""
+
+from __future__ import annotations
+
+
+class YunshangError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code = "error"
+    http_status = 500
+
+
+class BadInput(YunshangError):
+    """The caller sent something the engine cannot accept; nothing was changed."""
+
+    code = "bad_input"
+    http_status = 422
+
+
+class UnknownFlow(BadInput):
+    code = "unknown_flow"
+
+    def __init__(self, flow: str, known: list[str]) -> None:
+        super().__init__(f"unknown flow {flow!r}; known flows: {', '.join(sorted(known)) or '(none)'}")
+        self.flow = flow
+
+
+class UnknownTrigger(BadInput):
+    code = "unknown_trigger"
+
+    def __init__(self, flow: str, trigger: str, known: list[str]) -> None:
+        super().__init__(
+            f"flow {flow!r} has no trigger {trigger!r}; its triggers are: {', '.join(sorted(known))}"
+        )
+        self.flow = flow
+        self.trigger = trigger
+
+
+class InvalidPayload(BadInput):
+    code = "invalid_payload"
+
+    def __init__(self, where: str, problems: list[str]) -> None:
+        super().__init__(f"{where}: " + "; ".join(problems))
+        self.problems = problems
+
+
+class NaiveDatetime(BadInput):
+    code = "naive_datetime"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"{field}: datetime has no timezone; send an aware time such as 2026-01-05T09:00:00+08:00"
+        )
+        self.field = field
+
+
+class InstanceNotFound(YunshangError):
+    code = "instance_not_found"
+    http_status = 404
+
+
+class ClockNotSimulated(YunshangError):
+    code = "clock_not_simulated"
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the clock is the system clock and cannot be moved; "
+            "start the engine with YUNSHANG_CLOCK=simulated to advance time"
+        )
+
+
+class DeadLetterNotFound(YunshangError):
+    code = "dead_letter_not_found"
+    http_status = 404

@@ -1,0 +1,212 @@
+"""The schema: the database is the source of truth, the broker only transport."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# BIGINT on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on PostgreSQL and on SQLite alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the database; use an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Instance(Base):
+    """One running case of a flow."""
+
+    __tablename__ = "instances"
+    __table_args__ = (
+        UniqueConstraint("flow", "business_key"),
+        Index("ix_instances_flow_state", "flow", "state"),
+        Index("ix_instances_subject", "subject"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    flow_version: Mapped[int] = mapped_column(Integer)
+    business_key: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(18))
+    state: Mapped[str] = mapped_column(String(64))
+    context: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    rules_version: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class History(Base):
+    """Append-only audit of every transition, applied or rejected, with its cause."""
+
+    __tablename__ = "history"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "dedupe_key"),
+        Index("ix_history_instance_id", "instance_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    from_state: Mapped[str | None] = mapped_column(String(64))
+    to_state: Mapped[str | None] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # applied | rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    cause_kind: Mapped[str] = mapped_column(String(16))  # event | timer | operator | message | system
+    cause_id: Mapped[str | None] = mapped_column(String(200))
+    operator: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    dedupe_key: Mapped[str] = mapped_column(String(250))
+
+
+class TimerRow(Base):
+    """A deadline: armed with the state that owns it, cancelled when that state is left."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index(
+            "ix_timers_armed_due",
+            "due_at",
+            postgresql_where=text("status = 'armed'"),
+            sqlite_where=text("status = 'armed'"),
+        ),
+        Index("ix_timers_instance_id", "instance_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="armed")  # armed | fired | cancelled
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Outbox(Base):
+    """Messages decided inside a transaction, handed to the broker after commit.
+
+    ``id`` is the Dramatiq message id. ``sent_at`` is set once the broker took it; ``done_at`` once a
+    consumer's transaction acknowledged it (the embedded broker is not durable, so rows not done are
+    re-dispatched at start-up).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_unsent",
+            "created_at",
+            postgresql_where=text("sent_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL"),
+        ),
+        Index(
+            "ix_outbox_undone",
+            "created_at",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(100))
+    message: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sends: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboxEvent(Base):
+    """Every event accepted from upstream, unique by (source, id)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("source", "event_id"), Index("ix_inbox_type", "type"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(32))
+    warnings: Mapped[list[str]] = mapped_column(Json, default=list)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeadLetter(Base):
+    """A message that exhausted its retries, with the error that killed it."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(100))
+    message: Mapped[dict[str, Any]] = mapped_column(Json)
+    error: Mapped[str] = mapped_column(Text)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    requeued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ClockOffset(Base):
+    """The simulated clock's offset from real time; one row, shared by every process."""
+
+    __tablename__ = "clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

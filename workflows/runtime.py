@@ -1,0 +1,95 @@
+"""Composition: settings → database → clock → broker → engine → relay → sweeper.
+
+Built in entry points (``worker.py``, the CLI, tests) and passed down; nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage
+from sqlalchemy.orm import Session
+
+from state_machines import FLOWS
+from state_machines.base import Flow
+from workflows.calendar import WorkCalendar
+from workflows.clock import SimulatedClock, SystemClock, build_clock
+from workflows.commands import Command
+from workflows.db import Database
+from workflows.deadletters import RecordDeadLetters
+from workflows.deadlines import DeadlineSource
+from workflows.engine import Engine, Outcome
+from workflows.migrate import upgrade
+from workflows.outbox import Relay, pending
+from workflows.settings import Settings
+from workflows.timers import Sweeper
+
+log = logging.getLogger("yunshang")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: SystemClock | SimulatedClock
+    broker: dramatiq.Broker
+    engine: Engine
+    relay: Relay
+    sweeper: Sweeper
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A transaction whose outbox rows are sent to the broker once it has committed."""
+        with self.db.transaction() as session:
+            yield session
+            rows = list(pending(session))
+        if rows:
+            self.relay.send(rows)
+
+    def execute(self, command: Command, outbox_id: str | None = None) -> Outcome:
+        with self.transaction() as session:
+            return self.engine.apply(session, command, outbox_id)
+
+    def close(self) -> None:
+        self.broker.close()
+        self.db.dispose()
+
+
+def default_deadlines(settings: Settings) -> DeadlineSource:
+    from workflows.rules_adapter import RuleDeadlines
+
+    return RuleDeadlines.load(settings.rules_dir)
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    flows: dict[str, Flow] | None = None,
+    deadlines: DeadlineSource | None = None,
+    migrate: bool = True,
+    broker: dramatiq.Broker | None = None,
+    declare: Callable[[Runtime], None] | None = None,
+) -> Runtime:
+    """Wire a runtime; ``declare`` registers the actors (the engine never imports ``actors``)."""
+    db = Database(settings.database_url, pool_size=max(4, settings.worker_threads + 2))
+    if migrate:
+        upgrade(db)
+    clock = build_clock(settings.clock == "simulated", db)
+    if broker is None:
+        broker = StubBroker() if settings.embedded_broker else RedisBroker(url=settings.broker)  # type: ignore[no-untyped-call]
+        broker.add_middleware(CurrentMessage())
+        broker.add_middleware(RecordDeadLetters(db, clock))
+    if isinstance(broker, StubBroker):
+        broker.emit_after("process_boot")
+    engine = Engine(db, flows or FLOWS, clock, WorkCalendar(), deadlines or default_deadlines(settings))
+    relay = Relay(db, broker, clock)
+    runtime = Runtime(settings, db, clock, broker, engine, relay, Sweeper(db, clock, relay))
+    if declare is not None:
+        declare(runtime)
+    return runtime

@@ -1,0 +1,117 @@
+"""The timer sweep: due timers are claimed, marked fired and turned into outbox messages.
+
+Several scheduler processes may sweep at once: on PostgreSQL each claims rows with
+``FOR UPDATE SKIP LOCKED``; on SQLite ``BEGIN IMMEDIATE`` serialises sweepers. A timer is fired at most
+once by the sweep, and its message is committed with the claim, so it is delivered at least once; the
+history's dedupe key (``timer:<id>``) makes the transition happen exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+
+from workflows.clock import Clock
+from workflows.commands import Cause, Command
+from workflows.db import Database
+from workflows.engine import advance_actor
+from workflows.models import Instance, Outbox, TimerRow
+from workflows.outbox import Pending, Relay
+
+log = logging.getLogger("yunshang.timers")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    fired: int
+    late_seconds_max: float
+
+
+class Sweeper:
+    def __init__(self, db: Database, clock: Clock, relay: Relay, batch: int = 500) -> None:
+        self.db = db
+        self.clock = clock
+        self.relay = relay
+        self.batch = batch
+
+    def sweep(self, max_batches: int | None = None) -> SweepResult:
+        """Fire every timer due now; returns how many and the worst lateness."""
+        fired = 0
+        worst = 0.0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            count, late = self._sweep_batch()
+            batches += 1
+            fired += count
+            worst = max(worst, late)
+            if count < self.batch:
+                break
+        return SweepResult(fired, worst)
+
+    def _sweep_batch(self) -> tuple[int, float]:
+        now = self.clock.now()
+        query = (
+            select(TimerRow.id, TimerRow.trigger, TimerRow.due_at, TimerRow.instance_id, Instance.flow)
+            .join(Instance, Instance.id == TimerRow.instance_id)
+            .where(TimerRow.status == "armed", TimerRow.due_at <= now)
+            .order_by(TimerRow.due_at)
+            .limit(self.batch)
+        )
+        if self.db.is_postgres:
+            query = query.with_for_update(skip_locked=True, of=TimerRow)
+        rows: list[Pending] = []
+        worst = 0.0
+        with self.db.transaction() as session:
+            due = session.execute(query).all()
+            if not due:
+                return 0, 0.0
+            session.execute(
+                update(TimerRow)
+                .where(TimerRow.id.in_([t.id for t in due]))
+                .values(status="fired", fired_at=now)
+            )
+            for timer in due:
+                worst = max(worst, (now - timer.due_at).total_seconds())
+                command = Command(
+                    flow=timer.flow,
+                    trigger=timer.trigger,
+                    instance_id=timer.instance_id,
+                    cause=Cause(kind="timer", id=str(timer.id)),
+                    dedupe_key=f"timer:{timer.id}",
+                )
+                rows.append(
+                    Pending(
+                        str(uuid.uuid4()),
+                        timer.flow,
+                        advance_actor(timer.flow),
+                        command.model_dump(mode="json"),
+                    )
+                )
+            session.execute(
+                insert(Outbox),
+                [
+                    dict(id=r.id, queue=r.queue, actor=r.actor, message=r.message, created_at=now, sends=0)
+                    for r in rows
+                ],
+            )
+        self.relay.send(rows)
+        return len(rows), worst
+
+
+def next_due(db: Database) -> tuple[int, datetime | None]:
+    """How many timers are armed, and when the next one falls due."""
+    with db.transaction() as session:
+        count, due = session.execute(
+            select(func.count(), func.min(TimerRow.due_at)).where(TimerRow.status == "armed")
+        ).one()
+    if isinstance(due, str):  # SQLite aggregate loses the column type
+        due = datetime.fromisoformat(due)
+    if due is not None and due.tzinfo is None:
+        from datetime import UTC
+
+        due = due.replace(tzinfo=UTC)
+    return int(count), due
