@@ -85,7 +85,7 @@ def dead_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                         "id": d.id,
                         "message_id": d.message_id,
                         "actor": d.actor,
-                        "retries": d.retries,
+                        "attempts": d.attempts,
                         "failed_at": d.failed_at.isoformat(),
                         "error": d.error,
                         "message": d.message,
@@ -101,7 +101,7 @@ def dead_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         typer.echo("no dead letters")
     for d in rows:
         when = d.failed_at.strftime("%Y-%m-%d %H:%M:%S")
-        typer.echo(f"#{d.id} {d.actor} {d.message_id} after {d.retries} retries at {when}: {d.error_line}")
+        typer.echo(f"#{d.id} {d.actor} {d.message_id} after {d.attempts} attempts at {when}: {d.error_line}")
 
 
 @dead.command("requeue")

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 class Database:
     """Owns the SQLAlchemy engine and hands out transactional sessions."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, lock_timeout: float = 30.0, echo: bool = False
+    ) -> None:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -29,12 +31,14 @@ class Database:
             database = parsed.database or ""
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+            kwargs["connect_args"] = {"timeout": lock_timeout, "check_same_thread": False}
         else:
+            # a lock held longer than this fails the transaction (retried as a transient error)
+            kwargs["connect_args"] = {"options": f"-c lock_timeout={int(lock_timeout * 1000)}"}
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, lock_timeout)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -58,7 +62,7 @@ class Database:
         self.engine.dispose()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy, not pysqlite, decide where transactions begin.
@@ -67,7 +71,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

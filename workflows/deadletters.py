@@ -21,7 +21,10 @@ log = logging.getLogger("yunshang.deadletters")
 
 
 class RecordDeadLetters(dramatiq.Middleware):
-    """Writes a row when the Retries middleware gives up on a message (place it after Retries)."""
+    """Writes a row when the Retries middleware gives up on a message.
+
+    Add it *before* Retries: ``after_*`` hooks run in reverse order, so it then sees ``message.failed``.
+    """
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -51,7 +54,7 @@ class RecordDeadLetters(dramatiq.Middleware):
                 existing.actor = message.actor_name
                 existing.message = {"args": list(message.args), "kwargs": dict(message.kwargs)}
                 existing.error = error
-                existing.retries = int(message.options.get("retries", 0))
+                existing.attempts = int(message.options.get("retries", 0))  # failed attempts
                 existing.failed_at = self.clock.now()
                 existing.requeued_at = None
         except Exception:
@@ -68,7 +71,7 @@ class DeadLetterView:
     actor: str
     queue: str
     error: str
-    retries: int
+    attempts: int
     failed_at: datetime
     message: dict[str, Any]
 
@@ -84,7 +87,7 @@ def list_dead(db: Database, include_requeued: bool = False) -> list[DeadLetterVi
         query = query.where(DeadLetter.requeued_at.is_(None))
     with db.transaction() as session:
         return [
-            DeadLetterView(d.id, d.message_id, d.actor, d.queue, d.error, d.retries, d.failed_at, d.message)
+            DeadLetterView(d.id, d.message_id, d.actor, d.queue, d.error, d.attempts, d.failed_at, d.message)
             for d in session.execute(query).scalars()
         ]
 
@@ -96,7 +99,7 @@ def requeue(db: Database, broker: dramatiq.Broker, clock: Clock, dead_id: int) -
         if row is None or row.requeued_at is not None:
             raise DeadLetterNotFound(f"no dead letter #{dead_id} waiting; see `yunshang deadletters list`")
         view = DeadLetterView(
-            row.id, row.message_id, row.actor, row.queue, row.error, row.retries, row.failed_at, row.message
+            row.id, row.message_id, row.actor, row.queue, row.error, row.attempts, row.failed_at, row.message
         )
         broker.enqueue(
             dramatiq.Message(

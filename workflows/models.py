@@ -197,7 +197,7 @@ class DeadLetter(Base):
     actor: Mapped[str] = mapped_column(String(100))
     message: Mapped[dict[str, Any]] = mapped_column(Json)
     error: Mapped[str] = mapped_column(Text)
-    retries: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     failed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     requeued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

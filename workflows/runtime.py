@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware import CurrentMessage, Retries
 from sqlalchemy.orm import Session
 
 from state_machines import FLOWS
@@ -77,14 +77,19 @@ def build_runtime(
     declare: Callable[[Runtime], None] | None = None,
 ) -> Runtime:
     """Wire a runtime; ``declare`` registers the actors (the engine never imports ``actors``)."""
-    db = Database(settings.database_url, pool_size=max(4, settings.worker_threads + 2))
+    db = Database(
+        settings.database_url,
+        pool_size=max(4, settings.worker_threads + 2),
+        lock_timeout=settings.lock_timeout,
+    )
     if migrate:
         upgrade(db)
     clock = build_clock(settings.clock == "simulated", db)
     if broker is None:
         broker = StubBroker() if settings.embedded_broker else RedisBroker(url=settings.broker)  # type: ignore[no-untyped-call]
         broker.add_middleware(CurrentMessage())
-        broker.add_middleware(RecordDeadLetters(db, clock))
+        # ``after`` hooks run in reverse order: placed before Retries, it sees the message Retries failed
+        broker.add_middleware(RecordDeadLetters(db, clock), before=Retries)
     if isinstance(broker, StubBroker):
         broker.emit_after("process_boot")
     engine = Engine(db, flows or FLOWS, clock, WorkCalendar(), deadlines or default_deadlines(settings))

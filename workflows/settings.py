@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     relay_grace: float = Field(
         default=10.0, ge=0, description="an unsent outbox row older than this many seconds is re-sent"
     )
+    lock_timeout: float = Field(
+        default=30.0, gt=0, description="seconds a transaction waits for a lock before failing (then retried)"
+    )
     worker_threads: int = Field(default=8, ge=1, description="Dramatiq worker threads per process")
     max_retries: int = Field(
         default=5, ge=0, description="retries of a transient failure before dead-lettering"

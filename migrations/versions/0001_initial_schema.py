@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("message", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("retries", sa.Integer(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("failed_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("requeued_at", workflows.models.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letters")),

@@ -1,0 +1,227 @@
+"""Bad input, transient failures, dead letters and crash recovery, on both stacks."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from tests.support import PG_URL, TOY_DEADLINES, Stack, running_stack, settings_for, wait_until
+from worker import compose
+from workflows.commands import Cause
+from workflows.deadletters import list_dead, requeue
+from workflows.deadlines import StaticDeadlines
+from workflows.errors import BadInput, InvalidPayload, NaiveDatetime, UnknownFlow, UnknownTrigger
+from workflows.models import Base, Outbox
+from workflows.outbox import pending
+from workflows.services import EmbeddedStack
+
+
+def snapshot(stack: Stack) -> dict[str, Any]:
+    counts: dict[str, Any] = {}
+    with stack.runtime.db.transaction() as s:
+        for table in Base.metadata.sorted_tables:
+            counts[table.name] = s.execute(select(func.count()).select_from(table)).scalar_one()
+        counts["states"] = s.execute(text("SELECT id, state, version FROM instances ORDER BY id")).all()
+    return counts
+
+
+@pytest.mark.parametrize(
+    ("flow", "trigger", "payload", "error", "message"),
+    [
+        ("nope", "decide", {}, UnknownFlow, "unknown flow 'nope'; known flows: toy"),
+        ("toy", "approve", {}, UnknownTrigger, "flow 'toy' has no trigger 'approve'"),
+        ("toy", "decide", {"decision": "maybe"}, InvalidPayload, "payload.decision: String should match"),
+        ("toy", "decide", {}, InvalidPayload, "payload.decision: Field required"),
+        ("toy", "decide", {"decision": "approve", "extra": 1}, InvalidPayload, "payload.extra: Extra inputs"),
+        ("toy", "archive", {"x": 1}, InvalidPayload, "this trigger takes no payload"),
+        (
+            "toy",
+            "decide",
+            {"decision": "approve", "decided_at": "2026-01-05T09:00:00"},
+            NaiveDatetime,
+            "payload.decided_at: datetime has no timezone",
+        ),
+        (
+            "toy",
+            "note",
+            {"text": "x", "when": datetime(2026, 1, 5)},
+            NaiveDatetime,  # noqa: DTZ001
+            "payload.when: datetime has no timezone",
+        ),
+    ],
+)
+def test_bad_input_is_refused_at_the_edge_and_changes_nothing(
+    stack: Stack, flow: str, trigger: str, payload: dict[str, Any], error: type[BadInput], message: str
+) -> None:
+    iid = stack.start_toy("bad-1")
+    before = snapshot(stack)
+    with pytest.raises(error) as caught:
+        stack.runtime.engine.command(
+            flow, trigger, cause=Cause(kind="event", id="e"), dedupe_key="e", payload=payload, instance_id=iid
+        )
+    assert message in str(caught.value)
+    assert snapshot(stack) == before
+
+
+def test_trigger_invalid_in_state_changes_nothing_but_the_audit(stack: Stack) -> None:
+    iid = stack.start_toy("bad-2")
+    before = snapshot(stack)
+    stack.send(iid, "archive", "evt-a")
+    stack.settle()
+    after = snapshot(stack)
+    assert after["states"] == before["states"]
+    assert after["timers"] == before["timers"]
+    assert after["history"] == before["history"] + 1  # the rejected attempt, visible to operators
+
+
+def test_a_message_that_cannot_be_applied_is_dead_lettered_with_its_error_and_requeued(stack: Stack) -> None:
+    engine = stack.runtime.engine
+    command = engine.command(
+        "toy",
+        "decide",
+        cause=Cause(kind="event", id="late-1"),
+        dedupe_key="late-1",
+        payload={"decision": "approve"},
+        business_key="not-started-yet",
+    )
+    with stack.runtime.transaction() as session:
+        engine.enqueue(session, command)
+    wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the dead letter")
+    (dead,) = list_dead(stack.runtime.db)
+    assert dead.actor == "toy.advance"
+    assert dead.attempts == 1  # not a transient error: never retried
+    assert "no toy instance with business key 'not-started-yet'" in dead.error_line
+    stack.start_toy("not-started-yet")
+    requeue(stack.runtime.db, stack.runtime.broker, stack.runtime.clock, dead.id)
+    stack.settle()
+    with stack.runtime.db.transaction() as s:
+        state = s.execute(text("SELECT state FROM instances WHERE business_key = 'not-started-yet'")).scalar()
+    assert state == "decided"
+    assert list_dead(stack.runtime.db) == []
+    with pytest.raises(BadInput.__mro__[1]) as again:  # YunshangError: already requeued
+        requeue(stack.runtime.db, stack.runtime.broker, stack.runtime.clock, dead.id)
+    assert "no dead letter" in str(again.value)
+
+
+class _Lock:
+    """Holds a database-wide (SQLite) or instances-table (PostgreSQL) lock from another connection."""
+
+    def __init__(self, stack: Stack, tmp_path: Path) -> None:
+        self.kind = stack.name
+        if self.kind == "embedded":
+            self.conn: Any = sqlite3.connect(tmp_path / "engine.db", isolation_level=None)
+            self.conn.execute("BEGIN IMMEDIATE")
+        else:
+            self.engine = create_engine(PG_URL)
+            self.conn = self.engine.connect()
+            self.tx = self.conn.begin()
+            self.conn.execute(text("LOCK TABLE instances IN EXCLUSIVE MODE"))
+
+    def release(self) -> None:
+        if self.kind == "embedded":
+            self.conn.execute("ROLLBACK")
+            self.conn.close()
+        else:
+            self.tx.rollback()
+            self.conn.close()
+            self.engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["embedded", pytest.param("production", marks=pytest.mark.production)])
+def test_transient_database_failure_is_retried_then_applied_once(
+    kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with running_stack(kind, tmp_path, lock_timeout=0.2, max_retries=50) as stack:
+        iid = stack.start_toy("locked-1")
+        engine = stack.runtime.engine
+        command = engine.command(
+            "toy",
+            "decide",
+            cause=Cause(kind="event", id="locked-1"),
+            dedupe_key="locked-1",
+            payload={"decision": "approve"},
+            instance_id=iid,
+        )
+        with stack.runtime.db.transaction() as session:  # committed, not yet sent
+            engine.enqueue(session, command)
+            (row,) = pending(session)
+        lock = _Lock(stack, tmp_path)
+        try:
+            with caplog.at_level("INFO"):
+                stack.runtime.relay.send([row])
+                wait_until(lambda: "Retrying message" in caplog.text, what="a retry after the lock timeout")
+        finally:
+            lock.release()
+        stack.settle()
+        assert stack.instance(iid).state == "decided"
+        assert [h.dedupe_key for h in stack.history(iid)].count("locked-1") == 1
+        assert list_dead(stack.runtime.db) == []
+
+
+@pytest.mark.production
+def test_transient_failure_that_outlasts_the_retries_is_dead_lettered(tmp_path: Path) -> None:
+    with running_stack("production", tmp_path, lock_timeout=0.1, max_retries=2) as stack:
+        iid = stack.start_toy("locked-2")
+        lock = _Lock(stack, tmp_path)
+        try:
+            stack.send(iid, "decide", "locked-2", {"decision": "approve"})
+            wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the dead letter")
+        finally:
+            lock.release()
+        (dead,) = list_dead(stack.runtime.db)
+        assert dead.attempts == 3  # the first try and two retries
+        assert "lock timeout" in dead.error
+        assert stack.instance(iid).state == "awaiting_review"
+        requeue(stack.runtime.db, stack.runtime.broker, stack.runtime.clock, dead.id)
+        stack.settle()
+        assert stack.instance(iid).state == "decided"
+
+
+def test_crash_between_commit_and_send_loses_nothing(stack: Stack) -> None:
+    iid = stack.start_toy("crash-1")
+    engine = stack.runtime.engine
+    command = engine.command(
+        "toy",
+        "decide",
+        cause=Cause(kind="event", id="c1"),
+        dedupe_key="c1",
+        payload={"decision": "reject"},
+        instance_id=iid,
+    )
+    with stack.runtime.db.transaction() as session:  # the process "dies" right after this commit
+        engine.enqueue(session, command)
+    assert stack.instance(iid).state == "awaiting_review"
+    assert stack.runtime.relay.resend_unsent(grace=0) == 1
+    stack.settle()
+    assert stack.instance(iid).state == "decided"
+    assert stack.runtime.relay.resend_unsent(grace=0) == 0
+
+
+def test_embedded_restart_redispatches_unfinished_messages(tmp_path: Path) -> None:
+    with running_stack("embedded", tmp_path) as first:
+        first.worker.stop()  # the process dies with messages in its (memory-only) broker
+        iid = first.start_toy("restart-1")
+        first.send(iid, "decide", "r1", {"decision": "approve"})
+        first.send(iid, "note", "r2", {"text": "after the decision"})
+        with first.runtime.db.transaction() as s:
+            assert s.execute(select(func.count()).where(Outbox.done_at.is_(None))).scalar_one() == 2
+    settings = settings_for("embedded", tmp_path)
+    runtime = compose(settings, deadlines=StaticDeadlines(TOY_DEADLINES))
+    embedded = EmbeddedStack(runtime, threads=2)
+    embedded.start()  # start-up re-dispatches what no consumer finished
+    try:
+        second = Stack("embedded", runtime, embedded.worker, embedded)
+        second.settle()
+        assert second.instance(iid).state == "decided"
+        assert second.instance(iid).context["notes"] == ["after the decision"]
+        assert [h.dedupe_key for h in second.history(iid)] == ["start", "r1", "r2"] or [
+            h.dedupe_key for h in second.history(iid)
+        ] == ["start", "r2", "r1"]
+    finally:
+        embedded.stop()
+        runtime.close()
