@@ -34,9 +34,9 @@ def declare(runtime: Runtime) -> None:
 
 
 def _declare_advance(runtime: Runtime, flow: str, options: dict[str, Any]) -> None:
-    def advance(command: dict[str, Any], outbox_id: str | None = None) -> str:
+    def advance(command: dict[str, Any], outbox_id: str | None = None) -> None:
         outcome = runtime.execute(Command.model_validate(command), outbox_id)
-        return outcome.status
+        log.debug("%s %s on #%s: %s", flow, command.get("trigger"), outcome.instance_id, outcome.status)
 
     advance.__name__ = advance.__qualname__ = f"{flow}_advance"
     _register(runtime.broker, advance, advance_actor(flow), flow, options)

@@ -81,7 +81,7 @@ class Stack:
         db = self.runtime.db
 
         def done() -> bool:
-            with db.transaction() as s:
+            with db.read() as s:
                 left = s.execute(
                     select(func.count()).select_from(Outbox).where(Outbox.done_at.is_(None))
                 ).scalar_one()
@@ -121,13 +121,13 @@ class Stack:
             return engine.enqueue(session, command)
 
     def instance(self, instance_id: int) -> Instance:
-        with self.runtime.db.transaction() as s:
+        with self.runtime.db.read() as s:
             row = s.get(Instance, instance_id)
             assert row is not None
             return row
 
     def history(self, instance_id: int) -> list[History]:
-        with self.runtime.db.transaction() as s:
+        with self.runtime.db.read() as s:
             return list(
                 s.execute(
                     select(History).where(History.instance_id == instance_id).order_by(History.id)
@@ -135,7 +135,7 @@ class Stack:
             )
 
     def timers(self, instance_id: int) -> list[TimerRow]:
-        with self.runtime.db.transaction() as s:
+        with self.runtime.db.read() as s:
             return list(
                 s.execute(
                     select(TimerRow).where(TimerRow.instance_id == instance_id).order_by(TimerRow.id)

@@ -57,7 +57,7 @@ class SimulatedClock:
     def offset(self, *, fresh: bool = False) -> timedelta:
         with self._lock:
             if fresh or time.monotonic() - self._read_at > self._ttl:
-                with self._db.transaction() as session:
+                with self._db.read() as session:
                     row = session.get(ClockOffset, 1)
                     self._offset = timedelta(seconds=row.offset_seconds if row else 0.0)
                 self._read_at = time.monotonic()

@@ -55,6 +55,16 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction. On SQLite it is a deferred ``BEGIN``: it never waits for writers
+        (WAL) and never holds the write lock, so it is safe inside another thread's or this thread's
+        write transaction."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(yunshang_read_only=True)
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
+
     def session(self) -> Session:
         return self._sessions()
 
@@ -76,4 +86,5 @@ def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get("yunshang_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

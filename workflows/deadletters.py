@@ -85,7 +85,7 @@ def list_dead(db: Database, include_requeued: bool = False) -> list[DeadLetterVi
     query = select(DeadLetter).order_by(DeadLetter.id)
     if not include_requeued:
         query = query.where(DeadLetter.requeued_at.is_(None))
-    with db.transaction() as session:
+    with db.read() as session:
         return [
             DeadLetterView(d.id, d.message_id, d.actor, d.queue, d.error, d.attempts, d.failed_at, d.message)
             for d in session.execute(query).scalars()

@@ -121,7 +121,7 @@ class Relay:
             dead = select(DeadLetter.message_id).where(DeadLetter.requeued_at.is_(None))
             query = query.where(Outbox.id.not_in(dead))
         query = query.order_by(Outbox.id).limit(limit)
-        with self.db.transaction() as session:
+        with self.db.read() as session:
             return [Pending(r.id, r.queue, r.actor, r.message) for r in session.execute(query)]
 
 

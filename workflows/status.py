@@ -32,7 +32,7 @@ class StatusReport:
 
 def status(db: Database) -> StatusReport:
     report = StatusReport()
-    with db.transaction() as session:
+    with db.read() as session:
         rows = session.execute(
             select(Instance.flow, Instance.state, func.count()).group_by(Instance.flow, Instance.state)
         ).all()

@@ -104,7 +104,7 @@ class Sweeper:
 
 def next_due(db: Database) -> tuple[int, datetime | None]:
     """How many timers are armed, and when the next one falls due."""
-    with db.transaction() as session:
+    with db.read() as session:
         count, due = session.execute(
             select(func.count(), func.min(TimerRow.due_at)).where(TimerRow.status == "armed")
         ).one()

@@ -50,7 +50,7 @@ def snapshot(stack: Stack) -> dict[str, Any]:
             "toy",
             "note",
             {"text": "x", "when": datetime(2026, 1, 5)},
-            NaiveDatetime,  # noqa: DTZ001
+            NaiveDatetime,
             "payload.when: datetime has no timezone",
         ),
     ],
