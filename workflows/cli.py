@@ -19,6 +19,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from rules import RulesError
 from workflows.errors import YunshangError
 from workflows.runtime import Runtime
 from workflows.settings import Settings
@@ -39,7 +40,7 @@ class Composer:
         )
         try:
             rt = self.compose(settings)
-        except YunshangError as exc:
+        except (YunshangError, RulesError) as exc:
             fail(str(exc))
         self.built.append(rt)
         return rt

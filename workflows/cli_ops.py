@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from workflows.cli import JsonOpt, fail, runtime
+from workflows.cli_rules import rules_app
 from workflows.clock import SimulatedClock, parse_span
 from workflows.deadletters import list_dead, requeue
 from workflows.errors import YunshangError
@@ -23,6 +24,7 @@ def register(app: typer.Typer) -> None:
         app.add_typer(flows, name="flows")
         app.add_typer(clock, name="clock")
         app.add_typer(dead, name="deadletters")
+        app.add_typer(rules_app, name="rules")
 
 
 @flows.command("list")
