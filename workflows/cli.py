@@ -38,6 +38,7 @@ class Composer:
         logging.basicConfig(
             level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
         try:
             rt = self.compose(settings)
         except (YunshangError, RulesError) as exc:

@@ -10,6 +10,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import insert, select, update
@@ -41,6 +42,11 @@ class Outcome:
     outbox: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=256)
+def _duration(text: str) -> Duration:
+    return Duration.parse(text)
+
+
 def advance_actor(flow: str) -> str:
     return f"{flow}.advance"
 
@@ -60,6 +66,8 @@ class Engine:
         self.flows = flows
         self.clock = clock
         self.calendar = calendar
+        #: swapped whole on a rules reload; each start/apply reads it once, so no transition ever
+        #: sees a mix of two rule sets
         self.deadlines = deadlines
         self.machines = MachineCache(flows)
 
@@ -110,6 +118,7 @@ class Engine:
     ) -> Outcome:
         """Start an instance, or return the existing one with that business key (idempotent)."""
         flow = self._flow(flow_name)
+        rules = self.deadlines
         now = self.clock.now()
         values = dict(
             flow=flow.name,
@@ -118,7 +127,7 @@ class Engine:
             subject=subject,
             state=flow.initial,
             context=context,
-            rules_version=self.deadlines.version,
+            rules_version=rules.version,
             version=1,
             created_at=now,
             updated_at=now,
@@ -149,7 +158,7 @@ class Engine:
                 dedupe_key="start",
             )
         )
-        self._arm(session, flow, inserted, flow.initial, now)
+        self._arm(session, rules, flow, inserted, flow.initial, now)
         return Outcome("started", inserted, flow.initial)
 
     # ----------------------------------------------------------------- apply
@@ -219,7 +228,7 @@ class Engine:
             if flow.state(decision.dest).final:
                 instance.closed_at = now
             else:
-                self._arm(session, flow, instance.id, decision.dest, now)
+                self._arm(session, self.deadlines, flow, instance.id, decision.dest, now)
         sent = [self._emit(session, instance, emit) for emit in effect.emits]
         return Outcome("applied", instance.id, instance.state, outbox=sent)
 
@@ -280,14 +289,15 @@ class Engine:
             )
         )
 
-    def _arm(self, session: Session, flow: Flow, instance_id: int, state: str, now: datetime) -> None:
+    def _arm(
+        self, session: Session, rules: DeadlineSource, flow: Flow, instance_id: int, state: str, now: datetime
+    ) -> None:
         timers = flow.state(state).timers
         if not timers:
             return
         rows = []
         for timer in timers:
-            text = self.deadlines.deadline(flow.name, state, timer.name)
-            deadline = self.calendar.add(now, Duration.parse(text))
+            deadline = self.calendar.add(now, _duration(rules.deadline(flow.name, state, timer.name)))
             rows.append(
                 dict(
                     instance_id=instance_id,
