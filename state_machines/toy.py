@@ -19,6 +19,7 @@ class S(StrEnum):
     escalated = "escalated"
     decided = "decided"
     archived = "archived"
+    cancelled = "cancelled"
 
 
 class T(StrEnum):
@@ -26,6 +27,7 @@ class T(StrEnum):
     review_deadline_passed = "review_deadline_passed"
     archive = "archive"
     note = "note"
+    cancel = "cancel"
 
 
 class DecidePayload(BaseModel):
@@ -66,17 +68,20 @@ FLOW = Flow(
         State(S.escalated),
         State(S.decided),
         State(S.archived, final=True),
+        State(S.cancelled, final=True),
     ),
     triggers=(
         Trigger(T.decide, DecidePayload),
         Trigger(T.review_deadline_passed),
         Trigger(T.archive),
         Trigger(T.note, NotePayload),
+        Trigger(T.cancel),
     ),
     transitions=(
         transition(T.decide, (S.awaiting_review, S.escalated), S.decided, effect=_record_decision),
         transition(T.review_deadline_passed, S.awaiting_review, S.escalated, effect=_escalate),
         transition(T.archive, S.decided, S.archived, guard=_not_archived_twice),
         transition(T.note, (S.awaiting_review, S.escalated, S.decided), None, effect=_append_note),
+        transition(T.cancel, (S.awaiting_review, S.escalated, S.decided), S.cancelled),
     ),
 )

@@ -24,7 +24,7 @@ from workflows.errors import YunshangError
 from workflows.runtime import Runtime
 from workflows.settings import Settings
 
-Compose = Callable[[Settings], Runtime]
+Compose = Callable[..., Runtime]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
@@ -33,14 +33,17 @@ class Composer:
     compose: Compose
     built: list[Runtime] = field(default_factory=list)
 
-    def runtime(self) -> Runtime:
+    def runtime(self, *, serving: bool = False) -> Runtime:
+        """Compose this command's runtime. An embedded-stack command that does not serve leaves its
+        outbox rows for the serving process (its in-process broker has no consumer)."""
         settings = Settings()
         logging.basicConfig(
             level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-        logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
+        for noisy in ("apscheduler", "alembic"):
+            logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
         try:
-            rt = self.compose(settings)
+            rt = self.compose(settings, dispatch=serving or not settings.embedded_broker)
         except (YunshangError, RulesError) as exc:
             fail(str(exc))
         self.built.append(rt)
@@ -52,9 +55,9 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
-def runtime(ctx: typer.Context) -> Runtime:
+def runtime(ctx: typer.Context, *, serving: bool = False) -> Runtime:
     composer: Composer = ctx.find_root().obj
-    return composer.runtime()
+    return composer.runtime(serving=serving)
 
 
 app = typer.Typer(
@@ -63,25 +66,47 @@ app = typer.Typer(
 
 
 @app.command()
-def serve(ctx: typer.Context, threads: Annotated[int, typer.Option(help="worker threads")] = 4) -> None:
-    """Run the embedded stack: SQLite + in-process worker + timer sweep, until Ctrl-C."""
-    from workflows.services import EmbeddedStack
+def serve(
+    ctx: typer.Context,
+    threads: Annotated[int, typer.Option(help="worker threads")] = 4,
+    api: Annotated[bool, typer.Option(help="serve the HTTP API too")] = True,
+) -> None:
+    """Run the embedded stack: SQLite + in-process worker + timer sweep + HTTP API, until Ctrl-C."""
+    from workflows.services import EmbeddedStack, serve_api
 
-    rt = runtime(ctx)
+    rt = runtime(ctx, serving=True)
     if not rt.settings.embedded_broker:
         fail(
-            "`serve` runs the embedded stack; with a Redis broker run `python worker.py`"
-            " and `yunshang scheduler`"
+            "`serve` runs the embedded stack; with a Redis broker run `python worker.py`, "
+            "`yunshang scheduler` and `yunshang api`"
         )
     stack = EmbeddedStack(rt, threads=threads)
     stack.start()
     typer.echo(
-        f"yunshang engine running (database {rt.settings.database_url}, clock {rt.settings.clock.value}); "
-        "Ctrl-C stops it"
+        f"yunshang engine running (database {rt.settings.database_url}, clock {rt.settings.clock.value})"
     )
-    wait_for_signal()
-    stack.stop()
-    rt.close()
+    try:
+        if api:
+            serve_api(rt, development=True)
+        else:
+            wait_for_signal()
+    finally:
+        stack.stop()
+        rt.close()
+
+
+@app.command()
+def api(ctx: typer.Context) -> None:
+    """Serve the HTTP API (production stack; put several behind a load balancer)."""
+    from workflows.services import serve_api
+
+    rt = runtime(ctx, serving=True)
+    if rt.settings.embedded_broker:
+        fail("the embedded stack serves its API with `yunshang serve`")
+    try:
+        serve_api(rt, development=False)
+    finally:
+        rt.close()
 
 
 @app.command()

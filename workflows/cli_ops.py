@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from workflows.cli import JsonOpt, fail, runtime
+from workflows.cli_front import front, tokens_app
 from workflows.cli_rules import rules_app
 from workflows.clock import SimulatedClock, parse_span
 from workflows.deadletters import list_dead, requeue
@@ -25,6 +26,9 @@ def register(app: typer.Typer) -> None:
         app.add_typer(clock, name="clock")
         app.add_typer(dead, name="deadletters")
         app.add_typer(rules_app, name="rules")
+        app.add_typer(tokens_app, name="tokens")
+        for command in front.registered_commands:
+            app.registered_commands.append(command)
 
 
 @flows.command("list")
@@ -115,7 +119,7 @@ def dead_requeue(
     failed = False
     for dead_id in ids:
         try:
-            d = requeue(rt.db, rt.broker, rt.clock, dead_id)
+            d = requeue(rt.db, rt.relay, rt.clock, dead_id)
         except YunshangError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             failed = True

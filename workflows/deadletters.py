@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import dramatiq
-from dramatiq.common import current_millis
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from workflows.clock import Clock
 from workflows.db import Database
 from workflows.errors import DeadLetterNotFound
-from workflows.models import DeadLetter
+from workflows.models import DeadLetter, Outbox
+from workflows.outbox import Pending, Relay
 
 log = logging.getLogger("yunshang.deadletters")
 
@@ -92,8 +92,11 @@ def list_dead(db: Database, include_requeued: bool = False) -> list[DeadLetterVi
         ]
 
 
-def requeue(db: Database, broker: dramatiq.Broker, clock: Clock, dead_id: int) -> DeadLetterView:
-    """Send a dead letter again (same message id, retries reset) and mark it requeued."""
+def requeue(
+    db: Database, relay: Relay, clock: Clock, dead_id: int, *, operator: str = "cli", reason: str = ""
+) -> DeadLetterView:
+    """Send a dead letter again through the outbox (same message id: consumers dedupe); mark it
+    requeued and log who did it and why."""
     with db.transaction() as session:
         row = session.get(DeadLetter, dead_id)
         if row is None or row.requeued_at is not None:
@@ -101,16 +104,12 @@ def requeue(db: Database, broker: dramatiq.Broker, clock: Clock, dead_id: int) -
         view = DeadLetterView(
             row.id, row.message_id, row.actor, row.queue, row.error, row.attempts, row.failed_at, row.message
         )
-        broker.enqueue(
-            dramatiq.Message(
-                queue_name=row.queue,
-                actor_name=row.actor,
-                args=tuple(row.message.get("args", ())),
-                kwargs=row.message.get("kwargs", {}),
-                options={},
-                message_id=row.message_id,
-                message_timestamp=current_millis(),
-            )
-        )
+        args = row.message.get("args", [])
+        session.execute(update(Outbox).where(Outbox.id == row.message_id).values(sent_at=None, done_at=None))
+        again = Pending(row.message_id, row.queue, row.actor, args[0] if args else {})
         row.requeued_at = clock.now()
+    relay.send([again])
+    log.warning(
+        "dead letter #%s (%s) requeued by %s: %s", dead_id, view.actor, operator, reason or "no reason given"
+    )
     return view

@@ -53,13 +53,18 @@ def to_message(row: Pending) -> dramatiq.Message[Any]:
 
 
 class Relay:
-    def __init__(self, db: Database, broker: dramatiq.Broker, clock: Clock) -> None:
+    def __init__(self, db: Database, broker: dramatiq.Broker, clock: Clock, *, dispatch: bool = True) -> None:
         self.db = db
         self.broker = broker
         self.clock = clock
+        #: False in a process whose broker nobody consumes (an embedded-stack CLI command): rows are
+        #: left unsent for the serving process's re-send pass instead of vanishing in a local stub
+        self.dispatch = dispatch
 
     def send(self, rows: Sequence[Pending]) -> int:
         """Hand rows to the broker and stamp them sent. A failure leaves them for the re-send pass."""
+        if not self.dispatch:
+            return 0
         sent: list[str] = []
         for row in rows:
             try:

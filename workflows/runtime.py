@@ -75,6 +75,7 @@ def build_runtime(
     migrate: bool = True,
     broker: dramatiq.Broker | None = None,
     declare: Callable[[Runtime], None] | None = None,
+    dispatch: bool = True,
 ) -> Runtime:
     """Wire a runtime; ``declare`` registers the actors (the engine never imports ``actors``)."""
     db = Database(
@@ -93,7 +94,7 @@ def build_runtime(
     if isinstance(broker, StubBroker):
         broker.emit_after("process_boot")
     engine = Engine(db, flows or FLOWS, clock, WorkCalendar(), deadlines or default_deadlines(settings))
-    relay = Relay(db, broker, clock)
+    relay = Relay(db, broker, clock, dispatch=dispatch)
     runtime = Runtime(settings, db, clock, broker, engine, relay, Sweeper(db, clock, relay))
     if declare is not None:
         declare(runtime)

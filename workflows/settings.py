@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -45,7 +45,38 @@ class Settings(BaseSettings):
     )
     min_backoff_ms: int = Field(default=500, ge=1, description="first retry delay (ms); doubles each retry")
     max_backoff_ms: int = Field(default=30_000, ge=1, description="longest retry delay (ms)")
+    api_host: str = Field(default="127.0.0.1", description="address the HTTP API listens on")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="port of the HTTP API")
+    api_tokens: str = Field(
+        default="[]",
+        description='JSON list of tokens: [{"name": "...", "token": "...", "kind": "source|operator|admin", '
+        '"event_types": ["license.issued"]}]',
+    )
+    dev_token_file: Path = Field(
+        default=Path("var/dev-token"), description="where the embedded stack writes its development token"
+    )
+    api_url: str | None = Field(
+        default=None, description="API the CLI's `emit` posts to (default: api_host:port)"
+    )
+    api_token: str | None = Field(
+        default=None, description="token the CLI's `emit` sends (default: dev token)"
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR")
+    webhook_url: str | None = Field(
+        default=None,
+        description="deliveries (pushes) are POSTed here as signed JSON; unset: the log channel",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the X-Yunshang-Signature header (required with a URL)"
+    )
+    webhook_max_attempts: int = Field(
+        default=5, ge=1, description="webhook attempts before a delivery is marked dead"
+    )
+    webhook_timeout: float = Field(default=5.0, gt=0, description="seconds a webhook POST may take")
+    webhook_min_backoff_ms: int = Field(
+        default=1_000, ge=1, description="delay before the second webhook attempt (ms); doubles each time"
+    )
+    webhook_max_backoff_ms: int = Field(default=60_000, ge=1, description="longest webhook retry delay (ms)")
 
     @field_validator("broker")
     @classmethod
@@ -57,3 +88,9 @@ class Settings(BaseSettings):
     @property
     def embedded_broker(self) -> bool:
         return self.broker == "embedded"
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not (self.webhook_secret and self.webhook_secret.get_secret_value()):
+            raise ValueError("YUNSHANG_WEBHOOK_URL is set: set YUNSHANG_WEBHOOK_SECRET to sign the pushes")
+        return self

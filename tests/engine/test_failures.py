@@ -97,14 +97,14 @@ def test_a_message_that_cannot_be_applied_is_dead_lettered_with_its_error_and_re
     assert dead.attempts == 1  # not a transient error: never retried
     assert "no toy instance with business key 'not-started-yet'" in dead.error_line
     stack.start_toy("not-started-yet")
-    requeue(stack.runtime.db, stack.runtime.broker, stack.runtime.clock, dead.id)
+    requeue(stack.runtime.db, stack.runtime.relay, stack.runtime.clock, dead.id)
     stack.settle()
     with stack.runtime.db.transaction() as s:
         state = s.execute(text("SELECT state FROM instances WHERE business_key = 'not-started-yet'")).scalar()
     assert state == "decided"
     assert list_dead(stack.runtime.db) == []
     with pytest.raises(BadInput.__mro__[1]) as again:  # YunshangError: already requeued
-        requeue(stack.runtime.db, stack.runtime.broker, stack.runtime.clock, dead.id)
+        requeue(stack.runtime.db, stack.runtime.relay, stack.runtime.clock, dead.id)
     assert "no dead letter" in str(again.value)
 
 
@@ -177,7 +177,7 @@ def test_transient_failure_that_outlasts_the_retries_is_dead_lettered(tmp_path: 
         assert dead.attempts == 3  # the first try and two retries
         assert "lock timeout" in dead.error
         assert stack.instance(iid).state == "awaiting_review"
-        requeue(stack.runtime.db, stack.runtime.broker, stack.runtime.clock, dead.id)
+        requeue(stack.runtime.db, stack.runtime.relay, stack.runtime.clock, dead.id)
         stack.settle()
         assert stack.instance(iid).state == "decided"
 

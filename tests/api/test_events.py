@@ -1,0 +1,126 @@
+"""POST /events on both stacks: acceptance, duplicates (also concurrent), batches, bad input."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tests.api.conftest import Api
+from workflows.models import Base, InboxEvent, Instance
+
+BATCH = {"Content-Type": "application/cloudevents-batch+json"}
+
+
+def event(i: str, etype: str = "toy.submitted", **data: Any) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": i, "source": "/registration", "type": etype,
+            "data": data or {"case": f"case-{i}"}}
+
+
+def counts(api: Api) -> dict[str, int]:
+    with api.stack.runtime.db.read() as s:
+        return {t.name: s.execute(select(func.count()).select_from(t)).scalar_one() for t in Base.metadata.sorted_tables}
+
+
+def test_an_event_is_accepted_once_and_a_duplicate_has_no_second_effect(api: Api) -> None:
+    with api.client(api.admin) as c:
+        first = c.post("/events", json=event("e1"), headers={"Content-Type": "application/cloudevents+json"})
+        again = c.post("/events", json=event("e1"))
+    assert first.status_code == 202
+    assert first.json()["status"] == "accepted"
+    assert first.json()["result"] == "started"
+    assert again.status_code == 202
+    assert again.json()["status"] == "duplicate"
+    with api.stack.runtime.db.read() as s:
+        assert s.execute(select(func.count()).select_from(Instance)).scalar_one() == 1
+        assert s.execute(select(func.count()).select_from(InboxEvent)).scalar_one() == 1
+
+
+def test_twenty_concurrent_copies_make_one_effect(api: Api) -> None:
+    def post(_: int) -> str:
+        with api.client(api.admin) as c:
+            return str(c.post("/events", json=event("same", case="racing")).json()["status"])
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = sorted(pool.map(post, range(20)))
+    assert statuses.count("accepted") == 1
+    assert statuses.count("duplicate") == 19
+    with api.stack.runtime.db.read() as s:
+        assert s.execute(select(func.count()).select_from(Instance)).scalar_one() == 1
+        assert s.execute(select(func.count()).select_from(InboxEvent)).scalar_one() == 1
+
+
+def test_a_batch_reports_each_event_and_applies_only_the_good_ones(api: Api) -> None:
+    with api.client(api.admin) as c:
+        assert c.post("/events", json=event("old")).json()["status"] == "accepted"
+        before = counts(api)
+        batch = [
+            event("b1"),
+            event("b2", "toy.decided", case="case-old", decision="maybe"),          # invalid data
+            event("old"),                                                           # duplicate
+            {"specversion": "0.3", "id": "b4", "source": "/registration", "type": "toy.submitted"},
+            event("b5", "toy.decided", case="no-such-case", decision="approve"),    # unknown case
+            event("b6", "no.such.type"),
+            event("b7", "toy.decided", case="case-old", decision="approve"),
+            "not an object",
+        ]
+        response = c.post("/events", json=batch, headers=BATCH)
+    assert response.status_code == 202
+    results = response.json()
+    assert [r["status"] for r in results] == [
+        "accepted", "rejected", "duplicate", "rejected", "rejected", "rejected", "accepted", "rejected"]
+    assert results[1]["errors"][0]["field"] == "data.decision"
+    assert results[3]["errors"][0]["field"] == "specversion"
+    assert results[4]["errors"] == [{"field": "data.case", "message": "no toy case 'no-such-case'; send toy.submitted first"}]
+    assert results[5]["errors"][0]["field"] == "type"
+    assert "unknown event type 'no.such.type'" in results[5]["errors"][0]["message"]
+    assert results[7]["errors"][0]["field"] == "event"
+    after = counts(api)
+    assert after["inbox"] == before["inbox"] + 2        # b1 and b7 only
+    assert after["instances"] == before["instances"] + 1
+    api.stack.settle()
+    with api.stack.runtime.db.read() as s:
+        state = s.execute(select(Instance.state).where(Instance.business_key == "case-old")).scalar_one()
+    assert state == "decided"
+
+
+def test_invalid_single_events_name_the_field_and_change_nothing(api: Api) -> None:
+    with api.client(api.admin) as c:
+        before = counts(api)
+        cases = [
+            (event("u1", uscc="91370212MA3QK7T84", case="x"), "data.uscc", "18 characters"),
+            (event("u2", uscc="91370212MA3QK7T84I", case="x"), "data.uscc", "found 'I'"),
+            (event("u3", case=""), "data.case", "at least 1 character"),
+            (event("u4", case="x", extra=1), "data.extra", "Extra inputs"),
+            ({"specversion": "1.0", "source": "/s", "type": "toy.submitted"}, "id", "Field required"),
+        ]
+        for body, field, words in cases:
+            r = c.post("/events", json=body)
+            assert r.status_code == 422, body
+            (error,) = r.json()["errors"]
+            assert error["field"] == field
+            assert words in error["message"]
+        bad_json = c.post("/events", content=b"{not json", headers={"Content-Type": "application/json"})
+        assert bad_json.status_code == 422
+        assert "not JSON" in bad_json.json()["detail"]
+    assert counts(api) == before
+
+
+def test_a_failed_check_character_is_a_warning_recorded_on_the_event(api: Api) -> None:
+    with api.client(api.admin) as c:
+        r = c.post("/events", json=event("w1", case="w", uscc="91370212MA3QK7T84X"))
+    assert r.status_code == 202
+    assert r.json()["warnings"] == [
+        "data.uscc: USCC 91370212MA3QK7T84X fails its check character (expected W, found X)"]
+    with api.stack.runtime.db.read() as s:
+        stored = s.execute(select(InboxEvent.warnings)).scalar_one()
+    assert stored == r.json()["warnings"]
+
+
+def test_a_batch_over_the_limit_is_refused_whole(api: Api) -> None:
+    with api.client(api.admin) as c:
+        r = c.post("/events", json=[event(f"x{i}") for i in range(1001)], headers=BATCH)
+    assert r.status_code == 422
+    assert "at most 1000 events" in r.json()["detail"]
+    assert counts(api)["inbox"] == 0

@@ -1,0 +1,120 @@
+"""The HTTP API (FastAPI): CloudEvents intake, health and metrics; operator routes in ``api_ops``.
+
+``create_app(runtime)`` builds an app around a composed runtime; nothing is created at import.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from workflows.api_deps import Caller, RuntimeDep, get_intake, get_metrics
+from workflows.api_models import EVENTS_OPENAPI
+from workflows.errors import YunshangError
+from workflows.intake import Intake
+from workflows.metrics import Metrics
+from workflows.routes import schemas
+from workflows.runtime import Runtime
+
+BATCH_TYPE = "application/cloudevents-batch+json"
+router = APIRouter()
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    from workflows.api_ops import router as ops
+
+    app = FastAPI(
+        title="yunshang",
+        version="0.1.0",
+        description="Event intake, operator queries and actions of the supervision workflow engine.",
+    )
+    app.middleware("http")(_refuse_nul)
+    app.state.runtime = runtime
+    app.state.intake = Intake(runtime)
+    app.state.metrics = Metrics(runtime.db, runtime.clock)
+    app.include_router(router)
+    app.include_router(ops)
+    app.add_exception_handler(YunshangError, _error)  # type: ignore[arg-type]
+    return app
+
+
+async def _refuse_nul(request: Request, call_next: Any) -> Any:
+    """A NUL character fits no database text column: refuse it in the query string up front."""
+    if "%00" in request.url.query or "\x00" in request.url.path or "%00" in request.url.path:
+        return JSONResponse({"code": "bad_input", "detail": "NUL characters are not allowed in the URL"}, 422)
+    return await call_next(request)
+
+
+def _error(request: Request, exc: YunshangError) -> JSONResponse:
+    return JSONResponse({"code": exc.code, "detail": str(exc)}, status_code=exc.http_status)
+
+
+@router.post("/events", status_code=202, openapi_extra=EVENTS_OPENAPI, tags=["events"])
+async def post_events(
+    request: Request,
+    who: Caller,
+    intake: Annotated[Intake, Depends(get_intake)],
+    metrics: Annotated[Metrics, Depends(get_metrics)],
+) -> JSONResponse:
+    """One CloudEvent (structured JSON) or a batch (`application/cloudevents-batch+json`, ≤ 1,000)."""
+    body = await request.body()
+    try:
+        payload = json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return JSONResponse({"code": "bad_json", "detail": f"body is not JSON: {exc}"}, status_code=422)
+    batch = request.headers.get("content-type", "").split(";")[0].strip() == BATCH_TYPE
+    if batch and not isinstance(payload, list):
+        return JSONResponse({"code": "bad_batch", "detail": "a batch is a JSON array of events"}, 422)
+    events = payload if isinstance(payload, list) else [payload]
+    statuses = intake.accept(events, who)
+    for s in statuses:
+        metrics.events.labels(s.type or "?", s.source or "?", s.status).inc()
+    if isinstance(payload, list):
+        return JSONResponse([s.as_json() for s in statuses], status_code=202)
+    (only,) = statuses
+    code = {"accepted": 202, "duplicate": 202, "rejected": 422, "forbidden": 403}[only.status]
+    return JSONResponse(only.as_json(), status_code=code)
+
+
+@router.get("/events/schemas", tags=["events"])
+def event_schemas() -> dict[str, Any]:
+    """The JSON Schema of `data` for every accepted event type."""
+    return {name: model.model_json_schema() for name, model in schemas().items()}
+
+
+@router.get("/healthz", tags=["health"])
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "alive"}
+
+
+@router.get("/readyz", tags=["health"])
+def readyz(runtime: RuntimeDep) -> JSONResponse:
+    """The database and the broker are reachable."""
+    checks: dict[str, str] = {}
+    try:
+        with runtime.db.read() as s:
+            s.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    try:
+        client = getattr(runtime.broker, "client", None)
+        if client is not None:
+            client.ping()
+        checks["broker"] = "ok"
+    except Exception as exc:
+        checks["broker"] = f"unreachable: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+def get_metrics_text(metrics: Annotated[Metrics, Depends(get_metrics)]) -> PlainTextResponse:
+    """Prometheus metrics."""
+    return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

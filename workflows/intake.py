@@ -1,0 +1,209 @@
+"""CloudEvents intake: validate, store in the inbox and route — one event, one savepoint.
+
+The same (source, id) twice is a ``duplicate`` with no second effect, also when copies race (the inbox's
+unique key decides). In a batch each event gets its own status; a bad one never drops the good ones,
+and none is ever half-applied (its savepoint is rolled back whole).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from workflows import uscc
+from workflows.errors import BadInput
+from workflows.models import InboxEvent
+from workflows.outbox import pending
+from workflows.routes import ROUTES, Envelope
+from workflows.runtime import Runtime
+from workflows.tokens import Principal
+
+log = logging.getLogger("yunshang.intake")
+
+MAX_BATCH = 1000
+Status = Literal["accepted", "duplicate", "rejected", "forbidden"]
+
+
+class CloudEvent(BaseModel):
+    """A CloudEvent 1.0 in structured JSON mode. Extension attributes are allowed."""
+
+    model_config = ConfigDict(extra="allow")
+    specversion: Literal["1.0"]
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=100)
+    subject: str | None = Field(default=None, max_length=200)
+    time: AwareDatetime | None = None
+    datacontenttype: str | None = None
+    dataschema: str | None = None
+    data: Any = None
+
+
+@dataclass
+class EventStatus:
+    status: Status
+    id: str | None = None
+    source: str | None = None
+    type: str | None = None
+    result: str | None = None
+    instances: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "id": self.id, "source": self.source, "type": self.type}
+        if self.result is not None:
+            out["result"] = self.result
+            out["instances"] = self.instances
+        if self.warnings:
+            out["warnings"] = self.warnings
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+def _errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    return [
+        {
+            "field": prefix + ".".join(str(p) for p in err["loc"])
+            if err["loc"]
+            else prefix.rstrip(".") or "event",
+            "message": err["msg"],
+        }
+        for err in exc.errors()
+    ]
+
+
+def _identity(raw: Any) -> tuple[str | None, str | None, str | None]:
+    if not isinstance(raw, dict):
+        return None, None, None
+    return tuple(str(raw[k]) if isinstance(raw.get(k), str) else None for k in ("id", "source", "type"))  # type: ignore[return-value]
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) holding a NUL character, which no database text keeps."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items: Any = (
+        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    )
+    for key, item in items:
+        here = f"{path}.{key}".lstrip(".") if isinstance(key, str) else f"{path}[{key}]"
+        if isinstance(key, str) and "\x00" in key:
+            return here
+        found = _nul_path(item, here)
+        if found is not None:
+            return found
+    return None
+
+
+def _uscc_warnings(data: BaseModel) -> list[str]:
+    warnings = []
+    for name, value in data:
+        if name == "uscc" and isinstance(value, str):
+            warning = uscc.check_warning(value)
+            if warning:
+                warnings.append(f"data.uscc: {warning}")
+    return warnings
+
+
+class Intake:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def accept(self, raw_events: list[Any], principal: Principal) -> list[EventStatus]:
+        """Validate and route every event; one transaction, one savepoint per event."""
+        if len(raw_events) > MAX_BATCH:
+            raise BadInput(f"a batch holds at most {MAX_BATCH} events; this one has {len(raw_events)}")
+        checked = [self._validate(raw, principal) for raw in raw_events]
+        statuses: list[EventStatus] = []
+        with self.runtime.transaction() as session:
+            for item in checked:
+                statuses.append(item if isinstance(item, EventStatus) else self._store(session, *item))
+        for status in statuses:
+            log.debug("event %s/%s: %s", status.source, status.id, status.status)
+        return statuses
+
+    def _validate(
+        self, raw: Any, principal: Principal
+    ) -> EventStatus | tuple[CloudEvent, BaseModel, list[str]]:
+        event_id, source, event_type = _identity(raw)
+        status = EventStatus("rejected", event_id, source, event_type)
+        if not isinstance(raw, dict):
+            status.errors = [{"field": "event", "message": "an event is a JSON object"}]
+            return status
+        nul = _nul_path(raw, "")
+        if nul is not None:
+            status.errors = [{"field": nul or "event", "message": "NUL characters (\\u0000) are not allowed"}]
+            return status
+        try:
+            event = CloudEvent.model_validate(raw)
+        except ValidationError as exc:
+            status.errors = _errors(exc)
+            return status
+        route = ROUTES.get(event.type)
+        if route is None:
+            known = ", ".join(sorted(ROUTES))
+            status.errors = [
+                {"field": "type", "message": f"unknown event type {event.type!r}; accepted: {known}"}
+            ]
+            return status
+        if not principal.may_emit(event.type):
+            status.status = "forbidden"
+            status.errors = [
+                {"field": "type", "message": f"token {principal.name!r} may not emit {event.type!r}"}
+            ]
+            return status
+        try:
+            data = route.model.model_validate(event.data)
+        except ValidationError as exc:
+            status.errors = _errors(exc, "data.")
+            return status
+        return event, data, _uscc_warnings(data)
+
+    def _store(
+        self, session: Session, event: CloudEvent, data: BaseModel, warnings: list[str]
+    ) -> EventStatus:
+        status = EventStatus("accepted", event.id, event.source, event.type, warnings=warnings)
+        envelope = Envelope(event.id, event.source, event.type, event.subject)
+        dialect = postgresql if self.runtime.db.is_postgres else sqlite
+        queued = len(pending(session))
+        with session.begin_nested() as savepoint:
+            inserted = session.execute(
+                dialect.insert(InboxEvent)
+                .values(
+                    source=event.source,
+                    event_id=event.id,
+                    type=event.type,
+                    subject=event.subject,
+                    data=data.model_dump(mode="json"),
+                    status="accepted",
+                    warnings=warnings,
+                    received_at=self.runtime.clock.now(),
+                )
+                .on_conflict_do_nothing(index_elements=["source", "event_id"])
+                .returning(InboxEvent.id)
+            ).scalar()
+            if inserted is None:
+                status.status = "duplicate"
+                return status
+            try:
+                routed = ROUTES[event.type].handle(session, self.runtime.engine, envelope, data)
+            except BadInput as exc:
+                savepoint.rollback()
+                del pending(session)[queued:]  # its outbox rows are gone with the savepoint
+                status.status = "rejected"
+                field, _, message = str(exc).partition(": ")
+                status.errors = [
+                    {"field": field, "message": message} if message else {"field": "data", "message": field}
+                ]
+                return status
+            session.get(InboxEvent, inserted).status = routed.result  # type: ignore[union-attr]
+        status.result = routed.result
+        status.instances = routed.instances
+        return status
