@@ -43,8 +43,10 @@ class Server(uvicorn.Server):
 
 def serve(stack: Stack) -> Iterator[Api]:
     rt = stack.runtime
-    made = {kind: tokens.create(rt.db, rt.clock, f"test-{kind}", kind, types)  # type: ignore[arg-type]
-            for kind, types in (("admin", ["*"]), ("operator", []), ("source", ["toy.submitted"]))}
+    made = {
+        kind: tokens.create(rt.db, rt.clock, f"test-{kind}", kind, types)  # type: ignore[arg-type]
+        for kind, types in (("admin", ["*"]), ("operator", []), ("source", ["toy.submitted"]))
+    }
     port = free_port()
     server = Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -14,13 +14,21 @@ BATCH = {"Content-Type": "application/cloudevents-batch+json"}
 
 
 def event(i: str, etype: str = "toy.submitted", **data: Any) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": i, "source": "/registration", "type": etype,
-            "data": data or {"case": f"case-{i}"}}
+    return {
+        "specversion": "1.0",
+        "id": i,
+        "source": "/registration",
+        "type": etype,
+        "data": data or {"case": f"case-{i}"},
+    }
 
 
 def counts(api: Api) -> dict[str, int]:
     with api.stack.runtime.db.read() as s:
-        return {t.name: s.execute(select(func.count()).select_from(t)).scalar_one() for t in Base.metadata.sorted_tables}
+        return {
+            t.name: s.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }
 
 
 def test_an_event_is_accepted_once_and_a_duplicate_has_no_second_effect(api: Api) -> None:
@@ -57,10 +65,10 @@ def test_a_batch_reports_each_event_and_applies_only_the_good_ones(api: Api) -> 
         before = counts(api)
         batch = [
             event("b1"),
-            event("b2", "toy.decided", case="case-old", decision="maybe"),          # invalid data
-            event("old"),                                                           # duplicate
+            event("b2", "toy.decided", case="case-old", decision="maybe"),  # invalid data
+            event("old"),  # duplicate
             {"specversion": "0.3", "id": "b4", "source": "/registration", "type": "toy.submitted"},
-            event("b5", "toy.decided", case="no-such-case", decision="approve"),    # unknown case
+            event("b5", "toy.decided", case="no-such-case", decision="approve"),  # unknown case
             event("b6", "no.such.type"),
             event("b7", "toy.decided", case="case-old", decision="approve"),
             "not an object",
@@ -69,15 +77,25 @@ def test_a_batch_reports_each_event_and_applies_only_the_good_ones(api: Api) -> 
     assert response.status_code == 202
     results = response.json()
     assert [r["status"] for r in results] == [
-        "accepted", "rejected", "duplicate", "rejected", "rejected", "rejected", "accepted", "rejected"]
+        "accepted",
+        "rejected",
+        "duplicate",
+        "rejected",
+        "rejected",
+        "rejected",
+        "accepted",
+        "rejected",
+    ]
     assert results[1]["errors"][0]["field"] == "data.decision"
     assert results[3]["errors"][0]["field"] == "specversion"
-    assert results[4]["errors"] == [{"field": "data.case", "message": "no toy case 'no-such-case'; send toy.submitted first"}]
+    assert results[4]["errors"] == [
+        {"field": "data.case", "message": "no toy case 'no-such-case'; send toy.submitted first"}
+    ]
     assert results[5]["errors"][0]["field"] == "type"
     assert "unknown event type 'no.such.type'" in results[5]["errors"][0]["message"]
     assert results[7]["errors"][0]["field"] == "event"
     after = counts(api)
-    assert after["inbox"] == before["inbox"] + 2        # b1 and b7 only
+    assert after["inbox"] == before["inbox"] + 2  # b1 and b7 only
     assert after["instances"] == before["instances"] + 1
     api.stack.settle()
     with api.stack.runtime.db.read() as s:
@@ -112,7 +130,8 @@ def test_a_failed_check_character_is_a_warning_recorded_on_the_event(api: Api) -
         r = c.post("/events", json=event("w1", case="w", uscc="91370212MA3QK7T84X"))
     assert r.status_code == 202
     assert r.json()["warnings"] == [
-        "data.uscc: USCC 91370212MA3QK7T84X fails its check character (expected W, found X)"]
+        "data.uscc: USCC 91370212MA3QK7T84X fails its check character (expected W, found X)"
+    ]
     with api.stack.runtime.db.read() as s:
         stored = s.execute(select(InboxEvent.warnings)).scalar_one()
     assert stored == r.json()["warnings"]

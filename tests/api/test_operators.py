@@ -19,7 +19,8 @@ def protected_routes(api: Api) -> list[tuple[str, str]]:
     paths = create_app(api.stack.runtime).openapi()["paths"]
     return [
         (method.upper(), path.replace("{instance_id}", "1").replace("{dead_id}", "1"))
-        for path, methods in paths.items() if path not in PUBLIC
+        for path, methods in paths.items()
+        if path not in PUBLIC
         for method in methods
     ]
 
@@ -38,24 +39,53 @@ def test_every_endpoint_refuses_missing_revoked_and_out_of_scope_tokens(api: Api
             with api.client(api.source) as c:
                 assert c.request(method, path, json={}).status_code == 403, (method, path)
     with api.client(api.source) as c:
-        ok = c.post("/events", json={"specversion": "1.0", "id": "s1", "source": "/s", "type": "toy.submitted",
-                                     "data": {"case": "c"}})
-        denied = c.post("/events", json={"specversion": "1.0", "id": "s2", "source": "/s", "type": "toy.decided",
-                                         "data": {"case": "c", "decision": "approve"}})
+        ok = c.post(
+            "/events",
+            json={
+                "specversion": "1.0",
+                "id": "s1",
+                "source": "/s",
+                "type": "toy.submitted",
+                "data": {"case": "c"},
+            },
+        )
+        denied = c.post(
+            "/events",
+            json={
+                "specversion": "1.0",
+                "id": "s2",
+                "source": "/s",
+                "type": "toy.decided",
+                "data": {"case": "c", "decision": "approve"},
+            },
+        )
     assert ok.status_code == 202
     assert denied.status_code == 403
     assert "may not emit 'toy.decided'" in denied.json()["errors"][0]["message"]
     with api.client(api.operator) as c:  # an operator token queries but does not emit
         assert c.get("/instances").status_code == 200
-        assert c.post("/events", json={"specversion": "1.0", "id": "o1", "source": "/s", "type": "toy.submitted",
-                                       "data": {"case": "o"}}).status_code == 403
+        assert (
+            c.post(
+                "/events",
+                json={
+                    "specversion": "1.0",
+                    "id": "o1",
+                    "source": "/s",
+                    "type": "toy.submitted",
+                    "data": {"case": "o"},
+                },
+            ).status_code
+            == 403
+        )
 
 
 def submit(api: Api, case: str, uscc: str | None = None) -> int:
     data = {"case": case, **({"uscc": uscc} if uscc else {})}
     with api.client(api.admin) as c:
-        r = c.post("/events", json={"specversion": "1.0", "id": case, "source": "/t", "type": "toy.submitted",
-                                    "data": data})
+        r = c.post(
+            "/events",
+            json={"specversion": "1.0", "id": case, "source": "/t", "type": "toy.submitted", "data": data},
+        )
     return int(r.json()["instances"][0])
 
 
@@ -114,16 +144,26 @@ def test_clock_advance_and_dead_letters_through_the_api(api: Api) -> None:
         from workflows.commands import Cause
 
         with api.stack.runtime.transaction() as session:
-            engine.enqueue(session, engine.command(
-                "toy", "decide", cause=Cause(kind="event", id="x"), dedupe_key="x",
-                payload={"decision": "approve"}, business_key="later"))
+            engine.enqueue(
+                session,
+                engine.command(
+                    "toy",
+                    "decide",
+                    cause=Cause(kind="event", id="x"),
+                    dedupe_key="x",
+                    payload={"decision": "approve"},
+                    business_key="later",
+                ),
+            )
         from tests.support import wait_until
 
         wait_until(lambda: len(c.get("/deadletters").json()) == 1, what="a dead letter")
         (dead,) = c.get("/deadletters").json()
         assert "no toy instance with business key 'later'" in dead["error"]
         submit(api, "later")
-        assert c.post(f"/deadletters/{dead['id']}/requeue", json={"reason": "case arrived"}).status_code == 200
+        assert (
+            c.post(f"/deadletters/{dead['id']}/requeue", json={"reason": "case arrived"}).status_code == 200
+        )
         api.stack.settle()
         assert c.get("/deadletters").json() == []
         assert c.post(f"/deadletters/{dead['id']}/requeue", json={"reason": "again"}).status_code == 404
