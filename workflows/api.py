@@ -9,6 +9,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -71,7 +72,7 @@ async def post_events(
     if batch and not isinstance(payload, list):
         return JSONResponse({"code": "bad_batch", "detail": "a batch is a JSON array of events"}, 422)
     events = payload if isinstance(payload, list) else [payload]
-    statuses = intake.accept(events, who)
+    statuses = await run_in_threadpool(intake.accept, events, who)  # blocking DB work off the loop
     for s in statuses:
         metrics.events.labels(s.type or "?", s.source or "?", s.status).inc()
     if isinstance(payload, list):

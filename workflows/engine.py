@@ -25,7 +25,7 @@ from workflows.db import Database
 from workflows.deadlines import DeadlineSource
 from workflows.errors import InstanceNotFound
 from workflows.machines import Fired, MachineCache
-from workflows.models import History, Instance, Outbox, TimerRow
+from workflows.models import History, Instance, Outbox, TimerRow, table
 from workflows.outbox import Pending, pending
 
 log = logging.getLogger("yunshang.engine")
@@ -142,8 +142,8 @@ class Engine:
         if inserted is None:
             existing = self._lock(session, flow.name, None, business_key)
             return Outcome("existing", existing.id, existing.state)
-        session.add(
-            History(
+        session.execute(
+            insert(table(History)).values(
                 instance_id=inserted,
                 from_state=None,
                 to_state=flow.initial,
@@ -272,8 +272,8 @@ class Engine:
         now: datetime,
         reason: str | None,
     ) -> None:
-        session.add(
-            History(
+        session.execute(
+            insert(table(History)).values(
                 instance_id=instance.id,
                 from_state=source,
                 to_state=dest,
@@ -310,7 +310,7 @@ class Engine:
                     created_at=now,
                 )
             )
-        session.execute(insert(TimerRow), rows)
+        session.execute(insert(table(TimerRow)), rows)
 
     def _emit(self, session: Session, instance: Instance, emit: Emit) -> str:
         if emit.target in self.flows:
@@ -334,8 +334,8 @@ class Engine:
         self, session: Session, queue: str, actor: str, message: dict[str, Any], message_id: str | None = None
     ) -> str:
         message_id = message_id or str(uuid.uuid4())
-        session.add(
-            Outbox(
+        session.execute(
+            insert(table(Outbox)).values(
                 id=message_id, queue=queue, actor=actor, message=message, created_at=self.clock.now(), sends=0
             )
         )

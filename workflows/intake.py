@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflows import uscc
 from workflows.errors import BadInput
-from workflows.models import InboxEvent
+from workflows.models import InboxEvent, table
 from workflows.outbox import pending
 from workflows.routes import ROUTES, Envelope
 from workflows.runtime import Runtime
@@ -122,9 +123,18 @@ class Intake:
             raise BadInput(f"a batch holds at most {MAX_BATCH} events; this one has {len(raw_events)}")
         checked = [self._validate(raw, principal) for raw in raw_events]
         statuses: list[EventStatus] = []
+        routed: list[dict[str, Any]] = []
         with self.runtime.transaction() as session:
             for item in checked:
-                statuses.append(item if isinstance(item, EventStatus) else self._store(session, *item))
+                statuses.append(
+                    item if isinstance(item, EventStatus) else self._store(session, *item, routed)
+                )
+            if routed:  # the routing results, stored on the events in one round trip
+                inbox = table(InboxEvent)
+                session.execute(
+                    update(inbox).where(inbox.c.id == bindparam("b_id")).values(status=bindparam("b_status")),
+                    routed,
+                )
         for status in statuses:
             log.debug("event %s/%s: %s", status.source, status.id, status.status)
         return statuses
@@ -167,7 +177,12 @@ class Intake:
         return event, data, _uscc_warnings(data)
 
     def _store(
-        self, session: Session, event: CloudEvent, data: BaseModel, warnings: list[str]
+        self,
+        session: Session,
+        event: CloudEvent,
+        data: BaseModel,
+        warnings: list[str],
+        routed: list[dict[str, Any]],
     ) -> EventStatus:
         status = EventStatus("accepted", event.id, event.source, event.type, warnings=warnings)
         envelope = Envelope(event.id, event.source, event.type, event.subject)
@@ -193,7 +208,7 @@ class Intake:
                 status.status = "duplicate"
                 return status
             try:
-                routed = ROUTES[event.type].handle(session, self.runtime.engine, envelope, data)
+                result = ROUTES[event.type].handle(session, self.runtime.engine, envelope, data)
             except BadInput as exc:
                 savepoint.rollback()
                 del pending(session)[queued:]  # its outbox rows are gone with the savepoint
@@ -203,7 +218,7 @@ class Intake:
                     {"field": field, "message": message} if message else {"field": "data", "message": field}
                 ]
                 return status
-            session.get(InboxEvent, inserted).status = routed.result  # type: ignore[union-attr]
-        status.result = routed.result
-        status.instances = routed.instances
+        routed.append({"b_id": inserted, "b_status": result.result})
+        status.result = result.result
+        status.instances = result.instances
         return status

@@ -19,7 +19,7 @@ from workflows.clock import Clock
 from workflows.commands import Cause, Command
 from workflows.db import Database
 from workflows.engine import advance_actor
-from workflows.models import Instance, Outbox, TimerRow
+from workflows.models import Instance, Outbox, TimerRow, table
 from workflows.outbox import Pending, Relay
 
 log = logging.getLogger("yunshang.timers")
@@ -92,7 +92,7 @@ class Sweeper:
                     )
                 )
             session.execute(
-                insert(Outbox),
+                insert(table(Outbox)),
                 [
                     dict(id=r.id, queue=r.queue, actor=r.actor, message=r.message, created_at=now, sends=0)
                     for r in rows

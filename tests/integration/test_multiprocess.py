@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -97,7 +98,22 @@ def test_timers_fire_exactly_once_with_two_workers_and_two_schedulers(tmp_path: 
                         == N
                     )
 
-            wait_until(all_escalated, timeout=120, what=f"{N} instances escalated by their timers")
+            def diagnosis() -> str:
+                with runtime.db.read() as s:
+                    timers = Counter(s.execute(select(TimerRow.status)).scalars())
+                    outbox = s.execute(
+                        select(func.count(Outbox.id), func.count(Outbox.sent_at), func.count(Outbox.done_at))
+                    ).one()
+                client: Any = getattr(runtime.broker, "client")  # noqa: B009
+                queues = {
+                    k.decode(): client.llen(k) for k in client.keys("dramatiq:*") if client.type(k) == b"list"
+                }
+                return f"timers {dict(timers)}; outbox (all, sent, done) {tuple(outbox)}; queues {queues}"
+
+            try:
+                wait_until(all_escalated, timeout=120, what=f"{N} instances escalated by their timers")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}: {diagnosis()}") from None
         with runtime.db.read() as s:
             statuses = Counter(s.execute(select(TimerRow.status)).scalars())
             fired = Counter(
