@@ -12,6 +12,7 @@ from typing import Any
 
 import dramatiq
 
+from actors.deliveries import declare_deliveries
 from workflows.commands import Command
 from workflows.engine import advance_actor
 from workflows.retry import transient_retry
@@ -31,6 +32,7 @@ def declare(runtime: Runtime) -> None:
     for flow in runtime.engine.flows:
         _declare_advance(runtime, flow, options)
     _register(broker, _log_notify(runtime), "log.notify", "log", options)
+    declare_deliveries(runtime)
 
 
 def _declare_advance(runtime: Runtime, flow: str, options: dict[str, Any]) -> None:

@@ -16,6 +16,8 @@ from workflows.deadletters import list_dead, requeue
 from workflows.errors import BadInput, ClockNotSimulated
 from workflows.queries import InstanceFilter, instance_detail, list_instances
 from workflows.runtime import Runtime
+from workflows.scorecard import scorecard
+from workflows.scorecard_view import day_range
 from workflows.status import status as status_report
 from workflows.tokens import Principal
 
@@ -123,7 +125,12 @@ def post_cancel(
     instance_id: InstanceId, body: ActionBody, runtime: RuntimeDep, who: Operator
 ) -> dict[str, Any]:
     """Cancel an instance (audited with the operator's name and reason)."""
-    return act(runtime, instance_id, "cancel", {}, who, body.reason)
+    flow = runtime.engine.flows.get(str(instance_detail(runtime.db, instance_id)["flow"]))
+    spec = flow.trigger("cancel") if flow else None
+    takes_reason = spec is not None and spec.payload is not None and "reason" in spec.payload.model_fields
+    return act(
+        runtime, instance_id, "cancel", {"reason": body.reason} if takes_reason else {}, who, body.reason
+    )
 
 
 @router.post("/instances/{instance_id}/reroute", tags=["operations"])
@@ -132,6 +139,30 @@ def post_reroute(
 ) -> dict[str, Any]:
     """Re-route a returned or unroutable notice to a department (audited)."""
     return act(runtime, instance_id, "reroute", {"department": body.department}, who, body.reason)
+
+
+@router.get("/scorecard", tags=["queries"])
+def get_scorecard(
+    runtime: RuntimeDep,
+    _: Operator,
+    start: Annotated[
+        str | None, Query(description="first day (YYYY-MM-DD, Asia/Shanghai) or aware time")
+    ] = None,
+    end: Annotated[str | None, Query(description="last day (inclusive) or aware time")] = None,
+) -> dict[str, Any]:
+    """Dual notification per department and overall: notices, claimed within 48 h, overdue now,
+    permit-processing rate, average working days from license to permit."""
+    now = runtime.clock.now()
+    begin, stop = day_range(start, end, now)
+    card = scorecard(
+        runtime.db,
+        runtime.engine.calendar,
+        start=begin,
+        end=stop,
+        now=now,
+        ruleset=getattr(runtime.engine.deadlines, "ruleset", None),
+    )
+    return card.as_json()
 
 
 @router.post("/clock/advance", tags=["operations"])

@@ -313,7 +313,9 @@ class Engine:
         session.execute(insert(table(TimerRow)), rows)
 
     def _emit(self, session: Session, instance: Instance, emit: Emit) -> str:
-        if emit.target in self.flows:
+        """A target without a dot is a flow (deployed or not yet: the message waits in the outbox
+        until some process declares ``<flow>.advance``); any other target is a side-effect actor."""
+        if "." not in emit.target:
             message_id = str(uuid.uuid4())
             command = Command(
                 flow=emit.target,

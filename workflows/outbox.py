@@ -60,13 +60,18 @@ class Relay:
         #: False in a process whose broker nobody consumes (an embedded-stack CLI command): rows are
         #: left unsent for the serving process's re-send pass instead of vanishing in a local stub
         self.dispatch = dispatch
+        self._held: set[str] = set()
 
     def send(self, rows: Sequence[Pending]) -> int:
         """Hand rows to the broker and stamp them sent. A failure leaves them for the re-send pass."""
         if not self.dispatch:
             return 0
         sent: list[str] = []
+        known = self.broker.get_declared_actors()
         for row in rows:
+            if row.actor not in known:  # e.g. a referral to a flow not deployed yet: held, not lost
+                self._hold(row)
+                continue
             try:
                 self.broker.enqueue(to_message(row))
             except Exception:
@@ -79,6 +84,11 @@ class Relay:
             except Exception:
                 log.exception("could not stamp %d outbox rows as sent; they may be sent again", len(sent))
         return len(sent)
+
+    def _hold(self, row: Pending) -> None:
+        if row.actor not in self._held:
+            self._held.add(row.actor)
+            log.warning("holding outbox messages for %s: no such actor is declared here yet", row.actor)
 
     def _stamp(self, ids: list[str]) -> None:
         now = self.clock.now()
@@ -121,7 +131,10 @@ class Relay:
         return total
 
     def _select(self, *where: Any, limit: int, dead_too: bool = True) -> list[Pending]:
-        query = select(Outbox.id, Outbox.queue, Outbox.actor, Outbox.message).where(*where)
+        known = sorted(self.broker.get_declared_actors())
+        query = select(Outbox.id, Outbox.queue, Outbox.actor, Outbox.message).where(
+            *where, Outbox.actor.in_(known)
+        )
         if not dead_too:
             dead = select(DeadLetter.message_id).where(DeadLetter.requeued_at.is_(None))
             query = query.where(Outbox.id.not_in(dead))

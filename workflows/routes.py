@@ -109,3 +109,11 @@ def _toy_decided(session: Session, engine: Engine, event: Envelope, data: ToyDec
     )
     engine.enqueue(session, command)
     return RouteResult("queued", [found])
+
+
+def _register_flow_routes() -> None:
+    """Import the modules whose routes register themselves (kept apart to keep this module small)."""
+    import workflows.routes_notices  # noqa: F401
+
+
+_register_flow_routes()

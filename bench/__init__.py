@@ -1,0 +1,1 @@
+"""Benchmarks of the engine (``engine_bench``) and the timer sweep (``sweep_bench``); see README.md."""

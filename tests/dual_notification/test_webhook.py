@@ -1,0 +1,118 @@
+"""The webhook channel against a real local HTTP receiver: signed, retried with backoff, dead after N."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.dual_notification.conftest import notice_stack
+from tests.dual_notification.helpers import deliveries, facts, start_notice
+from tests.support import wait_until
+from workflows.deliveries import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+from workflows.models import Outbox
+from workflows.outbox import Pending, to_message
+
+SECRET = "webhook-test-secret"
+
+
+@dataclass
+class Receiver:
+    """Answers 500 to the first ``failures`` requests, then 200; keeps what it accepted."""
+
+    failures: int
+    requests: int = 0
+    accepted: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+
+@contextmanager
+def receiver(failures: int) -> Iterator[Receiver]:
+    state = Receiver(failures)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            with state.lock:
+                state.requests += 1
+                ok = state.requests > state.failures
+                if ok:
+                    state.accepted.append((body, dict(self.headers.items())))
+            self.send_response(200 if ok else 500)
+            self.end_headers()
+            self.wfile.write(b"ok" if ok else b"try again")
+
+        def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/yunshang"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def webhook(url: str, attempts: int) -> dict[str, object]:
+    return dict(
+        webhook_url=url,
+        webhook_secret=SECRET,
+        webhook_max_attempts=attempts,
+        webhook_min_backoff_ms=20,
+        webhook_max_backoff_ms=100,
+    )
+
+
+@pytest.mark.parametrize("kind", ["embedded", pytest.param("production", marks=pytest.mark.production)])
+def test_a_receiver_failing_twice_gets_exactly_one_signed_delivery(kind: str, tmp_path: Path) -> None:
+    with receiver(failures=2) as hook, notice_stack(kind, tmp_path, **webhook(hook.url, 5)) as stack:
+        outcome = start_notice(stack, facts())
+        stack.settle()
+        assert hook.requests == 3
+        [(body, headers)] = hook.accepted
+        assert verify(SECRET, body, headers[SIGNATURE_HEADER])
+        [row] = deliveries(stack, outcome.instance_id)
+        assert (row.channel, row.status, row.attempts, row.last_error) == ("webhook", "sent", 3, None)
+        assert headers[DELIVERY_HEADER] == row.dedupe_key
+        assert b'"kind":"notice"' in body and b"SCJG_YP" in body
+        # redelivery of the same outbox message resumes the row: nothing is sent again
+        with stack.runtime.db.read() as session:
+            message = session.get(Outbox, row.dedupe_key)
+            assert message is not None and message.done_at is not None
+        stack.runtime.broker.enqueue(
+            to_message(Pending(message.id, message.queue, message.actor, message.message))
+        )
+        stack.runtime.broker.join("deliveries", timeout=10_000)
+        stack.worker.join()
+        assert hook.requests == 3 and len(deliveries(stack)) == 1
+
+
+@pytest.mark.parametrize("kind", ["embedded", pytest.param("production", marks=pytest.mark.production)])
+def test_a_receiver_that_never_answers_well_makes_the_delivery_dead(kind: str, tmp_path: Path) -> None:
+    with receiver(failures=1000) as hook, notice_stack(kind, tmp_path, **webhook(hook.url, 3)) as stack:
+        outcome = start_notice(stack, facts())
+        stack.settle()
+        [row] = deliveries(stack, outcome.instance_id)
+        assert (row.status, row.attempts) == ("dead", 3)
+        assert "HTTP 500" in (row.last_error or "")
+        assert hook.requests == 3
+
+
+def test_an_unreachable_receiver_is_retried_then_dead(tmp_path: Path) -> None:
+    with receiver(failures=0) as hook:
+        url = hook.url  # the server is gone once the block ends: connections are refused
+    with notice_stack("embedded", tmp_path, **webhook(url, 2)) as stack:
+        outcome = start_notice(stack, facts())
+        wait_until(lambda: [d.status for d in deliveries(stack, outcome.instance_id)] == ["dead"])
+        [row] = deliveries(stack, outcome.instance_id)
+        assert "ConnectError" in (row.last_error or "")

@@ -1,0 +1,171 @@
+"""Routes of the dual-notification (双告知) events: licenses and scope changes are planned against the
+rules and handed to the enterprise's ``license_registration`` instance; department events go to the
+notice they name. An event about an enterprise or notice the engine has never seen is refused (422)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rules import RuleSet
+from state_machines.dual_notification import FLOW_NAME, notice_key
+from workflows.commands import StartSpec
+from workflows.engine import Engine
+from workflows.errors import BadInput
+from workflows.event_models import (
+    LicenseIssued,
+    NoticeClaimed,
+    NoticeFeedback,
+    NoticeRef,
+    NoticeReturned,
+    PermitIssued,
+    ScopeChanged,
+)
+from workflows.models import Instance
+from workflows.notices import Enterprise, plan_license, plan_scope_change
+from workflows.routes import Envelope, RouteResult, route
+
+REGISTRATION = "license_registration"
+
+
+def _ruleset(engine: Engine) -> RuleSet:
+    ruleset: RuleSet | None = getattr(engine.deadlines, "ruleset", None)
+    if ruleset is None:
+        raise BadInput("type: dual-notification events need the rule files; the engine runs without them")
+    return ruleset
+
+
+@route("license.issued", LicenseIssued)
+def _license_issued(session: Session, engine: Engine, event: Envelope, data: LicenseIssued) -> RouteResult:
+    plan = plan_license(_ruleset(engine), data)
+    command = engine.command(
+        REGISTRATION,
+        "register",
+        cause=event.cause,
+        dedupe_key=event.dedupe_key,
+        payload=plan.payload(),
+        business_key=data.uscc,
+        start=StartSpec(subject=data.uscc, context=plan.enterprise.context()),
+    )
+    engine.enqueue(session, command)
+    return RouteResult(plan.status)
+
+
+@route("scope.changed", ScopeChanged)
+def _scope_changed(session: Session, engine: Engine, event: Envelope, data: ScopeChanged) -> RouteResult:
+    registration = session.execute(
+        select(Instance).where(Instance.flow == REGISTRATION, Instance.business_key == data.uscc)
+    ).scalar_one_or_none()
+    if registration is None:
+        raise BadInput(f"data.uscc: no license.issued was received for {data.uscc}; send it first")
+    open_keys = list(
+        session.execute(
+            select(Instance.business_key).where(
+                Instance.flow == FLOW_NAME, Instance.subject == data.uscc, Instance.closed_at.is_(None)
+            )
+        ).scalars()
+    )
+    plan = plan_scope_change(_ruleset(engine), Enterprise.from_context(registration.context), data, open_keys)
+    engine.enqueue(
+        session,
+        engine.command(
+            REGISTRATION,
+            "rescope",
+            cause=event.cause,
+            dedupe_key=event.dedupe_key,
+            payload=plan.payload(),
+            instance_id=registration.id,
+        ),
+    )
+    return RouteResult(plan.status, [registration.id])
+
+
+def find_notice(session: Session, ref: NoticeRef | PermitIssued) -> Instance:
+    """The notice an event names: by id, by business key, or (after a re-route) by its facts."""
+    if isinstance(ref, NoticeRef) and ref.notice is not None:
+        found = session.get(Instance, ref.notice)
+        if found is None or found.flow != FLOW_NAME:
+            raise BadInput(f"data.notice: no dual-notification notice #{ref.notice}")
+        return found
+    uscc, permit, department = (
+        (ref.uscc, ref.permit_item, ref.department)
+        if isinstance(ref, PermitIssued)
+        else (ref.uscc or "", ref.permit_item or "", ref.department or "")
+    )
+    by_key = session.execute(
+        select(Instance).where(
+            Instance.flow == FLOW_NAME, Instance.business_key == notice_key(uscc, permit, department)
+        )
+    ).scalar_one_or_none()
+    if by_key is not None:
+        return by_key
+    for candidate in session.execute(
+        select(Instance).where(Instance.flow == FLOW_NAME, Instance.subject == uscc)
+    ).scalars():
+        if candidate.context.get("permit") == permit and candidate.context.get("department") == department:
+            return candidate
+    raise BadInput(f"data.uscc: no notice of {uscc} for permit item {permit!r} and department {department!r}")
+
+
+def _to_notice(
+    session: Session,
+    engine: Engine,
+    event: Envelope,
+    ref: NoticeRef | PermitIssued,
+    trigger: str,
+    payload: dict[str, Any],
+) -> RouteResult:
+    notice = find_notice(session, ref)
+    payload = {**payload, "department": ref.department or notice.context.get("department")}
+    engine.enqueue(
+        session,
+        engine.command(
+            FLOW_NAME,
+            trigger,
+            cause=event.cause,
+            dedupe_key=event.dedupe_key,
+            payload=payload,
+            instance_id=notice.id,
+        ),
+    )
+    return RouteResult("queued", [notice.id])
+
+
+@route("notice.claimed", NoticeClaimed)
+def _claimed(session: Session, engine: Engine, event: Envelope, data: NoticeClaimed) -> RouteResult:
+    return _to_notice(
+        session,
+        engine,
+        event,
+        data,
+        "claim",
+        {"officer": data.officer, "claimed_at": data.claimed_at.isoformat()},
+    )
+
+
+@route("notice.returned", NoticeReturned)
+def _returned(session: Session, engine: Engine, event: Envelope, data: NoticeReturned) -> RouteResult:
+    return _to_notice(
+        session, engine, event, data, "return_notice", {"reason": data.reason, "comment": data.comment}
+    )
+
+
+@route("notice.feedback", NoticeFeedback)
+def _feedback(session: Session, engine: Engine, event: Envelope, data: NoticeFeedback) -> RouteResult:
+    return _to_notice(
+        session, engine, event, data, "feedback", {"status": data.status, "comment": data.comment}
+    )
+
+
+@route("permit.issued", PermitIssued)
+def _permit(session: Session, engine: Engine, event: Envelope, data: PermitIssued) -> RouteResult:
+    return _to_notice(
+        session,
+        engine,
+        event,
+        data,
+        "permit_issue",
+        {"permit_no": data.permit_no, "issued_at": data.issued_at.isoformat()},
+    )
