@@ -158,9 +158,8 @@ def main() -> None:
                 single = drive(args.port, args.seconds, 8, 1, f"{stack}-s")
                 log(f"{stack} single: {single['events_per_s']} events/s p99 {single['latency_ms']['p99']} ms")
                 batched = drive(args.port, args.seconds, 4, 100, f"{stack}-b")
-                log(
-                    f"{stack} batch 100: {batched['events_per_s']} events/s p99 {batched['latency_ms']['p99']} ms"
-                )
+                rate, p99 = batched["events_per_s"], batched["latency_ms"]["p99"]
+                log(f"{stack} batch 100: {rate} events/s p99 {p99} ms")
             finally:
                 proc.terminate()
                 proc.wait(30)
