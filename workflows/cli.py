@@ -33,14 +33,14 @@ class Composer:
     compose: Compose
     built: list[Runtime] = field(default_factory=list)
 
-    def runtime(self, *, serving: bool = False) -> Runtime:
+    def runtime(self, *, serving: bool = False, overrides: dict[str, object] | None = None) -> Runtime:
         """Compose this command's runtime. An embedded-stack command that does not serve leaves its
         outbox rows for the serving process (its in-process broker has no consumer)."""
-        settings = Settings()
+        settings = Settings(**(overrides or {}))  # type: ignore[arg-type]
         logging.basicConfig(
             level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-        for noisy in ("apscheduler", "alembic"):
+        for noisy in ("apscheduler", "alembic", "transitions"):
             logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
         try:
             rt = self.compose(settings, dispatch=serving or not settings.embedded_broker)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from workflows.cli import JsonOpt, fail, runtime
+from workflows.cli_demo import demo_app
 from workflows.cli_front import front, tokens_app
 from workflows.cli_rules import rules_app
 from workflows.clock import SimulatedClock, parse_span
@@ -27,7 +28,7 @@ def register(app: typer.Typer) -> None:
         app.add_typer(dead, name="deadletters")
         app.add_typer(rules_app, name="rules")
         app.add_typer(tokens_app, name="tokens")
-        for command in front.registered_commands:
+        for command in [*front.registered_commands, *demo_app.registered_commands]:
             app.registered_commands.append(command)
 
 

@@ -7,8 +7,9 @@ writers serialise instead of failing on lock upgrades; PostgreSQL uses row locks
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine, lock_timeout)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
 
     @property
     def is_sqlite(self) -> bool:
@@ -51,8 +53,12 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._sessions() as session, session.begin():
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        On SQLite the writers of this process queue on a lock first: SQLite's own busy handler backs
+        off in sleeps of up to 100 ms, which would dominate every hand-over between worker threads.
+        """
+        with self._write_lock, self._sessions() as session, session.begin():
             yield session
 
     @contextmanager

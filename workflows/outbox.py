@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import dramatiq
+from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import current_millis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -61,6 +62,9 @@ class Relay:
         #: left unsent for the serving process's re-send pass instead of vanishing in a local stub
         self.dispatch = dispatch
         self._held: set[str] = set()
+        #: a broker that keeps messages (Redis) makes "sent" worth recording; the in-process stub
+        #: keeps nothing, so there only "done" counts and stamping would be a wasted write
+        self.durable_broker = not isinstance(broker, StubBroker)
 
     def send(self, rows: Sequence[Pending]) -> int:
         """Hand rows to the broker and stamp them sent. A failure leaves them for the re-send pass."""
@@ -78,7 +82,7 @@ class Relay:
                 log.exception("could not send outbox message %s to %s; it will be re-sent", row.id, row.actor)
                 continue
             sent.append(row.id)
-        if sent:
+        if sent and self.durable_broker:
             try:
                 self._stamp(sent)
             except Exception:
@@ -104,11 +108,13 @@ class Relay:
             session.execute(update(Outbox).where(Outbox.id == outbox_id).values(done_at=self.clock.now()))
 
     def resend_unsent(self, grace: float, limit: int = 1000) -> int:
-        """Re-send rows committed more than ``grace`` seconds ago and never stamped as sent."""
+        """Re-send rows committed more than ``grace`` seconds ago and never stamped as sent (on the
+        in-process broker: never finished by a consumer)."""
         cutoff = self.clock.now() - timedelta(seconds=grace)
+        not_yet = Outbox.sent_at.is_(None) if self.durable_broker else Outbox.done_at.is_(None)
         total = 0
         while True:
-            rows = self._select(Outbox.sent_at.is_(None), Outbox.created_at <= cutoff, limit=limit)
+            rows = self._select(not_yet, Outbox.created_at <= cutoff, limit=limit)
             if not rows:
                 return total
             count = self.send(rows)
