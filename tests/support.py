@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from worker import compose
 from workflows.clock import SimulatedClock, monotonic
 from workflows.commands import Cause
-from workflows.deadlines import StaticDeadlines
+from workflows.deadlines import DeadlineSource, StaticDeadlines
 from workflows.models import Base, History, Instance, Outbox, TimerRow
 from workflows.runtime import Runtime
 from workflows.services import EmbeddedStack
@@ -161,11 +161,15 @@ def settings_for(kind: str, tmp_path: Any, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def running_stack(kind: str, tmp_path: Any, **overrides: Any) -> Iterator[Stack]:
+def running_stack(
+    kind: str, tmp_path: Any, *, deadlines: DeadlineSource | None = None, **overrides: Any
+) -> Iterator[Stack]:
+    """A stack with a running worker; ``deadlines`` default to the toy flow's (pass
+    ``RuleDeadlines.load(RULES_DIR)`` for the business flows)."""
     settings = settings_for(kind, tmp_path, **overrides)
     if kind == "production":
         ensure_pg_database(PG_URL)
-    runtime = compose(settings, deadlines=StaticDeadlines(TOY_DEADLINES, version="test"))
+    runtime = compose(settings, deadlines=deadlines or StaticDeadlines(TOY_DEADLINES, version="test"))
     if kind == "production":
         reset_pg(PG_URL)
         assert isinstance(runtime.broker, RedisBroker)
