@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -28,8 +30,22 @@ router = APIRouter()
 
 def create_app(runtime: Runtime) -> FastAPI:
     from workflows.api_ops import router as ops
+    from workflows.rules_adapter import follower_of
+
+    follower = follower_of(runtime)  # the API has no worker: follow rule reloads on its own
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if follower is not None:
+            follower.start()
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.stop()
 
     app = FastAPI(
+        lifespan=lifespan,
         title="yunshang",
         version="0.1.0",
         description="Event intake, operator queries and actions of the supervision workflow engine.",

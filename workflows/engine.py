@@ -115,10 +115,11 @@ class Engine:
         subject: str | None,
         context: dict[str, Any],
         cause: Cause,
+        rules: DeadlineSource | None = None,
     ) -> Outcome:
         """Start an instance, or return the existing one with that business key (idempotent)."""
         flow = self._flow(flow_name)
-        rules = self.deadlines
+        rules = rules or self.deadlines
         now = self.clock.now()
         values = dict(
             flow=flow.name,
@@ -163,8 +164,9 @@ class Engine:
 
     # ----------------------------------------------------------------- apply
     def apply(self, session: Session, command: Command, outbox_id: str | None = None) -> Outcome:
-        """Apply one command inside the caller's transaction."""
+        """Apply one command inside the caller's transaction (reading the rules once for all of it)."""
         flow = self._flow(command.flow)
+        rules = self.deadlines
         if outbox_id is not None:
             session.execute(update(Outbox).where(Outbox.id == outbox_id).values(done_at=self.clock.now()))
         if command.start is not None and command.business_key is not None:
@@ -175,6 +177,7 @@ class Engine:
                 subject=command.start.subject,
                 context=command.start.context,
                 cause=command.cause,
+                rules=rules,
             )
         instance = self._lock(session, flow.name, command.instance_id, command.business_key)
         now = self.clock.now()
@@ -199,11 +202,12 @@ class Engine:
             if decision.transition.effect
             else Effect()
         )
-        return self._persist(session, flow, instance, command, decision, effect, now)
+        return self._persist(session, rules, flow, instance, command, decision, effect, now)
 
     def _persist(
         self,
         session: Session,
+        rules: DeadlineSource,
         flow: Flow,
         instance: Instance,
         command: Command,
@@ -228,7 +232,7 @@ class Engine:
             if flow.state(decision.dest).final:
                 instance.closed_at = now
             else:
-                self._arm(session, self.deadlines, flow, instance.id, decision.dest, now)
+                self._arm(session, rules, flow, instance.id, decision.dest, now)
         sent = [self._emit(session, instance, emit) for emit in effect.emits]
         return Outcome("applied", instance.id, instance.state, outbox=sent)
 

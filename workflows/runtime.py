@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from state_machines import FLOWS
 from state_machines.base import Flow
 from workflows.calendar import WorkCalendar
-from workflows.clock import SimulatedClock, SystemClock, build_clock
+from workflows.clock import Clock, SimulatedClock, SystemClock, build_clock
 from workflows.commands import Command
 from workflows.db import Database
 from workflows.deadletters import RecordDeadLetters
@@ -61,10 +61,17 @@ class Runtime:
         self.db.dispose()
 
 
-def default_deadlines(settings: Settings) -> DeadlineSource:
-    from workflows.rules_adapter import RuleDeadlines
+def default_deadlines(
+    settings: Settings, db: Database | None = None, clock: Clock | None = None
+) -> DeadlineSource:
+    """The rules' deadlines. With a database: its active stored version (the folder, stored and
+    activated, when there is none yet); without one: the rules folder as it is."""
+    from workflows.rule_versions import RuleVersions
+    from workflows.rules_adapter import RuleDeadlines, startup_deadlines
 
-    return RuleDeadlines.load(settings.rules_dir)
+    if db is None or clock is None:
+        return RuleDeadlines.load(settings.rules_dir)
+    return startup_deadlines(RuleVersions(db, clock), settings.rules_dir)
 
 
 def build_runtime(
@@ -93,7 +100,15 @@ def build_runtime(
         broker.add_middleware(RecordDeadLetters(db, clock), before=Retries)
     if isinstance(broker, StubBroker):
         broker.emit_after("process_boot")
-    engine = Engine(db, flows or FLOWS, clock, WorkCalendar(), deadlines or default_deadlines(settings))
+    source = deadlines or default_deadlines(settings, db, clock)
+    engine = Engine(db, flows or FLOWS, clock, WorkCalendar(), source)
+    if deadlines is None and settings.rules_poll_interval > 0:
+        # every process follows the database's active rule version while its worker runs
+        from workflows.rule_versions import RuleVersions
+        from workflows.rules_adapter import FollowRules, RulesFollower
+
+        versions = RuleVersions(db, clock)
+        broker.add_middleware(FollowRules(RulesFollower(engine, versions, settings.rules_poll_interval)))
     relay = Relay(db, broker, clock, dispatch=dispatch)
     runtime = Runtime(settings, db, clock, broker, engine, relay, Sweeper(db, clock, relay))
     if declare is not None:

@@ -15,10 +15,12 @@ log = logging.getLogger("yunshang.services")
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
-    """The sweep of due timers and the re-send of unsent outbox rows, as APScheduler interval jobs.
+    """The sweep of due timers, the re-send of unsent outbox rows and the rules hot reload (when the
+    runtime's deadlines come from the rules), as APScheduler interval jobs.
 
     Each job runs one at a time per process (``max_instances=1``) and late runs coalesce; several
-    scheduler processes are safe because the sweep claims timers with row locks.
+    scheduler processes are safe because the sweep claims timers with row locks and a rules
+    activation is serialised in the database.
     """
     settings = runtime.settings
     scheduler = BackgroundScheduler(timezone="UTC")
@@ -42,6 +44,20 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
         coalesce=True,
         misfire_grace_time=None,
     )
+    from workflows.rules_adapter import rules_watcher
+
+    watcher = rules_watcher(runtime)
+    if watcher is not None:
+        scheduler.add_job(
+            _guarded(watcher.poll, "rules reload"),
+            "interval",
+            seconds=settings.rules_poll_interval,
+            id="rules",
+            name="rules reload",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
     return scheduler
 
 

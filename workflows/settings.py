@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     )
     clock: ClockMode = Field(default=ClockMode.system, description="system or simulated")
     rules_dir: Path = Field(default=RULES_DIR, description="folder of the YAML rule files")
+    rules_poll_interval: float = Field(
+        default=2.0,
+        ge=0,
+        description="seconds between checks of the rules folder (schedulers) and of the active rule "
+        "version (every worker); 0 turns hot reload off",
+    )
     sweep_interval: float = Field(default=1.0, gt=0, description="seconds between timer sweeps")
     relay_interval: float = Field(default=5.0, gt=0, description="seconds between outbox re-send passes")
     relay_grace: float = Field(
