@@ -8,7 +8,12 @@ for the ``yunshang`` CLI builds nothing).
 
 from __future__ import annotations
 
+import os
 import sys
+
+# Dramatiq's idle consumer backs off up to this many ms between polls (default 1,000): a lone message
+# would wait that long. Set before dramatiq is imported; an explicit environment value wins.
+os.environ.setdefault("dramatiq_worker_timeout", "100")
 from typing import Any
 
 import dramatiq

@@ -36,7 +36,8 @@ class Database:
         else:
             # a lock held longer than this fails the transaction (retried as a transient error)
             kwargs["connect_args"] = {"options": f"-c lock_timeout={int(lock_timeout * 1000)}"}
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # no pre-ping: a dead pooled connection fails its transaction, which is retried as transient
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, lock_timeout)

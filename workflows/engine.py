@@ -224,11 +224,12 @@ class Engine:
         instance.version += 1
         instance.updated_at = now
         if not internal:
-            session.execute(
-                update(TimerRow)
-                .where(TimerRow.instance_id == instance.id, TimerRow.status == "armed")
-                .values(status="cancelled", fired_at=now)
-            )
+            if flow.state(source).timers:  # leaving the state cancels its timers
+                session.execute(
+                    update(TimerRow)
+                    .where(TimerRow.instance_id == instance.id, TimerRow.status == "armed")
+                    .values(status="cancelled", fired_at=now)
+                )
             if flow.state(decision.dest).final:
                 instance.closed_at = now
             else:

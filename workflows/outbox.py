@@ -9,6 +9,7 @@ re-dispatched at start-up. Consumers dedupe, so sending twice is harmless; losin
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -65,6 +66,13 @@ class Relay:
         #: a broker that keeps messages (Redis) makes "sent" worth recording; the in-process stub
         #: keeps nothing, so there only "done" counts and stamping would be a wasted write
         self.durable_broker = not isinstance(broker, StubBroker)
+        #: ids handed to the broker, stamped ``sent_at`` in one UPDATE per ``stamp_interval`` by a
+        #: background thread (a crash before the stamp only means a harmless re-send)
+        self.stamp_interval = 0.1
+        self._unstamped: list[str] = []
+        self._stamp_lock = threading.Lock()
+        self._stamper: threading.Thread | None = None
+        self._closing = threading.Event()
 
     def send(self, rows: Sequence[Pending]) -> int:
         """Hand rows to the broker and stamp them sent. A failure leaves them for the re-send pass."""
@@ -83,11 +91,34 @@ class Relay:
                 continue
             sent.append(row.id)
         if sent and self.durable_broker:
-            try:
-                self._stamp(sent)
-            except Exception:
-                log.exception("could not stamp %d outbox rows as sent; they may be sent again", len(sent))
+            with self._stamp_lock:
+                self._unstamped.extend(sent)
+                if self._stamper is None:
+                    self._stamper = threading.Thread(
+                        target=self._stamp_loop, name="yunshang-outbox-stamp", daemon=True
+                    )
+                    self._stamper.start()
         return len(sent)
+
+    def flush(self) -> None:
+        """Stamp every row handed to the broker so far as sent."""
+        with self._stamp_lock:
+            ids, self._unstamped = self._unstamped, []
+        if ids:
+            try:
+                self._stamp(ids)
+            except Exception:
+                log.exception("could not stamp %d outbox rows as sent; they may be sent again", len(ids))
+
+    def _stamp_loop(self) -> None:
+        while not self._closing.wait(self.stamp_interval):
+            self.flush()
+
+    def close(self) -> None:
+        self._closing.set()
+        if self._stamper is not None:
+            self._stamper.join(timeout=10)
+        self.flush()
 
     def _hold(self, row: Pending) -> None:
         if row.actor not in self._held:
@@ -110,6 +141,7 @@ class Relay:
     def resend_unsent(self, grace: float, limit: int = 1000) -> int:
         """Re-send rows committed more than ``grace`` seconds ago and never stamped as sent (on the
         in-process broker: never finished by a consumer)."""
+        self.flush()
         cutoff = self.clock.now() - timedelta(seconds=grace)
         not_yet = Outbox.sent_at.is_(None) if self.durable_broker else Outbox.done_at.is_(None)
         total = 0

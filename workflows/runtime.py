@@ -57,6 +57,7 @@ class Runtime:
             return self.engine.apply(session, command, outbox_id)
 
     def close(self) -> None:
+        self.relay.close()
         self.broker.close()
         self.db.dispose()
 

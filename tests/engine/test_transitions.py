@@ -62,6 +62,7 @@ def test_trigger_not_allowed_is_recorded_as_rejected_and_not_retried(stack: Stac
     assert last.outcome == "rejected"
     assert last.to_state is None
     assert "not allowed in state 'awaiting_review'" in (last.reason or "")
+    stack.runtime.relay.flush()
     with stack.runtime.db.read() as s:
         rows = s.execute(select(Outbox.sends, Outbox.done_at)).all()
     assert all(done is not None for _, done in rows)  # consumed, not left for a retry
