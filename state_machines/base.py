@@ -50,8 +50,9 @@ EffectFn = Callable[[Context, Payload, datetime], Effect]
 class Timer:
     """A deadline armed when its state is entered and cancelled when the state is left.
 
-    ``deadline`` names the rule (looked up as ``<flow>.<state>.<deadline>`` in the deadline rules),
-    ``trigger`` is fired on the instance when the timer falls due.
+    ``name`` names the rule (looked up as flow → state → name in the deadline rules), ``trigger`` is
+    fired on the instance when the timer falls due. A name ending in ``_warning`` marks an early (yellow)
+    warning: passing it does not make the case overdue; passing any other timer of the state does.
     """
 
     name: str

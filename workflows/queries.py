@@ -26,10 +26,16 @@ class InstanceFilter:
     open_only: bool = False
 
 
+#: timers named ``*_warning`` are early (yellow) warnings: passing one does not make a case overdue
+WARNING_SUFFIX = "%\\_warning"
+
+
 def _overdue(now: datetime) -> Any:
-    """Open, and either an armed timer has passed or a timer of the current state has fired."""
+    """Open, and a deadline of its current state has passed: an armed timer past due, or a fired one
+    (the state was not left in time). Early warnings (timers named ``*_warning``) do not count."""
     late_timer = exists().where(
         TimerRow.instance_id == Instance.id,
+        TimerRow.name.not_like(WARNING_SUFFIX, escape="\\"),
         or_(
             and_(TimerRow.status == "armed", TimerRow.due_at < now),
             and_(TimerRow.status == "fired", TimerRow.state == Instance.state),
