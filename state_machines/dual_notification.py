@@ -121,7 +121,8 @@ FLOW = Flow(
     transitions=(
         transition(T.push, S.created, S.awaiting_claim, guard=push_guard, effect=push),
         transition(T.claim, S.awaiting_claim, S.claimed, guard=claim_guard, effect=claim),
-        transition(T.claim, TRACKING, None, guard=late_claim_guard, effect=claim),
+        # a claim after feedback or after the permit (events out of order) is recorded, not refused
+        transition(T.claim, (*TRACKING, S.permit_issued), None, guard=late_claim_guard, effect=claim),
         transition(T.claim_warning_passed, S.awaiting_claim, None, effect=escalate("warning")),
         transition(T.claim_deadline_passed, S.awaiting_claim, None, effect=escalate("overdue")),
         transition(T.claim_supervision_passed, S.awaiting_claim, None, effect=escalate("supervision")),

@@ -156,9 +156,12 @@ def claim_guard(ctx: Context, payload: Payload, now: datetime) -> str | None:
 
 
 def late_claim_guard(ctx: Context, payload: Payload, now: datetime) -> str | None:
-    """After feedback that implied the claim, the real claim still records who claimed it and when."""
-    if not ctx.get("claim_implied"):
+    """After feedback that implied the claim, or a permit that came first, the real claim still
+    records who claimed it and when."""
+    if ctx.get("claimed_at") and not ctx.get("claim_implied"):
         return f"the notice was already claimed by {ctx.get('claimed_by')} at {ctx.get('claimed_at')}"
+    if not ctx.get("pushed_at"):
+        return "the notice was never pushed, so there is nothing to claim"
     return same_department(ctx, payload, now)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from workflows.db import Database
 from workflows.deadlines import DeadlineSource
 from workflows.errors import InstanceNotFound
 from workflows.machines import Fired, MachineCache
-from workflows.models import History, Instance, Outbox, TimerRow, table
+from workflows.models import History, Instance, Outbox, TimerRow, UtcDateTime, table
 from workflows.outbox import Pending, pending
 
 log = logging.getLogger("yunshang.engine")
@@ -40,6 +40,54 @@ class Outcome:
     state: str
     reason: str | None = None
     outbox: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Locked:
+    """The locked instance row as the hot path reads it."""
+
+    id: int
+    state: str
+    context: dict[str, Any]
+    version: int
+    seen: bool  # the command's dedupe key was already applied
+
+
+_INSTANCES, _OUTBOX, _TIMERS = table(Instance), table(Outbox), table(TimerRow)
+_HISTORY_T = table(History)
+_DONE = _OUTBOX.update().where(_OUTBOX.c.id == bindparam("oid")).values(done_at=bindparam("now"))
+_SEEN = (
+    select(_HISTORY_T.c.id)
+    .where(_HISTORY_T.c.instance_id == _INSTANCES.c.id, _HISTORY_T.c.dedupe_key == bindparam("dkey"))
+    .exists()
+    .label("seen")
+)
+_LOCK_COLUMNS = (_INSTANCES.c.id, _INSTANCES.c.state, _INSTANCES.c.context, _INSTANCES.c.version)
+_LOCK = select(*_LOCK_COLUMNS, _SEEN)
+_SEEN_AFTER_LOCK = select(_HISTORY_T.c.id).where(
+    _HISTORY_T.c.instance_id == bindparam("iid"), _HISTORY_T.c.dedupe_key == bindparam("dkey")
+)
+_LOCK_BY_ID = _LOCK.where(_INSTANCES.c.flow == bindparam("flow"), _INSTANCES.c.id == bindparam("iid"))
+_LOCK_BY_KEY = _LOCK.where(
+    _INSTANCES.c.flow == bindparam("flow"), _INSTANCES.c.business_key == bindparam("bkey")
+)
+_HISTORY = insert(_HISTORY_T)
+_MOVE = (
+    _INSTANCES.update()
+    .where(_INSTANCES.c.id == bindparam("iid"))
+    .values(
+        state=bindparam("state"),
+        context=bindparam("ctx"),
+        version=bindparam("ver"),
+        updated_at=bindparam("now"),
+        closed_at=func.coalesce(bindparam("closed", type_=UtcDateTime), _INSTANCES.c.closed_at),
+    )
+)
+_CANCEL = (
+    _TIMERS.update()
+    .where(_TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.status == "armed")
+    .values(status="cancelled", fired_at=bindparam("now"))
+)
 
 
 @lru_cache(maxsize=256)
@@ -164,11 +212,17 @@ class Engine:
 
     # ----------------------------------------------------------------- apply
     def apply(self, session: Session, command: Command, outbox_id: str | None = None) -> Outcome:
-        """Apply one command inside the caller's transaction (reading the rules once for all of it)."""
+        """Apply one command inside the caller's transaction (reading the rules once for all of it).
+
+        The hot path runs prebuilt Core statements on the session's connection: lock the instance and
+        learn whether the dedupe key was seen in one statement, then one history INSERT and one UPDATE.
+        """
         flow = self._flow(command.flow)
         rules = self.deadlines
+        conn = session.connection()
+        now = self.clock.now()
         if outbox_id is not None:
-            session.execute(update(Outbox).where(Outbox.id == outbox_id).values(done_at=self.clock.now()))
+            conn.execute(_DONE, {"oid": outbox_id, "now": now})
         if command.start is not None and command.business_key is not None:
             self.start(
                 session,
@@ -179,63 +233,55 @@ class Engine:
                 cause=command.cause,
                 rules=rules,
             )
-        instance = self._lock(session, flow.name, command.instance_id, command.business_key)
-        now = self.clock.now()
-        seen = session.execute(
-            select(History.id).where(
-                History.instance_id == instance.id, History.dedupe_key == command.dedupe_key
-            )
-        ).first()
-        if seen is not None:
-            return Outcome("duplicate", instance.id, instance.state)
-        if command.cause.kind == "timer" and not self._timer_current(session, command, instance):
-            return Outcome("stale_timer", instance.id, instance.state)
+        row = self._lock(session, flow.name, command.instance_id, command.business_key, command.dedupe_key)
+        if row.seen:
+            return Outcome("duplicate", row.id, row.state)
+        if command.cause.kind == "timer" and not self._timer_current(session, command, row.state):
+            return Outcome("stale_timer", row.id, row.state)
         decision = self.machines.get(flow.name).fire(
-            instance.state, command.trigger, instance.context, command.payload, now
+            row.state, command.trigger, row.context, command.payload, now
         )
         if not isinstance(decision, Fired):
-            self._history(session, instance, command, instance.state, None, "rejected", now, decision.reason)
-            log.info("rejected %s #%s %s: %s", flow.name, instance.id, command.trigger, decision.reason)
-            return Outcome("rejected", instance.id, instance.state, decision.reason)
-        effect = (
-            decision.transition.effect(instance.context, command.payload, now)
-            if decision.transition.effect
-            else Effect()
-        )
-        return self._persist(session, rules, flow, instance, command, decision, effect, now)
+            self._history(session, row.id, command, row.state, None, "rejected", now, decision.reason)
+            log.info("rejected %s #%s %s: %s", flow.name, row.id, command.trigger, decision.reason)
+            return Outcome("rejected", row.id, row.state, decision.reason)
+        fn = decision.transition.effect
+        effect = fn(row.context, command.payload, now) if fn else Effect()
+        return self._persist(session, rules, flow, row, command, decision, effect, now)
 
     def _persist(
         self,
         session: Session,
         rules: DeadlineSource,
         flow: Flow,
-        instance: Instance,
+        row: Locked,
         command: Command,
         decision: Fired,
         effect: Effect,
         now: datetime,
     ) -> Outcome:
-        source = instance.state
         internal = decision.transition.dest is None
-        self._history(session, instance, command, source, decision.dest, "applied", now, None)
-        instance.state = decision.dest
-        if effect.context:
-            instance.context = {**instance.context, **effect.context}
-        instance.version += 1
-        instance.updated_at = now
+        final = not internal and flow.state(decision.dest).final
+        self._history(session, row.id, command, row.state, decision.dest, "applied", now, None)
+        conn = session.connection()
+        conn.execute(
+            _MOVE,
+            {
+                "iid": row.id,
+                "state": decision.dest,
+                "ver": row.version + 1,
+                "now": now,
+                "ctx": {**row.context, **effect.context} if effect.context else row.context,
+                "closed": now if final else None,
+            },
+        )
         if not internal:
-            if flow.state(source).timers:  # leaving the state cancels its timers
-                session.execute(
-                    update(TimerRow)
-                    .where(TimerRow.instance_id == instance.id, TimerRow.status == "armed")
-                    .values(status="cancelled", fired_at=now)
-                )
-            if flow.state(decision.dest).final:
-                instance.closed_at = now
-            else:
-                self._arm(session, rules, flow, instance.id, decision.dest, now)
-        sent = [self._emit(session, instance, emit) for emit in effect.emits]
-        return Outcome("applied", instance.id, instance.state, outbox=sent)
+            if flow.state(row.state).timers:  # leaving the state cancels its timers
+                conn.execute(_CANCEL, {"iid": row.id, "now": now})
+            if not final:
+                self._arm(session, rules, flow, row.id, decision.dest, now)
+        sent = [self._emit(session, row.id, flow.name, emit) for emit in effect.emits]
+        return Outcome("applied", row.id, decision.dest, outbox=sent)
 
     # ----------------------------------------------------------------- pieces
     def _flow(self, name: str) -> Flow:
@@ -247,29 +293,42 @@ class Engine:
         return flow
 
     def _lock(
-        self, session: Session, flow: str, instance_id: int | None, business_key: str | None
-    ) -> Instance:
-        query = select(Instance).where(Instance.flow == flow)
-        if instance_id is not None:
-            query = query.where(Instance.id == instance_id)
-        else:
-            query = query.where(Instance.business_key == business_key)
+        self,
+        session: Session,
+        flow: str,
+        instance_id: int | None,
+        business_key: str | None,
+        dedupe_key: str = "",
+    ) -> Locked:
+        """Lock the instance row and read whether ``dedupe_key`` was applied to it.
+
+        SQLite: one statement (``BEGIN IMMEDIATE`` already holds the database). PostgreSQL: ``FOR
+        UPDATE``, then the dedupe check as a statement of its own: after waiting for the lock, a single
+        statement would still see the history through its snapshot from before the wait.
+        """
+        query = _LOCK_BY_ID if instance_id is not None else _LOCK_BY_KEY
+        conn = session.connection()
+        params = {"flow": flow, "iid": instance_id, "bkey": business_key, "dkey": dedupe_key}
         if self.db.is_postgres:
-            query = query.with_for_update()
-        instance = session.execute(query).scalar_one_or_none()
-        if instance is None:
+            query = query.with_only_columns(*_LOCK_COLUMNS).with_for_update(of=_INSTANCES)
+        found = conn.execute(query, params).first()
+        if found is None:
             key = f"id {instance_id}" if instance_id is not None else f"business key {business_key!r}"
             raise InstanceNotFound(f"no {flow} instance with {key}")
-        return instance
+        if self.db.is_postgres:
+            seen = conn.execute(_SEEN_AFTER_LOCK, {"iid": found.id, "dkey": dedupe_key}).first() is not None
+        else:
+            seen = bool(found.seen)
+        return Locked(found.id, found.state, found.context, found.version, seen)
 
-    def _timer_current(self, session: Session, command: Command, instance: Instance) -> bool:
+    def _timer_current(self, session: Session, command: Command, state: str) -> bool:
         timer = session.get(TimerRow, int(command.cause.id or 0))
-        return timer is not None and timer.status != "cancelled" and timer.state == instance.state
+        return timer is not None and timer.status != "cancelled" and timer.state == state
 
     def _history(
         self,
         session: Session,
-        instance: Instance,
+        instance_id: int,
         command: Command,
         source: str,
         dest: str | None,
@@ -277,21 +336,22 @@ class Engine:
         now: datetime,
         reason: str | None,
     ) -> None:
-        session.execute(
-            insert(table(History)).values(
-                instance_id=instance.id,
-                from_state=source,
-                to_state=dest,
-                trigger=command.trigger,
-                outcome=outcome,
-                reason=reason or command.cause.reason,
-                cause_kind=command.cause.kind,
-                cause_id=command.cause.id,
-                operator=command.cause.operator,
-                payload=command.payload,
-                at=now,
-                dedupe_key=command.dedupe_key,
-            )
+        session.connection().execute(
+            _HISTORY,
+            {
+                "instance_id": instance_id,
+                "from_state": source,
+                "to_state": dest,
+                "trigger": command.trigger,
+                "outcome": outcome,
+                "reason": reason or command.cause.reason,
+                "cause_kind": command.cause.kind,
+                "cause_id": command.cause.id,
+                "operator": command.cause.operator,
+                "payload": command.payload,
+                "at": now,
+                "dedupe_key": command.dedupe_key,
+            },
         )
 
     def _arm(
@@ -317,7 +377,7 @@ class Engine:
             )
         session.execute(insert(table(TimerRow)), rows)
 
-    def _emit(self, session: Session, instance: Instance, emit: Emit) -> str:
+    def _emit(self, session: Session, instance_id: int, flow_name: str, emit: Emit) -> str:
         """A target without a dot is a flow (deployed or not yet: the message waits in the outbox
         until some process declares ``<flow>.advance``); any other target is a side-effect actor."""
         if "." not in emit.target:
@@ -327,14 +387,14 @@ class Engine:
                 trigger=emit.trigger,
                 business_key=emit.business_key,
                 payload=dict(emit.payload),
-                cause=Cause(kind="message", id=f"{instance.flow}#{instance.id}"),
+                cause=Cause(kind="message", id=f"{flow_name}#{instance_id}"),
                 dedupe_key=f"outbox:{message_id}",
                 start=StartSpec(subject=emit.subject) if emit.start else None,
             )
             return self._outbox(
                 session, emit.target, advance_actor(emit.target), command.model_dump(mode="json"), message_id
             )
-        body = {"instance_id": instance.id, "flow": instance.flow, "payload": dict(emit.payload)}
+        body = {"instance_id": instance_id, "flow": flow_name, "payload": dict(emit.payload)}
         return self._outbox(session, emit.target.split(".")[0], emit.target, body)
 
     def _outbox(

@@ -4,6 +4,7 @@ notice they name. An event about an enterprise or notice the engine has never se
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from workflows.event_models import (
     ScopeChanged,
 )
 from workflows.models import Instance
-from workflows.notices import Enterprise, plan_license, plan_scope_change
+from workflows.notices import Enterprise, permit_working_days, plan_license, plan_scope_change
 from workflows.routes import Envelope, RouteResult, route
 
 REGISTRATION = "license_registration"
@@ -116,8 +117,9 @@ def _to_notice(
     ref: NoticeRef | PermitIssued,
     trigger: str,
     payload: dict[str, Any],
+    notice: Instance | None = None,
 ) -> RouteResult:
-    notice = find_notice(session, ref)
+    notice = notice if notice is not None else find_notice(session, ref)
     payload = {**payload, "department": ref.department or notice.context.get("department")}
     engine.enqueue(
         session,
@@ -161,11 +163,13 @@ def _feedback(session: Session, engine: Engine, event: Envelope, data: NoticeFee
 
 @route("permit.issued", PermitIssued)
 def _permit(session: Session, engine: Engine, event: Envelope, data: PermitIssued) -> RouteResult:
-    return _to_notice(
-        session,
-        engine,
-        event,
-        data,
-        "permit_issue",
-        {"permit_no": data.permit_no, "issued_at": data.issued_at.isoformat()},
-    )
+    """The notice records the working days from the license to the permit (Asia/Shanghai dates,
+    holidays skipped, make-up days counted), computed here where the calendar is."""
+    notice = find_notice(session, data)
+    payload: dict[str, Any] = {"permit_no": data.permit_no, "issued_at": data.issued_at.isoformat()}
+    licensed = notice.context.get("license_issued_at")
+    if licensed:
+        payload["working_days"] = permit_working_days(
+            engine.calendar, datetime.fromisoformat(str(licensed)), data.issued_at
+        )
+    return _to_notice(session, engine, event, data, "permit_issue", payload, notice)
