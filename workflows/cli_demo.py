@@ -22,7 +22,7 @@ def demo(
     ctx: typer.Context,
     enterprises: Annotated[int, typer.Option(help="synthetic enterprises licensed during the week")] = 2000,
     days: Annotated[int, typer.Option(help="days of licenses to replay")] = 7,
-    tail_days: Annotated[int, typer.Option(help="days the clock runs on after the last license")] = 3,
+    tail_days: Annotated[int, typer.Option(help="days the clock runs on after the last license")] = 5,
     seed: Annotated[int, typer.Option(help="random seed of the district")] = 20191022,
     database: Annotated[Path, typer.Option(help="SQLite file of the demo (replaced)")] = Path("var/demo.db"),
     exit_after: Annotated[

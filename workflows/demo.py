@@ -154,7 +154,7 @@ class Demo:
             )
             if self.rng.random() < PERMIT_SHARE:
                 issued = self.rt.engine.calendar.add(
-                    claimed, Duration.parse(f"{self.rng.randint(2, 9)} working days")
+                    claimed, Duration.parse(f"{self.rng.randint(1, 4)} working days")
                 )
                 at = issued.due_at - timedelta(hours=self.rng.randint(3, 12))
                 self._schedule(
