@@ -46,7 +46,7 @@ class EngineCollector(Collector):
             for status, count in s.execute(select(TimerRow.status, func.count()).group_by(TimerRow.status)):
                 timers.add_metric([status], float(count))
             oldest_unsent = s.execute(
-                select(func.min(Outbox.created_at)).where(Outbox.sent_at.is_(None), Outbox.done_at.is_(None))
+                select(func.min(Outbox.created_at)).where(Outbox.sent_at.is_(None))
             ).scalar()
             lateness = s.execute(
                 select(TimerRow.fired_at, TimerRow.due_at)

@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import current_millis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -63,9 +62,6 @@ class Relay:
         #: left unsent for the serving process's re-send pass instead of vanishing in a local stub
         self.dispatch = dispatch
         self._held: set[str] = set()
-        #: a broker that keeps messages (Redis) makes "sent" worth recording; the in-process stub
-        #: keeps nothing, so there only "done" counts and stamping would be a wasted write
-        self.durable_broker = not isinstance(broker, StubBroker)
         #: ids handed to the broker, stamped ``sent_at`` in one UPDATE per ``stamp_interval`` by a
         #: background thread (a crash before the stamp only means a harmless re-send)
         self.stamp_interval = 0.1
@@ -90,7 +86,7 @@ class Relay:
                 log.exception("could not send outbox message %s to %s; it will be re-sent", row.id, row.actor)
                 continue
             sent.append(row.id)
-        if sent and self.durable_broker:
+        if sent:
             with self._stamp_lock:
                 self._unstamped.extend(sent)
                 if self._stamper is None:
@@ -139,11 +135,10 @@ class Relay:
             session.execute(update(Outbox).where(Outbox.id == outbox_id).values(done_at=self.clock.now()))
 
     def resend_unsent(self, grace: float, limit: int = 1000) -> int:
-        """Re-send rows committed more than ``grace`` seconds ago and never stamped as sent (on the
-        in-process broker: never finished by a consumer)."""
+        """Re-send rows committed more than ``grace`` seconds ago and never stamped as sent."""
         self.flush()
         cutoff = self.clock.now() - timedelta(seconds=grace)
-        not_yet = Outbox.sent_at.is_(None) if self.durable_broker else Outbox.done_at.is_(None)
+        not_yet = Outbox.sent_at.is_(None)
         total = 0
         while True:
             rows = self._select(not_yet, Outbox.created_at <= cutoff, limit=limit)

@@ -45,9 +45,7 @@ def status(db: Database) -> StatusReport:
         )
         report.outbox_unsent = int(
             session.execute(
-                select(func.count())
-                .select_from(Outbox)
-                .where(Outbox.sent_at.is_(None), Outbox.done_at.is_(None))
+                select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))
             ).scalar_one()
         )
     report.open_timers, report.next_due = next_due(db)
