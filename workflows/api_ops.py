@@ -16,8 +16,7 @@ from workflows.deadletters import list_dead, requeue
 from workflows.errors import BadInput, ClockNotSimulated
 from workflows.queries import InstanceFilter, instance_detail, list_instances
 from workflows.runtime import Runtime
-from workflows.scorecard import scorecard
-from workflows.scorecard_view import day_range
+from workflows.scorecard_view import scorecard_between
 from workflows.status import status as status_report
 from workflows.tokens import Principal
 
@@ -152,17 +151,7 @@ def get_scorecard(
 ) -> dict[str, Any]:
     """Dual notification per department and overall: notices, claimed within 48 h, overdue now,
     permit-processing rate, average working days from license to permit."""
-    now = runtime.clock.now()
-    begin, stop = day_range(start, end, now)
-    card = scorecard(
-        runtime.db,
-        runtime.engine.calendar,
-        start=begin,
-        end=stop,
-        now=now,
-        ruleset=getattr(runtime.engine.deadlines, "ruleset", None),
-    )
-    return card.as_json()
+    return scorecard_between(runtime, start, end).as_json()
 
 
 @router.post("/clock/advance", tags=["operations"])

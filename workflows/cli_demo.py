@@ -11,8 +11,7 @@ import typer
 
 from workflows.cli import Composer, JsonOpt, fail, runtime
 from workflows.errors import YunshangError
-from workflows.scorecard import scorecard as build_scorecard
-from workflows.scorecard_view import day_range, format_scorecard
+from workflows.scorecard_view import format_scorecard, scorecard_between
 
 demo_app = typer.Typer()
 
@@ -84,16 +83,7 @@ def scorecard(
     """Dual notification per department and overall: claims within 48 h, overdue, permits, working days."""
     rt = runtime(ctx)
     try:
-        now = rt.clock.now()
-        begin, stop = day_range(start, end, now)
-        card = build_scorecard(
-            rt.db,
-            rt.engine.calendar,
-            start=begin,
-            end=stop,
-            now=now,
-            ruleset=getattr(rt.engine.deadlines, "ruleset", None),
-        )
+        card = scorecard_between(rt, start, end)
     except YunshangError as exc:
         fail(str(exc))
     typer.echo(

@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta
 
 from workflows.calendar import SHANGHAI
 from workflows.errors import BadInput
-from workflows.scorecard import Score, Scorecard
+from workflows.runtime import Runtime
+from workflows.scorecard import Score, Scorecard, scorecard
 
 
 def day_range(
@@ -31,6 +32,14 @@ def day_range(
     if begin >= stop:
         raise BadInput(f"start: {begin.isoformat()} is not before the end {stop.isoformat()}")
     return begin, stop
+
+
+def scorecard_between(runtime: Runtime, start: str | None, end: str | None) -> Scorecard:
+    """The scorecard of the notices pushed between two local days (default: the last 30), as of now."""
+    now = runtime.clock.now()
+    begin, stop = day_range(start, end, now)
+    ruleset = getattr(runtime.engine.deadlines, "ruleset", None)
+    return scorecard(runtime.db, runtime.engine.calendar, start=begin, end=stop, now=now, ruleset=ruleset)
 
 
 def _pct(value: float | None) -> str:

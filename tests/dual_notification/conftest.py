@@ -7,51 +7,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import dramatiq
 import pytest
-from dramatiq.brokers.redis import RedisBroker
 
-import actors
-from actors.deliveries import declare_deliveries
 from rules import RuleSet, load_rules
-from tests.support import PG_URL, Stack, ensure_pg_database, reset_pg, settings_for
+from tests.support import Stack, running_stack
 from workflows.rules_adapter import RuleDeadlines
-from workflows.runtime import Runtime, build_runtime
-from workflows.services import EmbeddedStack
 from workflows.settings import RULES_DIR
 
 STACKS = ["embedded", pytest.param("production", marks=pytest.mark.production)]
 
 
-def declare_all(runtime: Runtime) -> None:
-    actors.declare(runtime)
-    declare_deliveries(runtime)
-
-
 @contextmanager
 def notice_stack(kind: str, tmp_path: Path, **overrides: Any) -> Iterator[Stack]:
-    """``tests.support.running_stack`` with the default rules' deadlines and ``deliveries.push``."""
-    settings = settings_for(kind, tmp_path, **overrides)
-    if kind == "production":
-        ensure_pg_database(PG_URL)
-    runtime = build_runtime(settings, deadlines=RuleDeadlines.load(RULES_DIR), declare=declare_all)
-    if kind == "production":
-        reset_pg(PG_URL)
-        assert isinstance(runtime.broker, RedisBroker)
-        runtime.broker.client.flushdb()
-    if kind == "embedded":
-        embedded = EmbeddedStack(runtime, threads=4)
-        embedded.worker.start()
-        stack = Stack(kind, runtime, embedded.worker, embedded)
-    else:
-        worker = dramatiq.Worker(runtime.broker, worker_threads=4, worker_timeout=100)
-        worker.start()
-        stack = Stack(kind, runtime, worker)
-    try:
+    """``tests.support.running_stack`` with the default rules' deadlines (``deliveries.push`` is among
+    the actors ``worker.compose`` declares)."""
+    with running_stack(kind, tmp_path, deadlines=RuleDeadlines.load(RULES_DIR), **overrides) as stack:
         yield stack
-    finally:
-        stack.worker.stop()
-        runtime.close()
 
 
 @pytest.fixture(params=STACKS)
