@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,9 +23,21 @@ from workflows.clock import Clock
 from workflows.commands import Cause, Command, StartSpec, validate_payload
 from workflows.db import Database
 from workflows.deadlines import DeadlineSource
+from workflows.engine_sql import (
+    CANCEL,
+    DONE,
+    HISTORY,
+    INSTANCES,
+    LOCK_BY_ID,
+    LOCK_BY_KEY,
+    LOCK_COLUMNS,
+    MOVE,
+    SEEN_AFTER_LOCK,
+    Locked,
+)
 from workflows.errors import InstanceNotFound
 from workflows.machines import Fired, MachineCache
-from workflows.models import History, Instance, Outbox, TimerRow, UtcDateTime, table
+from workflows.models import History, Instance, Outbox, TimerRow, table
 from workflows.outbox import Pending, pending
 
 log = logging.getLogger("yunshang.engine")
@@ -40,54 +52,6 @@ class Outcome:
     state: str
     reason: str | None = None
     outbox: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Locked:
-    """The locked instance row as the hot path reads it."""
-
-    id: int
-    state: str
-    context: dict[str, Any]
-    version: int
-    seen: bool  # the command's dedupe key was already applied
-
-
-_INSTANCES, _OUTBOX, _TIMERS = table(Instance), table(Outbox), table(TimerRow)
-_HISTORY_T = table(History)
-_DONE = _OUTBOX.update().where(_OUTBOX.c.id == bindparam("oid")).values(done_at=bindparam("now"))
-_SEEN = (
-    select(_HISTORY_T.c.id)
-    .where(_HISTORY_T.c.instance_id == _INSTANCES.c.id, _HISTORY_T.c.dedupe_key == bindparam("dkey"))
-    .exists()
-    .label("seen")
-)
-_LOCK_COLUMNS = (_INSTANCES.c.id, _INSTANCES.c.state, _INSTANCES.c.context, _INSTANCES.c.version)
-_LOCK = select(*_LOCK_COLUMNS, _SEEN)
-_SEEN_AFTER_LOCK = select(_HISTORY_T.c.id).where(
-    _HISTORY_T.c.instance_id == bindparam("iid"), _HISTORY_T.c.dedupe_key == bindparam("dkey")
-)
-_LOCK_BY_ID = _LOCK.where(_INSTANCES.c.flow == bindparam("flow"), _INSTANCES.c.id == bindparam("iid"))
-_LOCK_BY_KEY = _LOCK.where(
-    _INSTANCES.c.flow == bindparam("flow"), _INSTANCES.c.business_key == bindparam("bkey")
-)
-_HISTORY = insert(_HISTORY_T)
-_MOVE = (
-    _INSTANCES.update()
-    .where(_INSTANCES.c.id == bindparam("iid"))
-    .values(
-        state=bindparam("state"),
-        context=bindparam("ctx"),
-        version=bindparam("ver"),
-        updated_at=bindparam("now"),
-        closed_at=func.coalesce(bindparam("closed", type_=UtcDateTime), _INSTANCES.c.closed_at),
-    )
-)
-_CANCEL = (
-    _TIMERS.update()
-    .where(_TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.status == "armed")
-    .values(status="cancelled", fired_at=bindparam("now"))
-)
 
 
 @lru_cache(maxsize=256)
@@ -222,7 +186,7 @@ class Engine:
         conn = session.connection()
         now = self.clock.now()
         if outbox_id is not None:
-            conn.execute(_DONE, {"oid": outbox_id, "now": now})
+            conn.execute(DONE, {"oid": outbox_id, "now": now})
         if command.start is not None and command.business_key is not None:
             self.start(
                 session,
@@ -265,7 +229,7 @@ class Engine:
         self._history(session, row.id, command, row.state, decision.dest, "applied", now, None)
         conn = session.connection()
         conn.execute(
-            _MOVE,
+            MOVE,
             {
                 "iid": row.id,
                 "state": decision.dest,
@@ -277,7 +241,7 @@ class Engine:
         )
         if not internal:
             if flow.state(row.state).timers:  # leaving the state cancels its timers
-                conn.execute(_CANCEL, {"iid": row.id, "now": now})
+                conn.execute(CANCEL, {"iid": row.id, "now": now})
             if not final:
                 self._arm(session, rules, flow, row.id, decision.dest, now)
         sent = [self._emit(session, row.id, flow.name, emit) for emit in effect.emits]
@@ -306,17 +270,17 @@ class Engine:
         UPDATE``, then the dedupe check as a statement of its own: after waiting for the lock, a single
         statement would still see the history through its snapshot from before the wait.
         """
-        query = _LOCK_BY_ID if instance_id is not None else _LOCK_BY_KEY
+        query = LOCK_BY_ID if instance_id is not None else LOCK_BY_KEY
         conn = session.connection()
         params = {"flow": flow, "iid": instance_id, "bkey": business_key, "dkey": dedupe_key}
         if self.db.is_postgres:
-            query = query.with_only_columns(*_LOCK_COLUMNS).with_for_update(of=_INSTANCES)
+            query = query.with_only_columns(*LOCK_COLUMNS).with_for_update(of=INSTANCES)
         found = conn.execute(query, params).first()
         if found is None:
             key = f"id {instance_id}" if instance_id is not None else f"business key {business_key!r}"
             raise InstanceNotFound(f"no {flow} instance with {key}")
         if self.db.is_postgres:
-            seen = conn.execute(_SEEN_AFTER_LOCK, {"iid": found.id, "dkey": dedupe_key}).first() is not None
+            seen = conn.execute(SEEN_AFTER_LOCK, {"iid": found.id, "dkey": dedupe_key}).first() is not None
         else:
             seen = bool(found.seen)
         return Locked(found.id, found.state, found.context, found.version, seen)
@@ -337,7 +301,7 @@ class Engine:
         reason: str | None,
     ) -> None:
         session.connection().execute(
-            _HISTORY,
+            HISTORY,
             {
                 "instance_id": instance_id,
                 "from_state": source,

@@ -1,0 +1,58 @@
+"""The prebuilt Core statements of the engine's hot path (one transition: lock, history, move)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select
+
+from workflows.models import History, Instance, Outbox, TimerRow, UtcDateTime, table
+
+
+@dataclass(frozen=True)
+class Locked:
+    """The locked instance row as the hot path reads it."""
+
+    id: int
+    state: str
+    context: dict[str, Any]
+    version: int
+    seen: bool  # the command's dedupe key was already applied
+
+
+INSTANCES, _OUTBOX, _TIMERS = table(Instance), table(Outbox), table(TimerRow)
+HISTORY_TABLE = table(History)
+DONE = _OUTBOX.update().where(_OUTBOX.c.id == bindparam("oid")).values(done_at=bindparam("now"))
+_SEEN = (
+    select(HISTORY_TABLE.c.id)
+    .where(HISTORY_TABLE.c.instance_id == INSTANCES.c.id, HISTORY_TABLE.c.dedupe_key == bindparam("dkey"))
+    .exists()
+    .label("seen")
+)
+LOCK_COLUMNS = (INSTANCES.c.id, INSTANCES.c.state, INSTANCES.c.context, INSTANCES.c.version)
+_LOCK = select(*LOCK_COLUMNS, _SEEN)
+SEEN_AFTER_LOCK = select(HISTORY_TABLE.c.id).where(
+    HISTORY_TABLE.c.instance_id == bindparam("iid"), HISTORY_TABLE.c.dedupe_key == bindparam("dkey")
+)
+LOCK_BY_ID = _LOCK.where(INSTANCES.c.flow == bindparam("flow"), INSTANCES.c.id == bindparam("iid"))
+LOCK_BY_KEY = _LOCK.where(
+    INSTANCES.c.flow == bindparam("flow"), INSTANCES.c.business_key == bindparam("bkey")
+)
+HISTORY = insert(HISTORY_TABLE)
+MOVE = (
+    INSTANCES.update()
+    .where(INSTANCES.c.id == bindparam("iid"))
+    .values(
+        state=bindparam("state"),
+        context=bindparam("ctx"),
+        version=bindparam("ver"),
+        updated_at=bindparam("now"),
+        closed_at=func.coalesce(bindparam("closed", type_=UtcDateTime), INSTANCES.c.closed_at),
+    )
+)
+CANCEL = (
+    _TIMERS.update()
+    .where(_TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.status == "armed")
+    .values(status="cancelled", fired_at=bindparam("now"))
+)
