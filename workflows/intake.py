@@ -8,6 +8,7 @@ and none is ever half-applied (its savepoint is rolled back whole).
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -113,28 +114,43 @@ def _uscc_warnings(data: BaseModel) -> list[str]:
     return warnings
 
 
+class _Refused(Exception):
+    """A lone event refused by its route: raised through the transaction so that it rolls back."""
+
+    def __init__(self, status: EventStatus) -> None:
+        super().__init__(status.status)
+        self.status = status
+
+
 class Intake:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
     def accept(self, raw_events: list[Any], principal: Principal) -> list[EventStatus]:
-        """Validate and route every event; one transaction, one savepoint per event."""
+        """Validate and route every event in one transaction. In a batch each event has a savepoint of
+        its own; a lone event needs none: if its route refuses it, the whole transaction rolls back."""
         if len(raw_events) > MAX_BATCH:
             raise BadInput(f"a batch holds at most {MAX_BATCH} events; this one has {len(raw_events)}")
         checked = [self._validate(raw, principal) for raw in raw_events]
+        nested = sum(1 for item in checked if not isinstance(item, EventStatus)) > 1
         statuses: list[EventStatus] = []
         routed: list[dict[str, Any]] = []
-        with self.runtime.transaction() as session:
-            for item in checked:
-                statuses.append(
-                    item if isinstance(item, EventStatus) else self._store(session, *item, routed)
-                )
-            if routed:  # the routing results, stored on the events in one round trip
-                inbox = table(InboxEvent)
-                session.execute(
-                    update(inbox).where(inbox.c.id == bindparam("b_id")).values(status=bindparam("b_status")),
-                    routed,
-                )
+        try:
+            with self.runtime.transaction() as session:
+                for item in checked:
+                    statuses.append(
+                        item if isinstance(item, EventStatus) else self._store(session, *item, routed, nested)
+                    )
+                if routed:  # the routing results, stored on the events in one round trip
+                    inbox = table(InboxEvent)
+                    session.execute(
+                        update(inbox)
+                        .where(inbox.c.id == bindparam("b_id"))
+                        .values(status=bindparam("b_status")),
+                        routed,
+                    )
+        except _Refused as refused:  # the lone event's route refused it: nothing was kept
+            statuses = [item if isinstance(item, EventStatus) else refused.status for item in checked]
         for status in statuses:
             log.debug("event %s/%s: %s", status.source, status.id, status.status)
         return statuses
@@ -183,12 +199,13 @@ class Intake:
         data: BaseModel,
         warnings: list[str],
         routed: list[dict[str, Any]],
+        nested: bool,
     ) -> EventStatus:
         status = EventStatus("accepted", event.id, event.source, event.type, warnings=warnings)
         envelope = Envelope(event.id, event.source, event.type, event.subject)
         dialect = postgresql if self.runtime.db.is_postgres else sqlite
         queued = len(pending(session))
-        with session.begin_nested() as savepoint:
+        with session.begin_nested() if nested else nullcontext() as savepoint:
             inserted = session.execute(
                 dialect.insert(InboxEvent)
                 .values(
@@ -210,13 +227,15 @@ class Intake:
             try:
                 result = ROUTES[event.type].handle(session, self.runtime.engine, envelope, data)
             except BadInput as exc:
-                savepoint.rollback()
-                del pending(session)[queued:]  # its outbox rows are gone with the savepoint
                 status.status = "rejected"
                 field, _, message = str(exc).partition(": ")
                 status.errors = [
                     {"field": field, "message": message} if message else {"field": "data", "message": field}
                 ]
+                if savepoint is None:
+                    raise _Refused(status) from None
+                savepoint.rollback()
+                del pending(session)[queued:]  # its outbox rows are gone with the savepoint
                 return status
         routed.append({"b_id": inserted, "b_status": result.result})
         status.result = result.result
