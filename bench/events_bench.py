@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -126,6 +127,87 @@ def drive(port: int, seconds: float, threads: int, batch: int, tag: str) -> dict
     }
 
 
+WRK_LUA = """
+local counter = 0
+local tag = "%(tag)s"
+local batch = %(batch)d
+local token = "%(token)s"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local function event(n)
+  return string.format('{"specversion":"1.0","id":"%%s-%%d-%%d","source":"/bench","type":"toy.submitted",'
+    .. '"data":{"case":"%%s-%%d-%%d"}}', tag, tid, n, tag, tid, n)
+end
+function request()
+  local body
+  if batch == 1 then
+    counter = counter + 1
+    body = event(counter)
+  else
+    local parts = {}
+    for i = 1, batch do
+      counter = counter + 1
+      parts[i] = event(counter)
+    end
+    body = "[" .. table.concat(parts, ",") .. "]"
+  end
+  local ctype = batch == 1 and "application/cloudevents+json" or "application/cloudevents-batch+json"
+  local headers = {["Content-Type"] = ctype, ["Authorization"] = "Bearer " .. token}
+  return wrk.format("POST", "/events", headers, body)
+end
+"""
+
+
+def drive_wrk(
+    port: int, seconds: float, connections: int, batch: int, tag: str, workdir: Path
+) -> dict[str, Any]:
+    """The same load from wrk (a C client in its own process), so the client costs little CPU."""
+    import re
+
+    script = workdir / f"{tag}.lua"
+    script.write_text(WRK_LUA % {"tag": tag, "batch": batch, "token": TOKEN}, encoding="utf-8")
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "--latency",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/events",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def pct(p: str) -> float | None:
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        if not m:
+            return None
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+        return round(float(m.group(1)) * scale, 2)
+
+    return {
+        "client": "wrk",
+        "batch": batch,
+        "connections": connections,
+        "seconds": seconds,
+        "events_per_s": round(rps * batch, 1),
+        "latency_ms": {"p50": pct("50"), "p90": pct("90"), "p99": pct("99")},
+        "failures": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -135,6 +217,12 @@ def main() -> None:
     parser.add_argument("--pg-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--port", type=int, default=18421)
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator: wrk (C, its own process; apt-get install wrk) or Python threads",
+    )
     args = parser.parse_args()
     pg = pg_url(args.pg_url, "yunshang_bench")
     redis = redis_url(args.redis_url, 14)
@@ -155,6 +243,11 @@ def main() -> None:
                 flush_redis(redis)
             proc = start_api(stack, args.port, Path(tmp), pg, redis)
             try:
+                if args.client == "wrk":
+                    single = drive_wrk(args.port, args.seconds, 8, 1, f"{stack}-s", Path(tmp))
+                    batched = drive_wrk(args.port, args.seconds, 4, 100, f"{stack}-b", Path(tmp))
+                    results["runs"][stack] = {"single": single, "batch_100": batched}
+                    continue
                 single = drive(args.port, args.seconds, 8, 1, f"{stack}-s")
                 log(f"{stack} single: {single['events_per_s']} events/s p99 {single['latency_ms']['p99']} ms")
                 batched = drive(args.port, args.seconds, 4, 100, f"{stack}-b")
