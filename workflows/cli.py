@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -31,7 +31,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")
 @dataclass
 class Composer:
     compose: Compose
-    built: list[Runtime] = field(default_factory=list)
 
     def runtime(self, *, serving: bool = False, overrides: dict[str, object] | None = None) -> Runtime:
         """Compose this command's runtime. An embedded-stack command that does not serve leaves its
@@ -46,7 +45,6 @@ class Composer:
             rt = self.compose(settings, dispatch=serving or not settings.embedded_broker)
         except (YunshangError, RulesError) as exc:
             fail(str(exc))
-        self.built.append(rt)
         return rt
 
 
