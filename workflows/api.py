@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from workflows.api_deps import Caller, RuntimeDep, get_intake, get_metrics
+from workflows.api_deps import Caller, RuntimeDep, TokenCache, get_intake, get_metrics
 from workflows.api_models import EVENTS_OPENAPI
 from workflows.errors import YunshangError
 from workflows.intake import Intake
@@ -53,6 +53,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.middleware("http")(_refuse_nul)
     app.state.runtime = runtime
     app.state.intake = Intake(runtime)
+    app.state.tokens = TokenCache(ttl=runtime.settings.token_cache_seconds)
     app.state.metrics = Metrics(runtime.db, runtime.clock)
     app.include_router(router)
     app.include_router(ops)

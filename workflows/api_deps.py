@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from workflows.clock import monotonic
 from workflows.intake import Intake
 from workflows.metrics import Metrics
 from workflows.runtime import Runtime
@@ -33,12 +35,37 @@ def get_metrics(request: Request) -> Metrics:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def principal(
-    runtime: RuntimeDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+class TokenCache:
+    """Token lookups remembered for ``ttl`` seconds (a revocation elsewhere takes effect within it)."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._seen: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, token: str) -> tuple[bool, Principal | None]:
+        hit = self._seen.get(token)
+        if hit is None or monotonic() - hit[0] > self.ttl:
+            return False, None
+        return True, hit[1]
+
+    def put(self, token: str, who: Principal | None) -> None:
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[token] = (monotonic(), who)
+
+
+async def principal(
+    request: Request,
+    runtime: RuntimeDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if creds is None or creds.scheme.lower() != "bearer":
         raise HTTPException(401, "send `Authorization: Bearer <token>`", {"WWW-Authenticate": "Bearer"})
-    found = verify(runtime.db, creds.credentials)
+    cache: TokenCache = request.app.state.tokens
+    known, found = cache.get(creds.credentials)
+    if not known:
+        found = await run_in_threadpool(verify, runtime.db, creds.credentials)
+        cache.put(creds.credentials, found)
     if found is None:
         raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
     return found

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from workflows import uscc
 from workflows.errors import BadInput
 from workflows.models import InboxEvent, table
 from workflows.outbox import pending
-from workflows.routes import ROUTES, Envelope
+from workflows.routes import ROUTES, Envelope, RouteResult
 from workflows.runtime import Runtime
 from workflows.tokens import Principal
 
@@ -114,6 +114,14 @@ def _uscc_warnings(data: BaseModel) -> list[str]:
     return warnings
 
 
+Mode = Literal["lone", "whole", "savepoints"]
+Checked = EventStatus | tuple[CloudEvent, BaseModel, list[str]]
+
+
+class _OneRefused(Exception):
+    """An event of a batch tried whole was refused: the batch is redone with savepoints."""
+
+
 class _Refused(Exception):
     """A lone event refused by its route: raised through the transaction so that it rolls back."""
 
@@ -127,37 +135,47 @@ class Intake:
         self.runtime = runtime
 
     def accept(self, raw_events: list[Any], principal: Principal) -> list[EventStatus]:
-        """Validate and route every event in one transaction. In a batch each event has a savepoint of
-        its own; a lone event needs none: if its route refuses it, the whole transaction rolls back."""
+        """Validate and route every event in one transaction, none ever half-applied.
+
+        A lone event needs no savepoint: if its route refuses it, the transaction rolls back. A batch is
+        tried whole first; only if one of its events is refused is it redone with a savepoint per event,
+        so that the refused one leaves nothing and the others still apply.
+        """
         if len(raw_events) > MAX_BATCH:
             raise BadInput(f"a batch holds at most {MAX_BATCH} events; this one has {len(raw_events)}")
         checked = [self._validate(raw, principal) for raw in raw_events]
-        nested = sum(1 for item in checked if not isinstance(item, EventStatus)) > 1
-        statuses: list[EventStatus] = []
-        routed: list[dict[str, Any]] = []
-        try:
-            with self.runtime.transaction() as session:
-                for item in checked:
-                    statuses.append(
-                        item if isinstance(item, EventStatus) else self._store(session, *item, routed, nested)
-                    )
-                if routed:  # the routing results, stored on the events in one round trip
-                    inbox = table(InboxEvent)
-                    session.execute(
-                        update(inbox)
-                        .where(inbox.c.id == bindparam("b_id"))
-                        .values(status=bindparam("b_status")),
-                        routed,
-                    )
-        except _Refused as refused:  # the lone event's route refused it: nothing was kept
-            statuses = [item if isinstance(item, EventStatus) else refused.status for item in checked]
+        valid = sum(1 for item in checked if not isinstance(item, EventStatus))
+        mode: Mode = "lone" if valid <= 1 else "whole"
+        while True:
+            try:
+                statuses = self._apply(checked, mode)
+                break
+            except _Refused as refused:  # the lone event's route refused it: nothing was kept
+                statuses = [item if isinstance(item, EventStatus) else refused.status for item in checked]
+                break
+            except _OneRefused:  # a batch with a refused event: again, event by event
+                mode = "savepoints"
         for status in statuses:
             log.debug("event %s/%s: %s", status.source, status.id, status.status)
         return statuses
 
-    def _validate(
-        self, raw: Any, principal: Principal
-    ) -> EventStatus | tuple[CloudEvent, BaseModel, list[str]]:
+    def _apply(self, checked: list[Checked], mode: Mode) -> list[EventStatus]:
+        statuses: list[EventStatus] = []
+        routed: list[dict[str, Any]] = []
+        with self.runtime.transaction() as session:
+            for item in checked:
+                statuses.append(
+                    item if isinstance(item, EventStatus) else self._store(session, *item, routed, mode)
+                )
+            if routed:  # the routing results, stored on the events in one round trip
+                inbox = table(InboxEvent)
+                session.execute(
+                    update(inbox).where(inbox.c.id == bindparam("b_id")).values(status=bindparam("b_status")),
+                    routed,
+                )
+        return statuses
+
+    def _validate(self, raw: Any, principal: Principal) -> Checked:
         event_id, source, event_type = _identity(raw)
         status = EventStatus("rejected", event_id, source, event_type)
         if not isinstance(raw, dict):
@@ -199,45 +217,83 @@ class Intake:
         data: BaseModel,
         warnings: list[str],
         routed: list[dict[str, Any]],
-        nested: bool,
+        mode: Mode,
     ) -> EventStatus:
+        if mode == "lone":
+            return self._store_lone(session, event, data, warnings)
         status = EventStatus("accepted", event.id, event.source, event.type, warnings=warnings)
-        envelope = Envelope(event.id, event.source, event.type, event.subject)
-        dialect = postgresql if self.runtime.db.is_postgres else sqlite
         queued = len(pending(session))
-        with session.begin_nested() if nested else nullcontext() as savepoint:
-            inserted = session.execute(
-                dialect.insert(InboxEvent)
-                .values(
-                    source=event.source,
-                    event_id=event.id,
-                    type=event.type,
-                    subject=event.subject,
-                    data=data.model_dump(mode="json"),
-                    status="accepted",
-                    warnings=warnings,
-                    received_at=self.runtime.clock.now(),
-                )
-                .on_conflict_do_nothing(index_elements=["source", "event_id"])
-                .returning(InboxEvent.id)
-            ).scalar()
+        with session.begin_nested() if mode == "savepoints" else nullcontext() as savepoint:
+            inserted = session.execute(self._inbox_insert(event, data, warnings, "accepted")).scalar()
             if inserted is None:
                 status.status = "duplicate"
                 return status
             try:
-                result = ROUTES[event.type].handle(session, self.runtime.engine, envelope, data)
+                result = self._route(session, event, data)
             except BadInput as exc:
-                status.status = "rejected"
-                field, _, message = str(exc).partition(": ")
-                status.errors = [
-                    {"field": field, "message": message} if message else {"field": "data", "message": field}
-                ]
                 if savepoint is None:
-                    raise _Refused(status) from None
+                    raise _OneRefused() from None
                 savepoint.rollback()
                 del pending(session)[queued:]  # its outbox rows are gone with the savepoint
-                return status
+                return _rejected(status, exc)
         routed.append({"b_id": inserted, "b_status": result.result})
         status.result = result.result
         status.instances = result.instances
         return status
+
+    def _store_lone(
+        self, session: Session, event: CloudEvent, data: BaseModel, warnings: list[str]
+    ) -> EventStatus:
+        """A lone event: route it, then store it with its result in one INSERT. A copy that got there
+        first (the inbox's unique key; a concurrent copy waits for it) rolls the whole transaction back."""
+        status = EventStatus("accepted", event.id, event.source, event.type, warnings=warnings)
+        try:
+            result = self._route(session, event, data)
+        except BadInput as exc:
+            if self._seen(session, event):
+                status.status = "duplicate"
+            else:
+                _rejected(status, exc)
+            raise _Refused(status) from None
+        inserted = session.execute(self._inbox_insert(event, data, warnings, result.result)).scalar()
+        if inserted is None:
+            status.status = "duplicate"
+            raise _Refused(status)
+        status.result = result.result
+        status.instances = result.instances
+        return status
+
+    def _route(self, session: Session, event: CloudEvent, data: BaseModel) -> RouteResult:
+        envelope = Envelope(event.id, event.source, event.type, event.subject)
+        return ROUTES[event.type].handle(session, self.runtime.engine, envelope, data)
+
+    def _seen(self, session: Session, event: CloudEvent) -> bool:
+        found = session.execute(
+            select(InboxEvent.id).where(InboxEvent.source == event.source, InboxEvent.event_id == event.id)
+        ).first()
+        return found is not None
+
+    def _inbox_insert(self, event: CloudEvent, data: BaseModel, warnings: list[str], status: str) -> Any:
+        dialect = postgresql if self.runtime.db.is_postgres else sqlite
+        return (
+            dialect.insert(InboxEvent)
+            .values(
+                source=event.source,
+                event_id=event.id,
+                type=event.type,
+                subject=event.subject,
+                data=data.model_dump(mode="json"),
+                status=status,
+                warnings=warnings,
+                received_at=self.runtime.clock.now(),
+            )
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            .returning(InboxEvent.id)
+        )
+
+
+def _rejected(status: EventStatus, exc: BadInput) -> EventStatus:
+    status.status = "rejected"
+    field, _, message = str(exc).partition(": ")
+    status.errors = [{"field": field, "message": message} if message else {"field": "data", "message": field}]
+    return status

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         description='JSON list of tokens: [{"name": "...", "token": "...", "kind": "source|operator|admin", '
         '"event_types": ["license.issued"]}]',
     )
+    token_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="how long the API remembers a token lookup (a revocation waits this long)",
+    )
     dev_token_file: Path = Field(
         default=Path("var/dev-token"), description="where the embedded stack writes its development token"
     )
