@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -160,6 +160,8 @@ class Intake:
         return statuses
 
     def _apply(self, checked: list[Checked], mode: Mode) -> list[EventStatus]:
+        if mode == "whole":
+            return self._apply_whole(checked)
         statuses: list[EventStatus] = []
         routed: list[dict[str, Any]] = []
         with self.runtime.transaction() as session:
@@ -173,6 +175,60 @@ class Intake:
                     update(inbox).where(inbox.c.id == bindparam("b_id")).values(status=bindparam("b_status")),
                     routed,
                 )
+        return statuses
+
+    def _apply_whole(self, checked: list[Checked]) -> list[EventStatus]:
+        """A batch in one go: duplicates found with one query, routes run, the inbox rows written with
+        their results in one INSERT. A refused route, or a copy that raced in (fewer rows inserted than
+        written), sends the batch back to be redone event by event."""
+        statuses: list[EventStatus] = []
+        rows: list[dict[str, Any]] = []
+        with self.runtime.transaction() as session:
+            keys = [(item[0].source, item[0].id) for item in checked if not isinstance(item, EventStatus)]
+            found = session.execute(
+                select(InboxEvent.source, InboxEvent.event_id).where(
+                    tuple_(InboxEvent.source, InboxEvent.event_id).in_(keys)
+                )
+            )
+            seen = {(source, event_id) for source, event_id in found}
+            now = self.runtime.clock.now()
+            for item in checked:
+                if isinstance(item, EventStatus):
+                    statuses.append(item)
+                    continue
+                event, data, warnings = item
+                status = EventStatus("accepted", event.id, event.source, event.type, warnings=warnings)
+                statuses.append(status)
+                if (event.source, event.id) in seen:
+                    status.status = "duplicate"
+                    continue
+                try:
+                    result = self._route(session, event, data)
+                except BadInput:
+                    raise _OneRefused() from None
+                status.result, status.instances = result.result, result.instances
+                rows.append(
+                    dict(
+                        source=event.source,
+                        event_id=event.id,
+                        type=event.type,
+                        subject=event.subject,
+                        data=data.model_dump(mode="json"),
+                        status=result.result,
+                        warnings=warnings,
+                        received_at=now,
+                    )
+                )
+            if rows:
+                dialect = postgresql if self.runtime.db.is_postgres else sqlite
+                written = session.execute(
+                    dialect.insert(InboxEvent)
+                    .values(rows)
+                    .on_conflict_do_nothing(index_elements=["source", "event_id"])
+                    .returning(InboxEvent.id)
+                ).all()
+                if len(written) != len(rows):
+                    raise _OneRefused()
         return statuses
 
     def _validate(self, raw: Any, principal: Principal) -> Checked:

@@ -143,3 +143,11 @@ def test_a_batch_over_the_limit_is_refused_whole(api: Api) -> None:
     assert r.status_code == 422
     assert "at most 1000 events" in r.json()["detail"]
     assert counts(api)["inbox"] == 0
+
+
+def test_the_same_event_twice_in_one_batch_applies_once(api: Api) -> None:
+    with api.client(api.admin) as c:
+        r = c.post("/events", json=[event("twin"), event("twin"), event("other")], headers=BATCH)
+    assert [s["status"] for s in r.json()] == ["accepted", "duplicate", "accepted"]
+    assert counts(api)["inbox"] == 2
+    assert counts(api)["instances"] == 2
