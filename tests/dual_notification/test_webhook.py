@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,53 +9,12 @@ import pytest
 from tests.dual_notification.conftest import notice_stack
 from tests.dual_notification.helpers import deliveries, facts, start_notice
 from tests.support import wait_until
+from tests.webhook_receiver import receiver
 from workflows.deliveries import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from workflows.models import Outbox
 from workflows.outbox import Pending, to_message
 
 SECRET = "webhook-test-secret"
-
-
-@dataclass
-class Receiver:
-    """Answers 500 to the first ``failures`` requests, then 200; keeps what it accepted."""
-
-    failures: int
-    requests: int = 0
-    accepted: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    url: str = ""
-
-
-@contextmanager
-def receiver(failures: int) -> Iterator[Receiver]:
-    state = Receiver(failures)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            with state.lock:
-                state.requests += 1
-                ok = state.requests > state.failures
-                if ok:
-                    state.accepted.append((body, dict(self.headers.items())))
-            self.send_response(200 if ok else 500)
-            self.end_headers()
-            self.wfile.write(b"ok" if ok else b"try again")
-
-        def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/yunshang"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def webhook(url: str, attempts: int) -> dict[str, object]:
@@ -79,7 +33,7 @@ def test_a_receiver_failing_twice_gets_exactly_one_signed_delivery(kind: str, tm
         outcome = start_notice(stack, facts())
         stack.settle()
         assert hook.requests == 3
-        [(body, headers)] = hook.accepted
+        [(_, body, headers)] = hook.accepted
         assert verify(SECRET, body, headers[SIGNATURE_HEADER])
         [row] = deliveries(stack, outcome.instance_id)
         assert (row.channel, row.status, row.attempts, row.last_error) == ("webhook", "sent", 3, None)

@@ -6,59 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests.e2e.conftest import PHARMACY, e2e_stack
+from tests.webhook_receiver import receiver
 
 SECRET = "e2e-webhook-secret-双告知"
-
-
-@dataclass
-class Receiver:
-    """Per delivery id (``X-Yunshang-Delivery``): 500 to the first two POSTs, then 200."""
-
-    url: str = ""
-    attempts: Counter[str] = field(default_factory=Counter)
-    accepted: list[tuple[str, bytes, str]] = field(default_factory=list)  # (delivery id, body, signature)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-@contextmanager
-def receiver(failures: int = 2) -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            delivery = self.headers.get("X-Yunshang-Delivery", "")
-            with state.lock:
-                state.attempts[delivery] += 1
-                ok = state.attempts[delivery] > failures
-                if ok:
-                    state.accepted.append((delivery, body, self.headers.get("X-Yunshang-Signature", "")))
-            self.send_response(200 if ok else 500)
-            self.end_headers()
-            self.wfile.write(b"ok" if ok else b"busy, try again")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/yunshang"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
 
 
 def signature(body: bytes) -> str:
@@ -87,7 +40,8 @@ def test_a_receiver_failing_twice_then_succeeding_gets_each_push_exactly_once(
         assert sorted(d for d, _, _ in hook.accepted) == sorted(row.dedupe_key for row in rows)
 
         by_id = {row.dedupe_key: row for row in rows}
-        for delivery, body, signed in hook.accepted:
+        for delivery, body, headers in hook.accepted:
+            signed = headers["X-Yunshang-Signature"]
             assert hmac.compare_digest(signed, signature(body))
             assert not hmac.compare_digest(
                 signed, "sha256=" + hmac.new(b"wrong", body, hashlib.sha256).hexdigest()
