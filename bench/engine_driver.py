@@ -1,0 +1,178 @@
+"""The engine benchmark's driver: it plays the API, enqueueing commands in waves and timing them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bench.common import (
+    wait_for,
+)
+from workflows.commands import Cause, Command
+from workflows.models import DeadLetter, History, Instance, Outbox, TimerRow
+from workflows.runtime import Runtime
+
+
+@dataclass
+class WaveResult:
+    trigger: str
+    sent: int
+    applied: int
+    rejected: int
+    seconds_db: float  # first outbox row created → last history row written
+    seconds_wall: float  # first enqueue → driver saw every outbox row done
+    latencies: list[float] = field(default_factory=list)  # created → History.at
+    waits: list[float] = field(default_factory=list)  # created → done_at (picked up by a worker)
+
+
+class Driver:
+    """Starts instances and sends commands through the outbox, as an API or intake process would."""
+
+    def __init__(self, runtime: Runtime, run_id: str) -> None:
+        self.runtime = runtime
+        self.engine = runtime.engine
+        self.run_id = run_id
+
+    def start_instances(self, count: int, label: str, batch: int = 200) -> tuple[list[int], float]:
+        ids: list[int] = []
+        t0 = time.perf_counter()
+        for first in range(0, count, batch):
+            with self.runtime.transaction() as session:
+                for i in range(first, min(count, first + batch)):
+                    outcome = self.engine.start(
+                        session,
+                        "toy",
+                        f"{self.run_id}-{label}-{i}",
+                        subject=None,
+                        context={},
+                        cause=Cause(kind="system"),
+                    )
+                    ids.append(outcome.instance_id)
+        return ids, time.perf_counter() - t0
+
+    def commands(self, ids: Sequence[int], trigger: str, payload: dict[str, Any] | None) -> list[Command]:
+        return [
+            self.engine.command(
+                "toy",
+                trigger,
+                cause=Cause(kind="event", id=f"{self.run_id}:{iid}:{trigger}"),
+                dedupe_key=f"{self.run_id}:{iid}:{trigger}",
+                payload=payload,
+                instance_id=iid,
+            )
+            for iid in ids
+        ]
+
+    def _send(self, commands: Sequence[Command]) -> list[str]:
+        with self.runtime.transaction() as session:
+            return [self.engine.enqueue(session, c) for c in commands]
+
+    def send_backlog(self, commands: Sequence[Command], batch: int = 200) -> list[str]:
+        sent: list[str] = []
+        for first in range(0, len(commands), batch):
+            sent += self._send(commands[first : first + batch])
+        return sent
+
+    def send_paced(self, commands: Sequence[Command], rate: float, tick: float = 0.01) -> list[str]:
+        per_tick = max(1, round(rate * tick))
+        step = per_tick / rate
+        sent: list[str] = []
+        due = time.perf_counter()
+        for first in range(0, len(commands), per_tick):
+            sent += self._send(commands[first : first + per_tick])
+            due += step
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        return sent
+
+    def undone(self) -> int:
+        with self.runtime.db.transaction() as s:
+            return int(
+                s.execute(
+                    select(func.count()).select_from(Outbox).where(Outbox.done_at.is_(None))
+                ).scalar_one()
+            )
+
+    def wave(
+        self, trigger: str, commands: Sequence[Command], rate: float | None, timeout: float
+    ) -> WaveResult:
+        t0 = time.perf_counter()
+        ids = self.send_paced(commands, rate) if rate else self.send_backlog(commands)
+        t1 = wait_for(lambda: self.undone() == 0, timeout, f"{len(ids)} {trigger} commands", pause=0.02)
+        return self._measure(trigger, commands, ids, t1 - t0)
+
+    def _measure(
+        self, trigger: str, commands: Sequence[Command], outbox_ids: list[str], wall: float
+    ) -> WaveResult:
+        created: dict[str, tuple[datetime, datetime | None]] = {}
+        applied: dict[str, datetime] = {}
+        rejected = 0
+        keys = {oid: c.dedupe_key for oid, c in zip(outbox_ids, commands, strict=True)}
+        instance_ids = [c.instance_id for c in commands if c.instance_id is not None]
+        with self.runtime.db.transaction() as s:
+            for chunk in _chunks(outbox_ids, 1000):
+                for row in s.execute(
+                    select(Outbox.id, Outbox.created_at, Outbox.done_at).where(Outbox.id.in_(chunk))
+                ):
+                    created[keys[row.id]] = (row.created_at, row.done_at)
+            for ichunk in _chunks(instance_ids, 1000):
+                for h in s.execute(
+                    select(History.dedupe_key, History.at, History.outcome).where(
+                        History.instance_id.in_(ichunk), History.trigger == trigger
+                    )
+                ):
+                    if h.outcome == "applied":
+                        applied[h.dedupe_key] = h.at
+                    else:
+                        rejected += 1
+        latencies = [(at - created[k][0]).total_seconds() for k, at in applied.items() if k in created]
+        waits = [(d - c).total_seconds() for c, d in created.values() if d is not None]
+        first = min(c for c, _ in created.values())
+        last = max(applied.values()) if applied else first
+        return WaveResult(
+            trigger=trigger,
+            sent=len(outbox_ids),
+            applied=len(applied),
+            rejected=rejected,
+            seconds_db=max((last - first).total_seconds(), 1e-9),
+            seconds_wall=wall,
+            latencies=latencies,
+            waits=waits,
+        )
+
+    def verify(self) -> dict[str, Any]:
+        """Every instance archived, every timer cancelled, nothing rejected or dead-lettered."""
+        with self.runtime.db.transaction() as s:
+            states = dict(s.execute(select(Instance.state, func.count()).group_by(Instance.state)).all())
+            timers = dict(s.execute(select(TimerRow.status, func.count()).group_by(TimerRow.status)).all())
+            outcomes = dict(s.execute(select(History.outcome, func.count()).group_by(History.outcome)).all())
+            dead = s.execute(select(func.count()).select_from(DeadLetter)).scalar_one()
+        total = sum(states.values())
+        ok = (
+            states.get("archived", 0) == total
+            and timers.get("cancelled", 0) == total
+            and outcomes.get("applied", 0) == 3 * total
+            and not outcomes.get("rejected")
+            and dead == 0
+        )
+        return {
+            "ok": ok,
+            "instances_by_state": states,
+            "timers_by_status": timers,
+            "history_by_outcome": outcomes,
+            "dead_letters": dead,
+        }
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+# ====================================================================== stacks
