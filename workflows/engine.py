@@ -13,8 +13,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from state_machines.base import Effect, Emit, Flow
@@ -24,20 +22,20 @@ from workflows.commands import Cause, Command, StartSpec, validate_payload
 from workflows.db import Database
 from workflows.deadlines import DeadlineSource
 from workflows.engine_sql import (
-    CANCEL,
     DONE,
     HISTORY,
     INSTANCES,
     LOCK_BY_ID,
     LOCK_BY_KEY,
     LOCK_COLUMNS,
-    MOVE,
+    OUTBOX,
     SEEN_AFTER_LOCK,
     Locked,
 )
+from workflows.engine_write import Writes, write_start, write_transition
 from workflows.errors import InstanceNotFound
 from workflows.machines import Fired, MachineCache
-from workflows.models import History, Instance, Outbox, TimerRow, table
+from workflows.models import TimerRow
 from workflows.outbox import Pending, pending
 
 log = logging.getLogger("yunshang.engine")
@@ -145,33 +143,25 @@ class Engine:
             created_at=now,
             updated_at=now,
         )
-        dialect = postgresql if self.db.is_postgres else sqlite
-        stmt = (
-            dialect.insert(Instance)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["flow", "business_key"])
+        history: dict[str, Any] = dict(
+            from_state=None,
+            to_state=flow.initial,
+            trigger="start",
+            outcome="applied",
+            cause_kind=cause.kind,
+            cause_id=cause.id,
+            operator=cause.operator,
+            reason=cause.reason,
+            payload={},
+            at=now,
+            dedupe_key="start",
         )
-        inserted = session.execute(stmt.returning(Instance.id)).scalar()
+        timers = self._timer_rows(rules, flow, flow.initial, now)
+        conn = session.connection()
+        inserted = write_start(conn, self.db.dialect, values, history, timers)
         if inserted is None:
             existing = self._lock(session, flow.name, None, business_key)
             return Outcome("existing", existing.id, existing.state)
-        session.execute(
-            insert(table(History)).values(
-                instance_id=inserted,
-                from_state=None,
-                to_state=flow.initial,
-                trigger="start",
-                outcome="applied",
-                cause_kind=cause.kind,
-                cause_id=cause.id,
-                operator=cause.operator,
-                reason=cause.reason,
-                payload={},
-                at=now,
-                dedupe_key="start",
-            )
-        )
-        self._arm(session, rules, flow, inserted, flow.initial, now)
         return Outcome("started", inserted, flow.initial)
 
     # ----------------------------------------------------------------- apply
@@ -179,14 +169,29 @@ class Engine:
         """Apply one command inside the caller's transaction (reading the rules once for all of it).
 
         The hot path runs prebuilt Core statements on the session's connection: lock the instance and
-        learn whether the dedupe key was seen in one statement, then one history INSERT and one UPDATE.
+        learn whether the dedupe key was seen, then write everything (``engine_write``) — on PostgreSQL
+        in one statement, with the consumed message marked done in it.
         """
         flow = self._flow(command.flow)
         rules = self.deadlines
-        conn = session.connection()
         now = self.clock.now()
-        if outbox_id is not None:
-            conn.execute(DONE, {"oid": outbox_id, "now": now})
+        if outbox_id is not None and not self.db.is_postgres:
+            session.connection().execute(DONE, {"oid": outbox_id, "now": now})
+            outbox_id = None
+        outcome = self._apply(session, flow, rules, command, outbox_id, now)
+        if outbox_id is not None and not session.info.pop("done_written", False):
+            session.connection().execute(DONE, {"oid": outbox_id, "now": now})  # nothing was written
+        return outcome
+
+    def _apply(
+        self,
+        session: Session,
+        flow: Flow,
+        rules: DeadlineSource,
+        command: Command,
+        outbox_id: str | None,
+        now: datetime,
+    ) -> Outcome:
         if command.start is not None and command.business_key is not None:
             self.start(
                 session,
@@ -211,7 +216,7 @@ class Engine:
             return Outcome("rejected", row.id, row.state, decision.reason)
         fn = decision.transition.effect
         effect = fn(row.context, command.payload, now) if fn else Effect()
-        return self._persist(session, rules, flow, row, command, decision, effect, now)
+        return self._persist(session, rules, flow, row, command, decision, effect, now, outbox_id)
 
     def _persist(
         self,
@@ -223,29 +228,32 @@ class Engine:
         decision: Fired,
         effect: Effect,
         now: datetime,
+        outbox_id: str | None,
     ) -> Outcome:
         internal = decision.transition.dest is None
         final = not internal and flow.state(decision.dest).final
-        self._history(session, row.id, command, row.state, decision.dest, "applied", now, None)
-        conn = session.connection()
-        conn.execute(
-            MOVE,
-            {
+        messages = [self._emit(row.id, flow.name, emit, now) for emit in effect.emits]
+        writes = Writes(
+            history=self._history_values(row.id, command, row.state, decision.dest, "applied", now, None),
+            move={
                 "iid": row.id,
-                "state": decision.dest,
+                "dest": decision.dest,
                 "ver": row.version + 1,
                 "now": now,
                 "ctx": {**row.context, **effect.context} if effect.context else row.context,
                 "closed": now if final else None,
             },
+            # leaving a state cancels its timers; entering one arms its own
+            cancel=not internal and bool(flow.state(row.state).timers),
+            timers=[] if internal or final else self._timer_rows(rules, flow, decision.dest, now),
+            outbox=[values for values, _ in messages],
+            done=outbox_id,
         )
-        if not internal:
-            if flow.state(row.state).timers:  # leaving the state cancels its timers
-                conn.execute(CANCEL, {"iid": row.id, "now": now})
-            if not final:
-                self._arm(session, rules, flow, row.id, decision.dest, now)
-        sent = [self._emit(session, row.id, flow.name, emit) for emit in effect.emits]
-        return Outcome("applied", row.id, decision.dest, outbox=sent)
+        write_transition(session.connection(), self.db.dialect, writes)
+        if outbox_id is not None:
+            session.info["done_written"] = True
+        pending(session).extend(message for _, message in messages)
+        return Outcome("applied", row.id, decision.dest, outbox=[message.id for _, message in messages])
 
     # ----------------------------------------------------------------- pieces
     def _flow(self, name: str) -> Flow:
@@ -300,36 +308,43 @@ class Engine:
         now: datetime,
         reason: str | None,
     ) -> None:
-        session.connection().execute(
-            HISTORY,
-            {
-                "instance_id": instance_id,
-                "from_state": source,
-                "to_state": dest,
-                "trigger": command.trigger,
-                "outcome": outcome,
-                "reason": reason or command.cause.reason,
-                "cause_kind": command.cause.kind,
-                "cause_id": command.cause.id,
-                "operator": command.cause.operator,
-                "payload": command.payload,
-                "at": now,
-                "dedupe_key": command.dedupe_key,
-            },
-        )
+        values = self._history_values(instance_id, command, source, dest, outcome, now, reason)
+        session.connection().execute(HISTORY, values)
 
-    def _arm(
-        self, session: Session, rules: DeadlineSource, flow: Flow, instance_id: int, state: str, now: datetime
-    ) -> None:
-        timers = flow.state(state).timers
-        if not timers:
-            return
+    @staticmethod
+    def _history_values(
+        instance_id: int,
+        command: Command,
+        source: str,
+        dest: str | None,
+        outcome: str,
+        now: datetime,
+        reason: str | None,
+    ) -> dict[str, Any]:
+        return {
+            "instance_id": instance_id,
+            "from_state": source,
+            "to_state": dest,
+            "trigger": command.trigger,
+            "outcome": outcome,
+            "reason": reason or command.cause.reason,
+            "cause_kind": command.cause.kind,
+            "cause_id": command.cause.id,
+            "operator": command.cause.operator,
+            "payload": command.payload,
+            "at": now,
+            "dedupe_key": command.dedupe_key,
+        }
+
+    def _timer_rows(
+        self, rules: DeadlineSource, flow: Flow, state: str, now: datetime
+    ) -> list[dict[str, Any]]:
+        """The timers entering ``state`` arms (without their instance id)."""
         rows = []
-        for timer in timers:
+        for timer in flow.state(state).timers:
             deadline = self.calendar.add(now, _duration(rules.deadline(flow.name, state, timer.name)))
             rows.append(
                 dict(
-                    instance_id=instance_id,
                     name=timer.name,
                     trigger=timer.trigger,
                     state=state,
@@ -339,11 +354,14 @@ class Engine:
                     created_at=now,
                 )
             )
-        session.execute(insert(table(TimerRow)), rows)
+        return rows
 
-    def _emit(self, session: Session, instance_id: int, flow_name: str, emit: Emit) -> str:
-        """A target without a dot is a flow (deployed or not yet: the message waits in the outbox
-        until some process declares ``<flow>.advance``); any other target is a side-effect actor."""
+    def _emit(
+        self, instance_id: int, flow_name: str, emit: Emit, now: datetime
+    ) -> tuple[dict[str, Any], Pending]:
+        """An outbox row (values, and the message to send after commit) for one emit. A target without
+        a dot is a flow (deployed or not yet: the message waits in the outbox until some process
+        declares ``<flow>.advance``); any other target is a side-effect actor."""
         if "." not in emit.target:
             message_id = str(uuid.uuid4())
             command = Command(
@@ -355,20 +373,29 @@ class Engine:
                 dedupe_key=f"outbox:{message_id}",
                 start=StartSpec(subject=emit.subject) if emit.start else None,
             )
-            return self._outbox(
-                session, emit.target, advance_actor(emit.target), command.model_dump(mode="json"), message_id
+            message = Pending(
+                message_id, emit.target, advance_actor(emit.target), command.model_dump(mode="json")
             )
-        body = {"instance_id": instance_id, "flow": flow_name, "payload": dict(emit.payload)}
-        return self._outbox(session, emit.target.split(".")[0], emit.target, body)
+        else:
+            body = {"instance_id": instance_id, "flow": flow_name, "payload": dict(emit.payload)}
+            message = Pending(str(uuid.uuid4()), emit.target.split(".")[0], emit.target, body)
+        values = dict(
+            id=message.id,
+            queue=message.queue,
+            actor=message.actor,
+            message=message.message,
+            created_at=now,
+            sends=0,
+        )
+        return values, message
 
-    def _outbox(
-        self, session: Session, queue: str, actor: str, message: dict[str, Any], message_id: str | None = None
-    ) -> str:
-        message_id = message_id or str(uuid.uuid4())
-        session.execute(
-            insert(table(Outbox)).values(
+    def _outbox(self, session: Session, queue: str, actor: str, message: dict[str, Any]) -> str:
+        message_id = str(uuid.uuid4())
+        session.connection().execute(
+            OUTBOX,
+            dict(
                 id=message_id, queue=queue, actor=actor, message=message, created_at=self.clock.now(), sends=0
-            )
+            ),
         )
         pending(session).append(Pending(message_id, queue, actor, message))
         return message_id

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from workflows.models import History, Instance, Outbox, TimerRow, UtcDateTime, table
 
@@ -21,9 +22,9 @@ class Locked:
     seen: bool  # the command's dedupe key was already applied
 
 
-INSTANCES, _OUTBOX, _TIMERS = table(Instance), table(Outbox), table(TimerRow)
+INSTANCES, OUTBOX_TABLE, TIMERS_TABLE = table(Instance), table(Outbox), table(TimerRow)
 HISTORY_TABLE = table(History)
-DONE = _OUTBOX.update().where(_OUTBOX.c.id == bindparam("oid")).values(done_at=bindparam("now"))
+DONE = OUTBOX_TABLE.update().where(OUTBOX_TABLE.c.id == bindparam("oid")).values(done_at=bindparam("now"))
 _SEEN = (
     select(HISTORY_TABLE.c.id)
     .where(HISTORY_TABLE.c.instance_id == INSTANCES.c.id, HISTORY_TABLE.c.dedupe_key == bindparam("dkey"))
@@ -44,7 +45,7 @@ MOVE = (
     INSTANCES.update()
     .where(INSTANCES.c.id == bindparam("iid"))
     .values(
-        state=bindparam("state"),
+        state=bindparam("dest"),
         context=bindparam("ctx"),
         version=bindparam("ver"),
         updated_at=bindparam("now"),
@@ -52,7 +53,21 @@ MOVE = (
     )
 )
 CANCEL = (
-    _TIMERS.update()
-    .where(_TIMERS.c.instance_id == bindparam("iid"), _TIMERS.c.status == "armed")
+    TIMERS_TABLE.update()
+    .where(TIMERS_TABLE.c.instance_id == bindparam("iid"), TIMERS_TABLE.c.status == "armed")
     .values(status="cancelled", fired_at=bindparam("now"))
 )
+
+
+def _start(dialect: Any) -> Any:
+    return (
+        dialect.insert(INSTANCES)
+        .on_conflict_do_nothing(index_elements=["flow", "business_key"])
+        .returning(INSTANCES.c.id)
+    )
+
+
+#: an instance started unless its business key exists (run with one dict of values: compiled once)
+START = {"postgresql": _start(postgresql), "sqlite": _start(sqlite)}
+ARM = insert(TIMERS_TABLE)
+OUTBOX = insert(OUTBOX_TABLE)

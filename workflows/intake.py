@@ -27,6 +27,15 @@ from workflows.tokens import Principal
 
 log = logging.getLogger("yunshang.intake")
 
+_INBOX = table(InboxEvent)
+#: the inbox INSERT, prebuilt: a copy already stored (same source and id) inserts nothing
+INBOX_INSERT = {
+    name: dialect.insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=["source", "event_id"])
+    .returning(_INBOX.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
 MAX_BATCH = 1000
 Status = Literal["accepted", "duplicate", "rejected", "forbidden"]
 
@@ -219,14 +228,8 @@ class Intake:
                         received_at=now,
                     )
                 )
-            if rows:
-                dialect = postgresql if self.runtime.db.is_postgres else sqlite
-                written = session.execute(
-                    dialect.insert(InboxEvent)
-                    .values(rows)
-                    .on_conflict_do_nothing(index_elements=["source", "event_id"])
-                    .returning(InboxEvent.id)
-                ).all()
+            if rows:  # one INSERT of many VALUES rows (SQLAlchemy's insertmanyvalues), compiled once
+                written = session.connection().execute(INBOX_INSERT[self.runtime.db.dialect], rows).all()
                 if len(written) != len(rows):
                     raise _OneRefused()
         return statuses
@@ -280,7 +283,7 @@ class Intake:
         status = EventStatus("accepted", event.id, event.source, event.type, warnings=warnings)
         queued = len(pending(session))
         with session.begin_nested() if mode == "savepoints" else nullcontext() as savepoint:
-            inserted = session.execute(self._inbox_insert(event, data, warnings, "accepted")).scalar()
+            inserted = self._inbox_insert(session, event, data, warnings, "accepted")
             if inserted is None:
                 status.status = "duplicate"
                 return status
@@ -311,7 +314,7 @@ class Intake:
             else:
                 _rejected(status, exc)
             raise _Refused(status) from None
-        inserted = session.execute(self._inbox_insert(event, data, warnings, result.result)).scalar()
+        inserted = self._inbox_insert(session, event, data, warnings, result.result)
         if inserted is None:
             status.status = "duplicate"
             raise _Refused(status)
@@ -329,23 +332,24 @@ class Intake:
         ).first()
         return found is not None
 
-    def _inbox_insert(self, event: CloudEvent, data: BaseModel, warnings: list[str], status: str) -> Any:
-        dialect = postgresql if self.runtime.db.is_postgres else sqlite
-        return (
-            dialect.insert(InboxEvent)
-            .values(
-                source=event.source,
-                event_id=event.id,
-                type=event.type,
-                subject=event.subject,
-                data=data.model_dump(mode="json"),
-                status=status,
-                warnings=warnings,
-                received_at=self.runtime.clock.now(),
-            )
-            .on_conflict_do_nothing(index_elements=["source", "event_id"])
-            .returning(InboxEvent.id)
+    def _inbox_insert(
+        self, session: Session, event: CloudEvent, data: BaseModel, warnings: list[str], status: str
+    ) -> int | None:
+        """Store the event unless its (source, id) is there already; its row id, or None."""
+        values = dict(
+            source=event.source,
+            event_id=event.id,
+            type=event.type,
+            subject=event.subject,
+            data=data.model_dump(mode="json"),
+            status=status,
+            warnings=warnings,
+            received_at=self.runtime.clock.now(),
         )
+        inserted: int | None = (
+            session.connection().execute(INBOX_INSERT[self.runtime.db.dialect], values).scalar()
+        )
+        return inserted
 
 
 def _rejected(status: EventStatus, exc: BadInput) -> EventStatus:

@@ -1,0 +1,194 @@
+"""A transition's writes in one round trip on PostgreSQL: data-modifying CTEs.
+
+A transition writes a history row, moves the instance, may cancel the old state's timers, arm the new
+state's, write outbox rows and mark the message it consumed as done. On SQLite each is a statement of
+its own (in-process, a statement costs microseconds). On PostgreSQL every statement is a network round
+trip, so the writes go out as ONE statement: ``WITH h AS (INSERT history …), c AS (UPDATE timers …),
+t0 AS (INSERT timers …), o0 AS (INSERT outbox …), d AS (UPDATE outbox …) UPDATE instances …``. Starting
+an instance likewise: ``WITH started AS (INSERT instances … ON CONFLICT DO NOTHING RETURNING id),
+h AS (INSERT history SELECT started.id, …), t0 AS (…) SELECT id FROM started``.
+
+All sub-statements of one statement see the same snapshot, and none sees another's rows: the UPDATE
+that cancels armed timers cannot touch the timers armed beside it, which is what a transition wants.
+Statements are built once per shape (how many timers, outbox rows, …) and cached; parameters are bound
+by name with the columns' own types, so JSON and aware datetimes are handled as everywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.expression import CTE
+
+from workflows.engine_sql import (
+    ARM,
+    CANCEL,
+    DONE,
+    HISTORY,
+    HISTORY_TABLE,
+    INSTANCES,
+    MOVE,
+    OUTBOX,
+    OUTBOX_TABLE,
+    START,
+    TIMERS_TABLE,
+)
+
+HISTORY_COLUMNS = (
+    "instance_id",
+    "from_state",
+    "to_state",
+    "trigger",
+    "outcome",
+    "reason",
+    "cause_kind",
+    "cause_id",
+    "operator",
+    "payload",
+    "at",
+    "dedupe_key",
+)
+TIMER_COLUMNS = ("instance_id", "name", "trigger", "state", "due_at", "provisional", "status", "created_at")
+OUTBOX_COLUMNS = ("id", "queue", "actor", "message", "created_at", "sends")
+INSTANCE_COLUMNS = (
+    "flow",
+    "flow_version",
+    "business_key",
+    "subject",
+    "state",
+    "context",
+    "rules_version",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+@dataclass
+class Writes:
+    """What one transition writes (values keyed by column name)."""
+
+    history: dict[str, Any]
+    move: dict[str, Any]
+    cancel: bool = False
+    timers: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    done: str | None = None  # the outbox id of the message being consumed
+
+
+def _params(table: Table, prefix: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in columns}
+
+
+def _insert_cte(table: Table, prefix: str, columns: tuple[str, ...]) -> CTE:
+    return insert(table).values(_params(table, prefix, columns)).cte(prefix.rstrip("_"))
+
+
+#: CANCEL with every value a named parameter (literals inside a CTE are not safely re-bound from the
+#: statement cache)
+_CANCEL_CTE = (
+    TIMERS_TABLE.update()
+    .where(TIMERS_TABLE.c.instance_id == bindparam("iid"), TIMERS_TABLE.c.status == bindparam("c_armed"))
+    .values(status=bindparam("c_cancelled"), fired_at=bindparam("now"))
+    .cte("c")
+)
+_CANCEL_PARAMS = {"c_armed": "armed", "c_cancelled": "cancelled"}
+
+
+@lru_cache(maxsize=64)
+def _transition_statement(cancel: bool, timers: int, outbox: int, done: bool) -> Any:
+    ctes = [_insert_cte(HISTORY_TABLE, "h_", HISTORY_COLUMNS)]
+    if cancel:
+        ctes.append(_CANCEL_CTE)
+    ctes += [
+        insert(TIMERS_TABLE)
+        .values(instance_id=bindparam("iid"), **_params(TIMERS_TABLE, f"t{i}_", TIMER_COLUMNS[1:]))
+        .cte(f"t{i}")
+        for i in range(timers)
+    ]
+    ctes += [_insert_cte(OUTBOX_TABLE, f"o{i}_", OUTBOX_COLUMNS) for i in range(outbox)]
+    if done:
+        ctes.append(DONE.cte("d"))
+    return MOVE.add_cte(*ctes)
+
+
+def _flat(prefix: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {prefix + key: value for key, value in values.items()}
+
+
+def write_transition(conn: Connection, dialect: str, writes: Writes) -> None:
+    """Persist a transition's writes: one statement on PostgreSQL, one per table otherwise."""
+    move = writes.move
+    if dialect != "postgresql":
+        if writes.done is not None:
+            conn.execute(DONE, {"oid": writes.done, "now": move["now"]})
+        conn.execute(HISTORY, writes.history)
+        conn.execute(MOVE, move)
+        if writes.cancel:
+            conn.execute(CANCEL, {"iid": move["iid"], "now": move["now"]})
+        if writes.timers:
+            conn.execute(ARM, [{**timer, "instance_id": move["iid"]} for timer in writes.timers])
+        for row in writes.outbox:
+            conn.execute(OUTBOX, row)
+        return
+    params: dict[str, Any] = {**move, **_flat("h_", writes.history), **_CANCEL_PARAMS}
+    for i, timer in enumerate(writes.timers):
+        params.update(_flat(f"t{i}_", timer))
+    for i, row in enumerate(writes.outbox):
+        params.update(_flat(f"o{i}_", row))
+    if writes.done is not None:
+        params["oid"] = writes.done
+    statement = _transition_statement(
+        writes.cancel, len(writes.timers), len(writes.outbox), writes.done is not None
+    )
+    conn.execute(statement, params)
+
+
+@lru_cache(maxsize=16)
+def _start_statement(timers: int) -> Any:
+    started = (
+        postgresql.insert(INSTANCES)
+        .values(_params(INSTANCES, "i_", INSTANCE_COLUMNS))
+        .on_conflict_do_nothing(index_elements=["flow", "business_key"])
+        .returning(INSTANCES.c.id)
+        .cte("started")
+    )
+
+    def child(table: Table, prefix: str, columns: tuple[str, ...]) -> CTE:
+        values = _params(table, prefix, columns[1:])
+        source = select(started.c.id, *(values[name] for name in columns[1:]))
+        return insert(table).from_select(list(columns), source).cte(prefix.rstrip("_"))
+
+    ctes = [child(HISTORY_TABLE, "h_", HISTORY_COLUMNS)]
+    ctes += [child(TIMERS_TABLE, f"t{i}_", TIMER_COLUMNS) for i in range(timers)]
+    return select(started.c.id).add_cte(*ctes)
+
+
+def write_start(
+    conn: Connection,
+    dialect: str,
+    instance: dict[str, Any],
+    history: dict[str, Any],
+    timers: list[dict[str, Any]],
+) -> int | None:
+    """Insert an instance with its start history row and timers unless its business key exists.
+
+    ``history`` and ``timers`` carry no ``instance_id``: it is the new row's. Returns the new id, or
+    None when an instance with that business key was there already (then nothing is written).
+    """
+    if dialect != "postgresql":
+        inserted: int | None = conn.execute(START[dialect], instance).scalar()
+        if inserted is not None:
+            conn.execute(HISTORY, {**history, "instance_id": inserted})
+            if timers:
+                conn.execute(ARM, [{**t, "instance_id": inserted} for t in timers])
+        return inserted
+    params = {**_flat("i_", instance), **_flat("h_", history)}
+    for i, timer in enumerate(timers):
+        params.update(_flat(f"t{i}_", timer))
+    found: int | None = conn.execute(_start_statement(len(timers)), params).scalar()
+    return found
