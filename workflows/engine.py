@@ -24,16 +24,16 @@ from workflows.deadlines import DeadlineSource
 from workflows.engine_sql import (
     DONE,
     HISTORY,
-    INSTANCES,
     LOCK_BY_ID,
+    LOCK_BY_ID_PG,
     LOCK_BY_KEY,
-    LOCK_COLUMNS,
+    LOCK_BY_KEY_PG,
     OUTBOX,
     SEEN_AFTER_LOCK,
     Locked,
 )
 from workflows.engine_write import Writes, write_start, write_transition
-from workflows.errors import InstanceNotFound
+from workflows.errors import InstanceNotFound, UnknownFlow
 from workflows.machines import Fired, MachineCache
 from workflows.models import TimerRow
 from workflows.outbox import Pending, pending
@@ -257,8 +257,6 @@ class Engine:
 
     # ----------------------------------------------------------------- pieces
     def _flow(self, name: str) -> Flow:
-        from workflows.errors import UnknownFlow
-
         flow = self.flows.get(name)
         if flow is None:
             raise UnknownFlow(name, list(self.flows))
@@ -278,11 +276,12 @@ class Engine:
         UPDATE``, then the dedupe check as a statement of its own: after waiting for the lock, a single
         statement would still see the history through its snapshot from before the wait.
         """
-        query = LOCK_BY_ID if instance_id is not None else LOCK_BY_KEY
+        if self.db.is_postgres:
+            query = LOCK_BY_ID_PG if instance_id is not None else LOCK_BY_KEY_PG
+        else:
+            query = LOCK_BY_ID if instance_id is not None else LOCK_BY_KEY
         conn = session.connection()
         params = {"flow": flow, "iid": instance_id, "bkey": business_key, "dkey": dedupe_key}
-        if self.db.is_postgres:
-            query = query.with_only_columns(*LOCK_COLUMNS).with_for_update(of=INSTANCES)
         found = conn.execute(query, params).first()
         if found is None:
             key = f"id {instance_id}" if instance_id is not None else f"business key {business_key!r}"

@@ -40,6 +40,9 @@ LOCK_BY_ID = _LOCK.where(INSTANCES.c.flow == bindparam("flow"), INSTANCES.c.id =
 LOCK_BY_KEY = _LOCK.where(
     INSTANCES.c.flow == bindparam("flow"), INSTANCES.c.business_key == bindparam("bkey")
 )
+#: PostgreSQL: the row lock alone; the dedupe check follows as its own statement (see ``Engine._lock``)
+LOCK_BY_ID_PG = LOCK_BY_ID.with_only_columns(*LOCK_COLUMNS).with_for_update(of=INSTANCES)
+LOCK_BY_KEY_PG = LOCK_BY_KEY.with_only_columns(*LOCK_COLUMNS).with_for_update(of=INSTANCES)
 HISTORY = insert(HISTORY_TABLE)
 MOVE = (
     INSTANCES.update()

@@ -86,6 +86,8 @@ def build_runtime(
     dispatch: bool = True,
 ) -> Runtime:
     """Wire a runtime; ``declare`` registers the actors (the engine never imports ``actors``)."""
+    # ``transitions`` logs every state exit and entry at INFO: per transition, in every process
+    logging.getLogger("transitions").setLevel(max(logging.WARNING, logging.getLogger().level))
     db = Database(
         settings.database_url,
         pool_size=max(4, settings.worker_threads + 2),
