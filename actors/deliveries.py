@@ -39,6 +39,8 @@ def declare_deliveries(runtime: Runtime) -> None:
     if ACTOR in broker.actors:
         return
     service = build_deliveries(runtime)
+    if getattr(service.channel, "local", False):  # nothing leaves the process: no message needed
+        runtime.engine.local_effects[ACTOR] = service.record_local
     transient = transient_retry(runtime.settings.max_retries)
 
     def retry_when(retries: int, exc: BaseException) -> bool:

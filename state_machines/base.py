@@ -21,10 +21,13 @@ Guard = Callable[[Context, Payload, datetime], str | None]
 
 @dataclass(frozen=True)
 class Emit:
-    """A message a transition asks the engine to send after commit (through the outbox).
+    """Work a transition asks for beyond its own instance.
 
     ``target`` is ``"<flow>"`` to fire ``trigger`` on the instance of that flow with ``business_key``
-    (starting it first when ``start`` is true), or any other actor name for a side effect.
+    (starting it first when ``start`` is true), or any other actor name for a side effect. The engine
+    sends it through the outbox after commit, except when it can do the work in the same transaction:
+    starting a new instance of a flow it runs, or a side effect registered as local (see
+    ``workflows.engine.Engine.local_effects``).
     """
 
     target: str

@@ -15,6 +15,7 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from state_machines.base import Flow
 from worker import compose
 from workflows.clock import SimulatedClock, monotonic
 from workflows.commands import Cause
@@ -107,10 +108,11 @@ class Stack:
         dedupe_key: str,
         payload: dict[str, Any] | None = None,
         cause: Cause | None = None,
+        flow: str = "toy",
     ) -> str:
         engine = self.runtime.engine
         command = engine.command(
-            "toy",
+            flow,
             trigger,
             cause=cause or Cause(kind="event", id=dedupe_key),
             dedupe_key=dedupe_key,
@@ -162,14 +164,21 @@ def settings_for(kind: str, tmp_path: Any, **overrides: Any) -> Settings:
 
 @contextmanager
 def running_stack(
-    kind: str, tmp_path: Any, *, deadlines: DeadlineSource | None = None, **overrides: Any
+    kind: str,
+    tmp_path: Any,
+    *,
+    deadlines: DeadlineSource | None = None,
+    flows: dict[str, Flow] | None = None,
+    **overrides: Any,
 ) -> Iterator[Stack]:
     """A stack with a running worker; ``deadlines`` default to the toy flow's (pass
-    ``RuleDeadlines.load(RULES_DIR)`` for the business flows)."""
+    ``RuleDeadlines.load(RULES_DIR)`` for the business flows); ``flows`` to the registered ones."""
     settings = settings_for(kind, tmp_path, **overrides)
     if kind == "production":
         ensure_pg_database(PG_URL)
-    runtime = compose(settings, deadlines=deadlines or StaticDeadlines(TOY_DEADLINES, version="test"))
+    runtime = compose(
+        settings, deadlines=deadlines or StaticDeadlines(TOY_DEADLINES, version="test"), flows=flows
+    )
     if kind == "production":
         reset_pg(PG_URL)
         assert isinstance(runtime.broker, RedisBroker)

@@ -20,19 +20,21 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rules import RuleSet, load_rules
 from workflows.clock import Clock
 from workflows.db import Database
-from workflows.models import Delivery, Outbox
+from workflows.models import Delivery, Outbox, table
+from workflows.outbox import after_commit
 from workflows.recipients import NoRecipient, Recipient, resolve
 from workflows.settings import Settings
 
 log = logging.getLogger("yunshang.deliveries")
 
+_INSERT = insert(table(Delivery))
 SIGNATURE_HEADER = "X-Yunshang-Signature"
 DELIVERY_HEADER = "X-Yunshang-Delivery"
 FINAL = frozenset({"sent", "dead"})
@@ -166,10 +168,29 @@ class Deliveries:
             self._done(session, outbox_id)
         return Outcome("sent", row_id)
 
+    def record_local(self, session: Session, body: dict[str, Any], delivery_id: str) -> None:
+        """A push through a local channel, done in the emitting transaction (``Engine.local_effects``):
+        the row is written as ``sent`` with it, and the channel is called once that has committed."""
+        values = self._values(body, delivery_id)
+        if values["status"] == "pending":
+            values.update(status="sent", attempts=1, sent_at=values["created_at"])
+            message = values["payload"]
+            after_commit(session).append(lambda: self.channel.send(delivery_id, message))
+        session.connection().execute(_INSERT, values)
+
     def _row(self, session: Session, body: Mapping[str, Any], outbox_id: str) -> Delivery:
         found = session.execute(select(Delivery).where(Delivery.dedupe_key == outbox_id)).scalar()
         if found is not None:
             return found
+        values = self._values(body, outbox_id)
+        dialect = postgresql if self.db.is_postgres else sqlite
+        session.execute(
+            dialect.insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        return session.execute(select(Delivery).where(Delivery.dedupe_key == outbox_id)).scalar_one()
+
+    def _values(self, body: Mapping[str, Any], outbox_id: str) -> dict[str, Any]:
+        """The delivery row of a push: its recipient resolved from the rules in force, or ``dead``."""
         flow = str(body.get("flow", ""))
         payload = dict(body.get("payload") or {})
         values: dict[str, Any] = dict(
@@ -191,11 +212,7 @@ class Deliveries:
         else:
             message = compose(outbox_id, body, recipient)
             values.update(recipient=recipient.address[:200], payload=message, status="pending")
-        dialect = postgresql if self.db.is_postgres else sqlite
-        session.execute(
-            dialect.insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        return session.execute(select(Delivery).where(Delivery.dedupe_key == outbox_id)).scalar_one()
+        return values
 
     def _failed(self, row_id: int, outbox_id: str, error: str) -> Outcome:
         with self.db.transaction() as session:

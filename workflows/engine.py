@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -39,6 +40,9 @@ from workflows.models import TimerRow
 from workflows.outbox import Pending, pending
 
 log = logging.getLogger("yunshang.engine")
+
+#: a side effect done in the emitting transaction: (session, body, effect id) → None
+LocalEffect = Callable[[Session, dict[str, Any], str], None]
 
 Status = Literal["applied", "rejected", "duplicate", "stale_timer", "started", "existing"]
 
@@ -80,6 +84,13 @@ class Engine:
         #: sees a mix of two rule sets
         self.deadlines = deadlines
         self.machines = MachineCache(flows)
+        #: side-effect actors whose work is done inside the emitting transaction instead of through a
+        #: message (a push through the in-process ``log`` channel): target → handler
+        self.local_effects: dict[str, LocalEffect] = {}
+        #: an emit that starts a new instance of a flow of this engine is started and fired inside
+        #: the emitting transaction (all or nothing, no message); one whose business key exists
+        #: already goes out as a message, so that no transaction ever waits for a second row lock
+        self.inline_starts = True
 
     # ----------------------------------------------------------------- edge
     def command(
@@ -131,7 +142,23 @@ class Engine:
         flow = self._flow(flow_name)
         rules = rules or self.deadlines
         now = self.clock.now()
-        values = dict(
+        values = self._start_values(flow, business_key, subject, context, rules, now)
+        inserted = self._insert_start(session, rules, flow, values, cause, now)
+        if inserted is None:
+            existing = self._lock(session, flow.name, None, business_key)
+            return Outcome("existing", existing.id, existing.state)
+        return Outcome("started", inserted, flow.initial)
+
+    @staticmethod
+    def _start_values(
+        flow: Flow,
+        business_key: str,
+        subject: str | None,
+        context: dict[str, Any],
+        rules: DeadlineSource,
+        now: datetime,
+    ) -> dict[str, Any]:
+        return dict(
             flow=flow.name,
             flow_version=flow.version,
             business_key=business_key,
@@ -143,6 +170,18 @@ class Engine:
             created_at=now,
             updated_at=now,
         )
+
+    def _insert_start(
+        self,
+        session: Session,
+        rules: DeadlineSource,
+        flow: Flow,
+        values: dict[str, Any],
+        cause: Cause,
+        now: datetime,
+    ) -> int | None:
+        """Insert the instance, its start history row and its initial state's timers, unless the
+        business key exists (then None, and nothing written)."""
         history: dict[str, Any] = dict(
             from_state=None,
             to_state=flow.initial,
@@ -157,12 +196,7 @@ class Engine:
             dedupe_key="start",
         )
         timers = self._timer_rows(rules, flow, flow.initial, now)
-        conn = session.connection()
-        inserted = write_start(conn, self.db.dialect, values, history, timers)
-        if inserted is None:
-            existing = self._lock(session, flow.name, None, business_key)
-            return Outcome("existing", existing.id, existing.state)
-        return Outcome("started", inserted, flow.initial)
+        return write_start(session.connection(), self.db.dialect, values, history, timers)
 
     # ----------------------------------------------------------------- apply
     def apply(self, session: Session, command: Command, outbox_id: str | None = None) -> Outcome:
@@ -232,7 +266,13 @@ class Engine:
     ) -> Outcome:
         internal = decision.transition.dest is None
         final = not internal and flow.state(decision.dest).final
-        messages = [self._emit(row.id, flow.name, emit, now) for emit in effect.emits]
+        children = [e for e in effect.emits if self._inline(e)]
+        local = [e for e in effect.emits if e.target in self.local_effects]
+        messages = [
+            self._emit(row.id, flow.name, e, now)
+            for e in effect.emits
+            if e not in children and e not in local
+        ]
         writes = Writes(
             history=self._history_values(row.id, command, row.state, decision.dest, "applied", now, None),
             move={
@@ -253,7 +293,49 @@ class Engine:
         if outbox_id is not None:
             session.info["done_written"] = True
         pending(session).extend(message for _, message in messages)
+        for emit in children:
+            self._start_child(session, rules, flow.name, row.id, emit, now)
+        for emit in local:
+            body = {"instance_id": row.id, "flow": flow.name, "payload": dict(emit.payload)}
+            self.local_effects[emit.target](session, body, str(uuid.uuid4()))
         return Outcome("applied", row.id, decision.dest, outbox=[message.id for _, message in messages])
+
+    def _inline(self, emit: Emit) -> bool:
+        return (
+            self.inline_starts and emit.start and emit.business_key is not None and emit.target in self.flows
+        )
+
+    def _start_child(
+        self, session: Session, rules: DeadlineSource, parent: str, parent_id: int, emit: Emit, now: datetime
+    ) -> None:
+        """Start the instance an emit names and fire its trigger, in the parent's transaction."""
+        assert emit.business_key is not None
+        flow = self._flow(emit.target)
+        cause = Cause(kind="message", id=f"{parent}#{parent_id}")
+        values = self._start_values(flow, emit.business_key, emit.subject, {}, rules, now)
+        child = self._insert_start(session, rules, flow, values, cause, now)
+        if child is None:  # not ours to lock here: its own transaction, through the outbox
+            values, message = self._emit(parent_id, parent, emit, now)
+            session.connection().execute(OUTBOX, values)
+            pending(session).append(message)
+            return
+        command = Command(
+            flow=flow.name,
+            trigger=emit.trigger,
+            instance_id=child,
+            payload=dict(emit.payload),
+            cause=cause,
+            dedupe_key=f"inline:{uuid.uuid4()}",
+        )
+        row = Locked(child, flow.initial, {}, 1, False)
+        decision = self.machines.get(flow.name).fire(row.state, command.trigger, {}, command.payload, now)
+        if not isinstance(decision, Fired):
+            self._history(session, child, command, row.state, None, "rejected", now, decision.reason)
+            log.warning("rejected %s #%s %s: %s", flow.name, child, command.trigger, decision.reason)
+            return
+        fn = decision.transition.effect
+        effect = fn({}, command.payload, now) if fn else Effect()
+        self._persist(session, rules, flow, row, command, decision, effect, now, None)
 
     # ----------------------------------------------------------------- pieces
     def _flow(self, name: str) -> Flow:

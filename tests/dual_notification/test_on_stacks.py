@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from actors.deliveries import build_deliveries
@@ -13,7 +14,7 @@ from tests.dual_notification.helpers import HOTEL, PHARMACY, deliveries, facts, 
 from tests.support import Stack, wait_until
 from workflows.commands import Cause, StartSpec
 from workflows.event_models import LicenseIssued
-from workflows.models import Instance, Outbox
+from workflows.models import History, Instance, Outbox
 from workflows.notices import plan_license
 
 
@@ -171,8 +172,9 @@ def test_a_suspected_unlicensed_referral_is_stored_for_the_grid_flow(nstack: Sta
 
 
 def test_a_license_registration_fans_out_to_departments_and_the_enterprise(
-    nstack: Stack, ruleset: RuleSet
+    nstack: Stack, ruleset: RuleSet, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("INFO", logger="yunshang.deliveries")
     engine = nstack.runtime.engine
     for uscc, scope in ((PHARMACY, "药品零售;食品销售"), (HOTEL, "住宿服务")):
         event = LicenseIssued(
@@ -221,6 +223,17 @@ def test_a_license_registration_fans_out_to_departments_and_the_enterprise(
             ("reminder", f"enterprise/{HOTEL}"),
         ]
     )
+    # notices and log-channel pushes are done in the registration's own transaction: no message
+    # started a notice or carried a push, and every push was recorded as sent when it was recorded
+    with nstack.runtime.db.read() as session:
+        actors = set(session.execute(select(Outbox.actor)).scalars())
+        registered = set(session.execute(select(History.at).where(History.trigger == "register")).scalars())
+    assert actors == {"license_registration.advance"}
+    rows = deliveries(nstack)
+    assert {(d.status, d.attempts, d.channel) for d in rows} == {("sent", 1, "log")}
+    assert all(d.created_at == d.sent_at and d.created_at >= min(registered) for d in rows)
+    logged = [r.getMessage() for r in caplog.records if r.name == "yunshang.deliveries"]
+    assert sorted(line.split(" ")[1] for line in logged) == sorted(d.dedupe_key for d in rows)
 
 
 def test_a_push_the_rules_address_to_nobody_is_recorded_dead(nstack: Stack) -> None:

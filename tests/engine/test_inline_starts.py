@@ -1,0 +1,158 @@
+"""Instances an effect starts are started and fired inside the emitting transaction, all or nothing;
+an emit naming an instance that exists already goes out as a message instead. Both stacks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from state_machines import FLOWS
+from state_machines.base import Context, Effect, Emit, Flow, Payload, State, Timer, Trigger, transition
+from tests.support import TOY_DEADLINES, running_stack, wait_until
+from workflows.commands import Cause
+from workflows.deadletters import list_dead
+from workflows.deadlines import StaticDeadlines
+from workflows.models import History, Instance, Outbox, TimerRow
+
+
+class FanOut(BaseModel):
+    children: list[str]
+
+
+class Open(BaseModel):
+    key: str
+
+
+def _open(ctx: Context, payload: Payload, now: datetime) -> Effect:
+    return Effect(
+        context={"children": list(payload["children"])},
+        emits=tuple(
+            Emit(target="child", trigger="open", business_key=key, start=True, payload={"key": key})
+            for key in payload["children"]
+        ),
+    )
+
+
+def _child_opened(ctx: Context, payload: Payload, now: datetime) -> Effect:
+    if payload["key"] == "explodes":
+        raise RuntimeError("a bug in the child's effect")
+    return Effect(context={"key": payload["key"]}, emits=(Emit(target="log.notify"),))
+
+
+PARENT = Flow(
+    name="parent",
+    version=1,
+    initial="new",
+    states=(State("new"), State("fanned_out")),
+    triggers=(Trigger("fan_out", FanOut),),
+    transitions=(transition("fan_out", "new", "fanned_out", effect=_open),),
+)
+CHILD = Flow(
+    name="child",
+    version=1,
+    initial="created",
+    states=(State("created"), State("open", timers=(Timer("reminder", "remind"),)), State("reminded")),
+    triggers=(Trigger("open", Open), Trigger("remind")),
+    transitions=(
+        transition("open", "created", "open", effect=_child_opened),
+        transition("remind", "open", "reminded"),
+    ),
+)
+FLOWS_HERE = {**FLOWS, "parent": PARENT, "child": CHILD}
+DEADLINES = StaticDeadlines({**TOY_DEADLINES, "child.open.reminder": "2h"}, version="test")
+
+
+@pytest.fixture(params=["embedded", pytest.param("production", marks=pytest.mark.production)])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _fan_out(stack: object, key: str, children: list[str]) -> int:
+    from tests.support import Stack
+
+    assert isinstance(stack, Stack)
+    with stack.runtime.transaction() as session:
+        parent = stack.runtime.engine.start(
+            session, "parent", key, subject=None, context={}, cause=Cause(kind="system")
+        )
+    stack.send(parent.instance_id, "fan_out", f"fan-{key}", {"children": children}, flow="parent")
+    stack.settle()
+    return parent.instance_id
+
+
+def test_children_are_started_and_fired_in_the_parents_transaction(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path, deadlines=DEADLINES, flows=FLOWS_HERE) as stack:
+        parent = _fan_out(stack, "p1", ["a", "b"])
+        assert stack.instance(parent).state == "fanned_out"
+        with stack.runtime.db.read() as s:
+            children = (
+                s.execute(select(Instance).where(Instance.flow == "child").order_by(Instance.id))
+                .scalars()
+                .all()
+            )
+            assert [(c.business_key, c.state, c.context) for c in children] == [
+                ("a", "open", {"key": "a"}),
+                ("b", "open", {"key": "b"}),
+            ]
+            fanned = stack.history(parent)[-1]
+            for child in children:
+                rows = stack.history(child.id)
+                assert [(h.trigger, h.to_state, h.cause_kind, h.cause_id) for h in rows] == [
+                    ("start", "created", "message", f"parent#{parent}"),
+                    ("open", "open", "message", f"parent#{parent}"),
+                ]
+                assert {h.at for h in rows} == {fanned.at}  # one transaction, one clock reading
+                timers = s.execute(select(TimerRow).where(TimerRow.instance_id == child.id)).scalars().all()
+                assert [(t.name, t.status) for t in timers] == [("reminder", "armed")]
+            actors = s.execute(select(Outbox.actor).order_by(Outbox.created_at)).scalars().all()
+        # the fan-out command itself, then one log.notify per child: no message started a child
+        assert actors.count("child.advance") == 0
+        assert actors.count("log.notify") == 2
+
+
+def test_a_child_that_fails_leaves_nothing_of_the_parents_transition(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path, deadlines=DEADLINES, flows=FLOWS_HERE) as stack:
+        with stack.runtime.transaction() as session:
+            parent = stack.runtime.engine.start(
+                session, "parent", "p2", subject=None, context={}, cause=Cause(kind="system")
+            )
+        stack.send(parent.instance_id, "fan_out", "fan-p2", {"children": ["fine", "explodes"]}, flow="parent")
+        wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the dead letter")
+        (dead,) = list_dead(stack.runtime.db)
+        assert "a bug in the child's effect" in dead.error_line
+        assert stack.instance(parent.instance_id).state == "new"
+        assert [h.trigger for h in stack.history(parent.instance_id)] == ["start"]
+        with stack.runtime.db.read() as s:
+            assert (
+                s.execute(
+                    select(func.count()).select_from(Instance).where(Instance.flow == "child")
+                ).scalar_one()
+                == 0
+            )
+            assert s.execute(select(func.count()).select_from(TimerRow)).scalar_one() == 0
+
+
+def test_an_existing_child_gets_a_message_of_its_own(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path, deadlines=DEADLINES, flows=FLOWS_HERE) as stack:
+        with stack.runtime.transaction() as session:
+            existing = stack.runtime.engine.start(
+                session, "child", "old", subject=None, context={}, cause=Cause(kind="system")
+            )
+        parent = _fan_out(stack, "p3", ["old", "new"])
+        assert stack.instance(parent).state == "fanned_out"
+        assert stack.instance(existing.instance_id).state == "open"
+        with stack.runtime.db.read() as s:
+            opened = s.execute(
+                select(History).where(History.instance_id == existing.instance_id, History.trigger == "open")
+            ).scalar_one()
+            assert opened.dedupe_key.startswith("outbox:")  # it came as a message, in its own transaction
+            messages = s.execute(
+                select(func.count()).select_from(Outbox).where(Outbox.actor == "child.advance")
+            ).scalar_one()
+            assert messages == 1
+            new = s.execute(select(Instance).where(Instance.business_key == "new")).scalar_one()
+        assert [h.dedupe_key.split(":")[0] for h in stack.history(new.id)] == ["start", "inline"]
