@@ -16,18 +16,21 @@ from workflows.tokens import Principal, verify
 
 bearer = HTTPBearer(auto_error=False, description="a source or operator token")
 
+# The dependencies below do no blocking work, so they are ``async``: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hop per dependency per request.
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_intake(request: Request) -> Intake:
+async def get_intake(request: Request) -> Intake:
     intake: Intake = request.app.state.intake
     return intake
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
@@ -71,7 +74,7 @@ async def principal(
     return found
 
 
-def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
+async def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
     if not who.operator:
         raise HTTPException(403, f"token {who.name!r} is not an operator token")
     return who

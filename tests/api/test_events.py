@@ -151,3 +151,21 @@ def test_the_same_event_twice_in_one_batch_applies_once(api: Api) -> None:
     assert [s["status"] for s in r.json()] == ["accepted", "duplicate", "accepted"]
     assert counts(api)["inbox"] == 2
     assert counts(api)["instances"] == 2
+
+
+def test_nul_characters_are_refused_with_the_place_named_and_nothing_stored(api: Api) -> None:
+    before = counts(api)
+    with api.client(api.admin) as c:
+        in_query = c.get("/instances", params={"flow": "toy\x00"})
+        in_path = c.get("/instances/1%00")
+        in_data = c.post("/events", json=event("nul-1", case="a\x00b"))
+        clean = c.get("/instances", params={"flow": "toy"})
+    assert (in_query.status_code, in_query.json()["code"]) == (422, "bad_input")
+    assert "NUL" in in_query.json()["detail"]
+    assert in_path.status_code == 422 and "NUL" in in_path.json()["detail"]
+    assert in_data.status_code == 422
+    assert in_data.json()["errors"] == [
+        {"field": "data.case", "message": "NUL characters (\\u0000) are not allowed"}
+    ]
+    assert clean.status_code == 200  # the check passes ordinary requests through
+    assert counts(api) == before
