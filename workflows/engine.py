@@ -226,8 +226,9 @@ class Engine:
         outbox_id: str | None,
         now: datetime,
     ) -> Outcome:
+        started = None
         if command.start is not None and command.business_key is not None:
-            self.start(
+            started = self.start(
                 session,
                 flow.name,
                 command.business_key,
@@ -236,7 +237,15 @@ class Engine:
                 cause=command.cause,
                 rules=rules,
             )
-        row = self._lock(session, flow.name, command.instance_id, command.business_key, command.dedupe_key)
+        if started is not None and started.status == "started":
+            # inserted by this transaction: nobody else sees the row, and nothing was applied to it
+            row = Locked(
+                started.instance_id, flow.initial, command.start.context if command.start else {}, 1, False
+            )
+        else:
+            row = self._lock(
+                session, flow.name, command.instance_id, command.business_key, command.dedupe_key
+            )
         if row.seen:
             return Outcome("duplicate", row.id, row.state)
         if command.cause.kind == "timer" and not self._timer_current(session, command, row.state):
