@@ -14,7 +14,7 @@ import dramatiq
 
 from actors.deliveries import declare_deliveries
 from workflows.commands import Command
-from workflows.engine import advance_actor
+from workflows.engine_rows import advance_actor
 from workflows.retry import transient_retry
 from workflows.runtime import Runtime
 

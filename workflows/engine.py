@@ -11,17 +11,24 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from state_machines.base import Effect, Emit, Flow
-from workflows.calendar import Duration, WorkCalendar
+from workflows.calendar import WorkCalendar
 from workflows.clock import Clock
 from workflows.commands import Cause, Command, StartSpec, validate_payload
 from workflows.db import Database
 from workflows.deadlines import DeadlineSource
+from workflows.engine_rows import (
+    advance_actor,
+    emit_row,
+    history_values,
+    start_history,
+    start_values,
+    timer_rows,
+)
 from workflows.engine_sql import (
     DONE,
     HISTORY,
@@ -54,15 +61,6 @@ class Outcome:
     state: str
     reason: str | None = None
     outbox: list[str] = field(default_factory=list)
-
-
-@lru_cache(maxsize=256)
-def _duration(text: str) -> Duration:
-    return Duration.parse(text)
-
-
-def advance_actor(flow: str) -> str:
-    return f"{flow}.advance"
 
 
 class Engine:
@@ -142,34 +140,12 @@ class Engine:
         flow = self._flow(flow_name)
         rules = rules or self.deadlines
         now = self.clock.now()
-        values = self._start_values(flow, business_key, subject, context, rules, now)
+        values = start_values(flow, business_key, subject, context, rules, now)
         inserted = self._insert_start(session, rules, flow, values, cause, now)
         if inserted is None:
             existing = self._lock(session, flow.name, None, business_key)
             return Outcome("existing", existing.id, existing.state)
         return Outcome("started", inserted, flow.initial)
-
-    @staticmethod
-    def _start_values(
-        flow: Flow,
-        business_key: str,
-        subject: str | None,
-        context: dict[str, Any],
-        rules: DeadlineSource,
-        now: datetime,
-    ) -> dict[str, Any]:
-        return dict(
-            flow=flow.name,
-            flow_version=flow.version,
-            business_key=business_key,
-            subject=subject,
-            state=flow.initial,
-            context=context,
-            rules_version=rules.version,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
 
     def _insert_start(
         self,
@@ -182,20 +158,8 @@ class Engine:
     ) -> int | None:
         """Insert the instance, its start history row and its initial state's timers, unless the
         business key exists (then None, and nothing written)."""
-        history: dict[str, Any] = dict(
-            from_state=None,
-            to_state=flow.initial,
-            trigger="start",
-            outcome="applied",
-            cause_kind=cause.kind,
-            cause_id=cause.id,
-            operator=cause.operator,
-            reason=cause.reason,
-            payload={},
-            at=now,
-            dedupe_key="start",
-        )
-        timers = self._timer_rows(rules, flow, flow.initial, now)
+        history = start_history(flow, cause, now)
+        timers = timer_rows(self.calendar, rules, flow, flow.initial, now)
         return write_start(session.connection(), self.db.dialect, values, history, timers)
 
     # ----------------------------------------------------------------- apply
@@ -278,12 +242,10 @@ class Engine:
         children = [e for e in effect.emits if self._inline(e)]
         local = [e for e in effect.emits if e.target in self.local_effects]
         messages = [
-            self._emit(row.id, flow.name, e, now)
-            for e in effect.emits
-            if e not in children and e not in local
+            emit_row(row.id, flow.name, e, now) for e in effect.emits if e not in children and e not in local
         ]
         writes = Writes(
-            history=self._history_values(row.id, command, row.state, decision.dest, "applied", now, None),
+            history=history_values(row.id, command, row.state, decision.dest, "applied", now, None),
             move={
                 "iid": row.id,
                 "dest": decision.dest,
@@ -294,7 +256,7 @@ class Engine:
             },
             # leaving a state cancels its timers; entering one arms its own
             cancel=not internal and bool(flow.state(row.state).timers),
-            timers=[] if internal or final else self._timer_rows(rules, flow, decision.dest, now),
+            timers=[] if internal or final else timer_rows(self.calendar, rules, flow, decision.dest, now),
             outbox=[values for values, _ in messages],
             done=outbox_id,
         )
@@ -321,10 +283,10 @@ class Engine:
         assert emit.business_key is not None
         flow = self._flow(emit.target)
         cause = Cause(kind="message", id=f"{parent}#{parent_id}")
-        values = self._start_values(flow, emit.business_key, emit.subject, {}, rules, now)
+        values = start_values(flow, emit.business_key, emit.subject, {}, rules, now)
         child = self._insert_start(session, rules, flow, values, cause, now)
         if child is None:  # not ours to lock here: its own transaction, through the outbox
-            values, message = self._emit(parent_id, parent, emit, now)
+            values, message = emit_row(parent_id, parent, emit, now)
             session.connection().execute(OUTBOX, values)
             pending(session).append(message)
             return
@@ -398,86 +360,8 @@ class Engine:
         now: datetime,
         reason: str | None,
     ) -> None:
-        values = self._history_values(instance_id, command, source, dest, outcome, now, reason)
+        values = history_values(instance_id, command, source, dest, outcome, now, reason)
         session.connection().execute(HISTORY, values)
-
-    @staticmethod
-    def _history_values(
-        instance_id: int,
-        command: Command,
-        source: str,
-        dest: str | None,
-        outcome: str,
-        now: datetime,
-        reason: str | None,
-    ) -> dict[str, Any]:
-        return {
-            "instance_id": instance_id,
-            "from_state": source,
-            "to_state": dest,
-            "trigger": command.trigger,
-            "outcome": outcome,
-            "reason": reason or command.cause.reason,
-            "cause_kind": command.cause.kind,
-            "cause_id": command.cause.id,
-            "operator": command.cause.operator,
-            "payload": command.payload,
-            "at": now,
-            "dedupe_key": command.dedupe_key,
-        }
-
-    def _timer_rows(
-        self, rules: DeadlineSource, flow: Flow, state: str, now: datetime
-    ) -> list[dict[str, Any]]:
-        """The timers entering ``state`` arms (without their instance id)."""
-        rows = []
-        for timer in flow.state(state).timers:
-            deadline = self.calendar.add(now, _duration(rules.deadline(flow.name, state, timer.name)))
-            rows.append(
-                dict(
-                    name=timer.name,
-                    trigger=timer.trigger,
-                    state=state,
-                    due_at=deadline.due_at,
-                    provisional=deadline.provisional,
-                    status="armed",
-                    created_at=now,
-                )
-            )
-        return rows
-
-    def _emit(
-        self, instance_id: int, flow_name: str, emit: Emit, now: datetime
-    ) -> tuple[dict[str, Any], Pending]:
-        """An outbox row (values, and the message to send after commit) for one emit. A target without
-        a dot is a flow (deployed or not yet: the message waits in the outbox until some process
-        declares ``<flow>.advance``); any other target is a side-effect actor."""
-        if "." not in emit.target:
-            message_id = str(uuid.uuid4())
-            command = Command(
-                flow=emit.target,
-                trigger=emit.trigger,
-                business_key=emit.business_key,
-                payload=dict(emit.payload),
-                cause=Cause(kind="message", id=f"{flow_name}#{instance_id}"),
-                dedupe_key=f"outbox:{message_id}",
-                start=StartSpec(subject=emit.subject) if emit.start else None,
-            )
-            message = Pending(
-                message_id, emit.target, advance_actor(emit.target), command.model_dump(mode="json")
-            )
-        else:
-            body = {"instance_id": instance_id, "flow": flow_name, "payload": dict(emit.payload)}
-            message = Pending(str(uuid.uuid4()), emit.target.split(".")[0], emit.target, body)
-        values = dict(
-            id=message.id,
-            queue=message.queue,
-            actor=message.actor,
-            message=message.message,
-            created_at=now,
-            sends=0,
-        )
-        return values, message
 
     def _outbox(self, session: Session, queue: str, actor: str, message: dict[str, Any]) -> str:
         message_id = str(uuid.uuid4())

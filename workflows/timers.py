@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, update
 from workflows.clock import Clock
 from workflows.commands import Cause, Command
 from workflows.db import Database
-from workflows.engine import advance_actor
+from workflows.engine_rows import advance_actor
 from workflows.models import Instance, Outbox, TimerRow, table
 from workflows.outbox import Pending, Relay
 
