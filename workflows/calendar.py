@@ -166,6 +166,7 @@ class WorkCalendar:
             checked[day] = bool(workday)
         self._overrides = checked
         self._warned_years: set[int] = set()
+        self._package_days: dict[date, bool] = {}
 
     def covered_years(self) -> range:
         """Years for which the packaged holiday data is complete."""
@@ -178,10 +179,16 @@ class WorkCalendar:
         if day in self._overrides:
             return self._overrides[day], False
         if day.year in _PACKAGE_YEARS:
+            known = self._package_days.get(day)
+            if known is not None:
+                return known, False
             try:
-                return bool(chinese_calendar.is_workday(day)), False
+                known = bool(chinese_calendar.is_workday(day))
             except NotImplementedError:
                 pass
+            else:
+                self._package_days[day] = known  # the package's answers never change: remember them
+                return known, False
         self._warn_once(day.year)
         workday = day.weekday() < 5 and (day.month, day.day) not in _FALLBACK_HOLIDAYS
         return workday, True

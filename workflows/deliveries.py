@@ -28,7 +28,6 @@ from rules import RuleSet, load_rules
 from workflows.clock import Clock
 from workflows.db import Database
 from workflows.models import Delivery, Outbox, table
-from workflows.outbox import after_commit
 from workflows.recipients import NoRecipient, Recipient, resolve
 from workflows.settings import Settings
 
@@ -169,13 +168,13 @@ class Deliveries:
         return Outcome("sent", row_id)
 
     def record_local(self, session: Session, body: dict[str, Any], delivery_id: str) -> None:
-        """A push through a local channel, done in the emitting transaction (``Engine.local_effects``):
-        the row is written as ``sent`` with it, and the channel is called once that has committed."""
+        """A push through a local channel, done in the emitting transaction (``Engine.local_effects``)
+        and recorded as ``sent`` in it. Like every side effect here it is at least once: a transaction
+        that rolls back after the channel was called is retried, and calls it again."""
         values = self._values(body, delivery_id)
         if values["status"] == "pending":
+            self.channel.send(delivery_id, values["payload"])
             values.update(status="sent", attempts=1, sent_at=values["created_at"])
-            message = values["payload"]
-            after_commit(session).append(lambda: self.channel.send(delivery_id, message))
         session.connection().execute(_INSERT, values)
 
     def _row(self, session: Session, body: Mapping[str, Any], outbox_id: str) -> Delivery:

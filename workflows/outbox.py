@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,12 +39,6 @@ def pending(session: Session) -> list[Pending]:
     """The outbox rows written in this session's transaction, to send once it commits."""
     rows: list[Pending] = session.info.setdefault("outbox", [])
     return rows
-
-
-def after_commit(session: Session) -> list[Callable[[], None]]:
-    """Work to do once this session's transaction has committed (``Runtime.transaction`` runs it)."""
-    calls: list[Callable[[], None]] = session.info.setdefault("after_commit", [])
-    return calls
 
 
 def to_message(row: Pending) -> dramatiq.Message[Any]:

@@ -26,7 +26,7 @@ from workflows.deadletters import RecordDeadLetters
 from workflows.deadlines import DeadlineSource
 from workflows.engine import Engine, Outcome
 from workflows.migrate import upgrade
-from workflows.outbox import Relay, after_commit, pending
+from workflows.outbox import Relay, pending
 from workflows.settings import Settings
 from workflows.timers import Sweeper
 
@@ -49,14 +49,8 @@ class Runtime:
         with self.db.transaction() as session:
             yield session
             rows = list(pending(session))
-            calls = list(after_commit(session))
         if rows:
             self.relay.send(rows)
-        for call in calls:
-            try:
-                call()
-            except Exception:  # committed is committed: a failing after-commit call is only logged
-                log.exception("after-commit call %r failed", call)
 
     def execute(self, command: Command, outbox_id: str | None = None) -> Outcome:
         with self.transaction() as session:
