@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,13 @@ class ActionBody(BaseModel):
 class RerouteBody(ActionBody):
     department: str = Field(
         min_length=1, max_length=100, description="department code to route the notice to"
+    )
+
+
+class RouteBody(ActionBody):
+    permit_items: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        max_length=50,
+        description="permit item codes (rules/permit_routing.yaml) the enterprise needs; empty: none",
     )
 
 

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from workflows.api_deps import Operator, RuntimeDep
-from workflows.api_models import ActionBody, AdvanceBody, RerouteBody
+from workflows.api_models import ActionBody, AdvanceBody, RerouteBody, RouteBody
 from workflows.clock import parse_span
 from workflows.commands import Cause
 from workflows.deadletters import list_dead, requeue
 from workflows.errors import BadInput, ClockNotSimulated
 from workflows.queries import InstanceFilter, instance_detail, list_instances
+from workflows.routes_notices import manual_route
 from workflows.runtime import Runtime
 from workflows.scorecard_view import scorecard_between
 from workflows.status import status as status_report
@@ -138,6 +139,19 @@ def post_reroute(
 ) -> dict[str, Any]:
     """Re-route a returned or unroutable notice to a department (audited)."""
     return act(runtime, instance_id, "reroute", {"department": body.department}, who, body.reason)
+
+
+@router.post("/instances/{instance_id}/route", tags=["operations"])
+def post_route(
+    instance_id: InstanceId, body: RouteBody, runtime: RuntimeDep, who: Operator
+) -> dict[str, Any]:
+    """Route a license registration whose business scope needed a person (`routing_failed`): each
+    permit item chosen gets a notice per department, pushed at once; none chosen records that no
+    permit is needed (audited). 409 when the registration is not waiting for routing."""
+    instance_detail(runtime.db, instance_id)  # 404 when there is no such instance
+    with runtime.db.read() as session:
+        payload = manual_route(session, runtime.engine, instance_id, body.permit_items)
+    return act(runtime, instance_id, "route", payload, who, body.reason)
 
 
 @router.get("/scorecard", tags=["queries"])

@@ -25,7 +25,13 @@ from workflows.event_models import (
     ScopeChanged,
 )
 from workflows.models import Instance
-from workflows.notices import Enterprise, permit_working_days, plan_license, plan_scope_change
+from workflows.notices import (
+    Enterprise,
+    permit_working_days,
+    plan_license,
+    plan_manual_route,
+    plan_scope_change,
+)
 from workflows.routes import Envelope, RouteResult, route
 
 REGISTRATION = "license_registration"
@@ -81,6 +87,27 @@ def _scope_changed(session: Session, engine: Engine, event: Envelope, data: Scop
         ),
     )
     return RouteResult(plan.status, [registration.id])
+
+
+def manual_route(
+    session: Session, engine: Engine, instance_id: int, permit_items: list[str]
+) -> dict[str, Any]:
+    """The ``route`` payload of an operator's routing of a ``routing_failed`` registration: a notice per
+    department of each permit item chosen (none chosen: no permit needed). Raises BadInput."""
+    registration = session.get(Instance, instance_id)
+    if registration is None or registration.flow != REGISTRATION:
+        raise BadInput(f"instance_id: #{instance_id} is not a license registration; only those are routed")
+    open_keys = session.execute(
+        select(Instance.business_key).where(
+            Instance.flow == FLOW_NAME, Instance.subject == registration.subject, Instance.closed_at.is_(None)
+        )
+    ).scalars()
+    enterprise = Enterprise.from_context(registration.context)
+    try:
+        plan = plan_manual_route(_ruleset(engine), enterprise, permit_items, list(open_keys))
+    except ValueError as exc:
+        raise BadInput(f"permit_items: {exc}") from None
+    return plan.payload()
 
 
 def find_notice(session: Session, ref: NoticeRef | PermitIssued) -> Instance:
