@@ -152,5 +152,12 @@ FLOW = Flow(
 
 
 def notice_key(uscc: str, permit: str, department: str) -> str:
-    """The business key of a notice: one per (enterprise, permit item, department)."""
+    """The business key of a notice: one per (enterprise, permit item, department) at a time. A later
+    notice for the same item, after the first was closed (a scope that dropped the item and named it
+    again), is ``<key>#2``, then ``#3``…"""
     return f"{uscc}:{permit}:{department}"
+
+
+def base_key(business_key: str) -> str:
+    """The (enterprise, permit item, department) key of a notice's business key."""
+    return business_key.split("#", 1)[0]

@@ -14,13 +14,13 @@ match are still planned, and the reasons go to the operator who routes the rest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from rules import MatchResult, RuleSet, match_scope
-from state_machines.dual_notification import FLOW_NAME, notice_key
+from state_machines.dual_notification import FLOW_NAME, base_key, notice_key
 from state_machines.license_registration import PlanPayload
 from state_machines.notice_effects import NoticeFacts
 from workflows.calendar import Duration, PeriodKind, WorkCalendar
@@ -151,19 +151,28 @@ def plan_license(ruleset: RuleSet, event: LicenseIssued) -> Plan:
 
 
 def plan_scope_change(
-    ruleset: RuleSet, enterprise: Enterprise, event: ScopeChanged, open_notices: Iterable[str]
+    ruleset: RuleSet,
+    enterprise: Enterprise,
+    event: ScopeChanged,
+    open_notices: Iterable[str],
+    taken: Collection[str] = (),
 ) -> Plan:
     """New permit items get new notices; open notices whose item the new scope drops are closed.
 
-    ``open_notices``: business keys of the enterprise's notices that are not finished.
+    ``open_notices``: business keys of the enterprise's notices that are not finished; ``taken``: the
+    business keys of all its notices, closed ones included (a new notice never reuses one).
     """
     changed = Enterprise(**{**enterprise.__dict__, "business_scope": event.business_scope})
     match = match_scope(ruleset, event.business_scope, event.industry_codes)
-    return _plan(ruleset, changed, match, open_notices=tuple(open_notices))
+    return _plan(ruleset, changed, match, open_notices=tuple(open_notices), taken=taken)
 
 
 def plan_manual_route(
-    ruleset: RuleSet, enterprise: Enterprise, permit_codes: Sequence[str], open_notices: Iterable[str] = ()
+    ruleset: RuleSet,
+    enterprise: Enterprise,
+    permit_codes: Sequence[str],
+    open_notices: Iterable[str] = (),
+    taken: Collection[str] = (),
 ) -> Plan:
     """An operator's routing of a ``routing_failed`` scope: the permit items they chose."""
     items = ruleset.permit_routing.permit_items()
@@ -175,12 +184,27 @@ def plan_manual_route(
         route = next(r for r in ruleset.permit_routing.routes if r.permit.code == code)
         for department in dict.fromkeys((route.approving, *route.supervising)):
             notices.append(_notice(ruleset, enterprise, code, route.permit.name, department))
-    existing = set(open_notices)
-    fresh = tuple(n for n in notices if n.business_key not in existing)
+    existing = {base_key(key) for key in open_notices}
+    fresh = tuple(_unused(n, taken) for n in notices if n.business_key not in existing)
     return Plan("matched" if notices else "no_match", enterprise, fresh)
 
 
-def _plan(ruleset: RuleSet, enterprise: Enterprise, match: MatchResult, open_notices: Sequence[str]) -> Plan:
+def _unused(notice: NoticePlan, taken: Collection[str]) -> NoticePlan:
+    """The notice under a business key no earlier notice of the enterprise used (``#2``, ``#3``…)."""
+    key, n = notice.business_key, 1
+    while key in taken:
+        n += 1
+        key = f"{notice.business_key}#{n}"
+    return notice if n == 1 else NoticePlan(key, notice.facts)
+
+
+def _plan(
+    ruleset: RuleSet,
+    enterprise: Enterprise,
+    match: MatchResult,
+    open_notices: Sequence[str],
+    taken: Collection[str] = (),
+) -> Plan:
     reasons = [f"{hit.keyword}: {hit.reason}" for hit in match.reviews]
     wanted: list[NoticePlan] = []
     for permit in match.permits:
@@ -190,9 +214,9 @@ def _plan(ruleset: RuleSet, enterprise: Enterprise, match: MatchResult, open_not
                 continue
             wanted.append(_notice(ruleset, enterprise, permit.permit, permit.permit_name, department))
     wanted_keys = {n.business_key for n in wanted}
-    existing = set(open_notices)
-    close = tuple(sorted(key for key in existing if key not in wanted_keys))
-    fresh = tuple(n for n in wanted if n.business_key not in existing)
+    existing = {base_key(key) for key in open_notices}
+    close = tuple(sorted(key for key in open_notices if base_key(key) not in wanted_keys))
+    fresh = tuple(_unused(n, taken) for n in wanted if n.business_key not in existing)
     status: PlanStatus = "routing_failed" if reasons else "matched" if wanted else "no_match"
     return Plan(status, enterprise, fresh, close, tuple(reasons))
 

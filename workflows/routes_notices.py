@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules import RuleSet
-from state_machines.dual_notification import FLOW_NAME, notice_key
+from state_machines.dual_notification import FLOW_NAME, base_key, notice_key
 from workflows.commands import StartSpec
 from workflows.engine import Engine
 from workflows.errors import BadInput
@@ -67,14 +67,9 @@ def _scope_changed(session: Session, engine: Engine, event: Envelope, data: Scop
     ).scalar_one_or_none()
     if registration is None:
         raise BadInput(f"data.uscc: no license.issued was received for {data.uscc}; send it first")
-    open_keys = list(
-        session.execute(
-            select(Instance.business_key).where(
-                Instance.flow == FLOW_NAME, Instance.subject == data.uscc, Instance.closed_at.is_(None)
-            )
-        ).scalars()
-    )
-    plan = plan_scope_change(_ruleset(engine), Enterprise.from_context(registration.context), data, open_keys)
+    open_keys, taken = _notice_keys(session, data.uscc)
+    enterprise = Enterprise.from_context(registration.context)
+    plan = plan_scope_change(_ruleset(engine), enterprise, data, open_keys, taken)
     engine.enqueue(
         session,
         engine.command(
@@ -97,17 +92,23 @@ def manual_route(
     registration = session.get(Instance, instance_id)
     if registration is None or registration.flow != REGISTRATION:
         raise BadInput(f"instance_id: #{instance_id} is not a license registration; only those are routed")
-    open_keys = session.execute(
-        select(Instance.business_key).where(
-            Instance.flow == FLOW_NAME, Instance.subject == registration.subject, Instance.closed_at.is_(None)
-        )
-    ).scalars()
+    open_keys, taken = _notice_keys(session, str(registration.subject))
     enterprise = Enterprise.from_context(registration.context)
     try:
-        plan = plan_manual_route(_ruleset(engine), enterprise, permit_items, list(open_keys))
+        plan = plan_manual_route(_ruleset(engine), enterprise, permit_items, open_keys, taken)
     except ValueError as exc:
         raise BadInput(f"permit_items: {exc}") from None
     return plan.payload()
+
+
+def _notice_keys(session: Session, uscc: str) -> tuple[list[str], set[str]]:
+    """The business keys of an enterprise's open notices, and of all its notices."""
+    rows = session.execute(
+        select(Instance.business_key, Instance.closed_at).where(
+            Instance.flow == FLOW_NAME, Instance.subject == uscc
+        )
+    ).all()
+    return [key for key, closed in rows if closed is None], {key for key, _ in rows}
 
 
 def find_notice(session: Session, ref: NoticeRef | PermitIssued) -> Instance:
@@ -122,16 +123,18 @@ def find_notice(session: Session, ref: NoticeRef | PermitIssued) -> Instance:
         if isinstance(ref, PermitIssued)
         else (ref.uscc or "", ref.permit_item or "", ref.department or "")
     )
-    by_key = session.execute(
-        select(Instance).where(
-            Instance.flow == FLOW_NAME, Instance.business_key == notice_key(uscc, permit, department)
-        )
-    ).scalar_one_or_none()
-    if by_key is not None:
-        return by_key
-    for candidate in session.execute(
-        select(Instance).where(Instance.flow == FLOW_NAME, Instance.subject == uscc)
-    ).scalars():
+    # open before closed, newest first: an item named again after its notice closed has a new notice
+    candidates = sorted(
+        session.execute(
+            select(Instance).where(Instance.flow == FLOW_NAME, Instance.subject == uscc)
+        ).scalars(),
+        key=lambda c: (c.closed_at is not None, -c.id),
+    )
+    wanted = notice_key(uscc, permit, department)
+    for candidate in candidates:
+        if base_key(candidate.business_key) == wanted:
+            return candidate
+    for candidate in candidates:  # re-routed to another department: found by its facts
         if candidate.context.get("permit") == permit and candidate.context.get("department") == department:
             return candidate
     raise BadInput(f"data.uscc: no notice of {uscc} for permit item {permit!r} and department {department!r}")

@@ -95,6 +95,25 @@ def test_a_scope_change_starts_new_items_and_closes_dropped_ones(ruleset: RuleSe
     assert payload.close == [f"{PHARMACY}:FOOD_BUSINESS:SCJG_SP"] and len(payload.notices) == 2
 
 
+def test_a_later_notice_for_an_item_never_reuses_a_closed_notices_key(ruleset: RuleSet) -> None:
+    enterprise = Enterprise.from_license(license("药品零售;食品销售"))
+    food, drug = f"{PHARMACY}:FOOD_BUSINESS:SCJG_SP", f"{PHARMACY}:DRUG_RETAIL:SCJG_YP"
+    change = ScopeChanged(uscc=PHARMACY, business_scope="药品零售;食品销售", changed_at=T0)
+    # the food notice was closed once (key taken) and re-opened as #2 then closed again
+    plan = plan_scope_change(ruleset, enterprise, change, [drug], taken={drug, food, f"{food}#2"})
+    assert [n.business_key for n in plan.notices] == [f"{food}#3"] and plan.close == ()
+    # an open #2 counts as the item's open notice: kept, neither closed nor started again
+    kept = plan_scope_change(
+        ruleset, enterprise, change, [drug, f"{food}#2"], taken={drug, food, f"{food}#2"}
+    )
+    assert (kept.notices, kept.close) == ((), ())
+    dropped = ScopeChanged(uscc=PHARMACY, business_scope="药品零售", changed_at=T0)
+    closing = plan_scope_change(
+        ruleset, enterprise, dropped, [drug, f"{food}#2"], taken={drug, food, f"{food}#2"}
+    )
+    assert closing.close == (f"{food}#2",)
+
+
 def test_an_operator_routes_by_permit_item(ruleset: RuleSet) -> None:
     enterprise = Enterprise.from_license(license("医疗器械经营"))
     plan = plan_manual_route(ruleset, enterprise, ["MEDICAL_DEVICE_III"])
