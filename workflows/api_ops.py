@@ -79,20 +79,15 @@ def get_status(runtime: RuntimeDep, _: Operator) -> dict[str, Any]:
 
 
 @router.get("/deadletters", tags=["operations"])
-def get_deadletters(runtime: RuntimeDep, _: Operator) -> list[dict[str, Any]]:
+def get_deadletters(
+    runtime: RuntimeDep,
+    _: Operator,
+    include_requeued: Annotated[
+        bool, Query(description="also those already requeued, with who and why")
+    ] = False,
+) -> list[dict[str, Any]]:
     """Messages that exhausted their retries, with the error that killed them."""
-    return [
-        {
-            "id": d.id,
-            "message_id": d.message_id,
-            "actor": d.actor,
-            "attempts": d.attempts,
-            "failed_at": d.failed_at.isoformat(),
-            "error": d.error_line,
-            "message": d.message,
-        }
-        for d in list_dead(runtime.db)
-    ]
+    return [d.as_json() for d in list_dead(runtime.db, include_requeued)]
 
 
 @router.post("/deadletters/{dead_id}/requeue", tags=["operations"])

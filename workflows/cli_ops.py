@@ -81,46 +81,41 @@ def clock_advance(ctx: typer.Context, span: Annotated[str, typer.Argument(help="
 
 
 @dead.command("list")
-def dead_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def dead_list(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    requeued: Annotated[
+        bool, typer.Option("--requeued", help="also those already requeued (who, why)")
+    ] = False,
+) -> None:
     """Dead letters waiting, with the error that killed each."""
-    rows = list_dead(runtime(ctx).db)
+    rows = list_dead(runtime(ctx).db, include_requeued=requeued)
     if as_json:
-        typer.echo(
-            json.dumps(
-                [
-                    {
-                        "id": d.id,
-                        "message_id": d.message_id,
-                        "actor": d.actor,
-                        "attempts": d.attempts,
-                        "failed_at": d.failed_at.isoformat(),
-                        "error": d.error,
-                        "message": d.message,
-                    }
-                    for d in rows
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        typer.echo(json.dumps([d.as_json(full_error=True) for d in rows], ensure_ascii=False, indent=2))
         return
     if not rows:
         typer.echo("no dead letters")
     for d in rows:
         when = d.failed_at.strftime("%Y-%m-%d %H:%M:%S")
         typer.echo(f"#{d.id} {d.actor} {d.message_id} after {d.attempts} attempts at {when}: {d.error_line}")
+        if d.requeued_at is not None:
+            when = d.requeued_at.strftime("%Y-%m-%d %H:%M:%S")
+            typer.echo(f"    requeued {when} by {d.requeued_by}: {d.requeue_reason or '-'}")
 
 
 @dead.command("requeue")
 def dead_requeue(
-    ctx: typer.Context, ids: Annotated[list[int], typer.Argument(help="dead letter ids")]
+    ctx: typer.Context,
+    ids: Annotated[list[int], typer.Argument(help="dead letter ids")],
+    reason: Annotated[str, typer.Option("--reason", help="why (kept with the dead letter)")] = "",
+    operator: Annotated[str, typer.Option("--operator", help="who (kept with the dead letter)")] = "cli",
 ) -> None:
     """Send dead letters again (same message id; consumers dedupe)."""
     rt = runtime(ctx)
     failed = False
     for dead_id in ids:
         try:
-            d = requeue(rt.db, rt.relay, rt.clock, dead_id)
+            d = requeue(rt.db, rt.relay, rt.clock, dead_id, operator=operator, reason=reason)
         except YunshangError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             failed = True

@@ -74,6 +74,43 @@ class DeadLetterView:
     attempts: int
     failed_at: datetime
     message: dict[str, Any]
+    requeued_at: datetime | None = None
+    requeued_by: str | None = None
+    requeue_reason: str | None = None
+
+    @classmethod
+    def of(cls, d: DeadLetter) -> DeadLetterView:
+        return cls(
+            d.id,
+            d.message_id,
+            d.actor,
+            d.queue,
+            d.error,
+            d.attempts,
+            d.failed_at,
+            d.message,
+            d.requeued_at,
+            d.requeued_by,
+            d.requeue_reason,
+        )
+
+    def as_json(self, full_error: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "message_id": self.message_id,
+            "actor": self.actor,
+            "attempts": self.attempts,
+            "failed_at": self.failed_at.isoformat(),
+            "error": self.error if full_error else self.error_line,
+            "message": self.message,
+        }
+        if self.requeued_at is not None:
+            out.update(
+                requeued_at=self.requeued_at.isoformat(),
+                requeued_by=self.requeued_by,
+                requeue_reason=self.requeue_reason,
+            )
+        return out
 
     @property
     def error_line(self) -> str:
@@ -86,28 +123,26 @@ def list_dead(db: Database, include_requeued: bool = False) -> list[DeadLetterVi
     if not include_requeued:
         query = query.where(DeadLetter.requeued_at.is_(None))
     with db.read() as session:
-        return [
-            DeadLetterView(d.id, d.message_id, d.actor, d.queue, d.error, d.attempts, d.failed_at, d.message)
-            for d in session.execute(query).scalars()
-        ]
+        return [DeadLetterView.of(d) for d in session.execute(query).scalars()]
 
 
 def requeue(
     db: Database, relay: Relay, clock: Clock, dead_id: int, *, operator: str = "cli", reason: str = ""
 ) -> DeadLetterView:
     """Send a dead letter again through the outbox (same message id: consumers dedupe); mark it
-    requeued and log who did it and why."""
+    requeued, with who did it and why (kept on the row and logged)."""
     with db.transaction() as session:
         row = session.get(DeadLetter, dead_id)
         if row is None or row.requeued_at is not None:
             raise DeadLetterNotFound(f"no dead letter #{dead_id} waiting; see `yunshang deadletters list`")
-        view = DeadLetterView(
-            row.id, row.message_id, row.actor, row.queue, row.error, row.attempts, row.failed_at, row.message
-        )
         args = row.message.get("args", [])
         session.execute(update(Outbox).where(Outbox.id == row.message_id).values(sent_at=None, done_at=None))
         again = Pending(row.message_id, row.queue, row.actor, args[0] if args else {})
         row.requeued_at = clock.now()
+        row.requeued_by = operator[:100]
+        row.requeue_reason = reason or None
+        session.flush()
+        view = DeadLetterView.of(row)
     relay.send([again])
     log.warning(
         "dead letter #%s (%s) requeued by %s: %s", dead_id, view.actor, operator, reason or "no reason given"

@@ -201,6 +201,9 @@ class DeadLetter(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     failed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     requeued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: who requeued it and why (the audit of the operator action)
+    requeued_by: Mapped[str | None] = mapped_column(String(100))
+    requeue_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ClockOffset(Base):

@@ -166,7 +166,16 @@ def test_clock_advance_and_dead_letters_through_the_api(api: Api) -> None:
         )
         api.stack.settle()
         assert c.get("/deadletters").json() == []
+        (audited,) = c.get("/deadletters", params={"include_requeued": "true"}).json()
+        assert (audited["id"], audited["requeued_by"], audited["requeue_reason"]) == (
+            dead["id"],
+            "test-operator",
+            "case arrived",
+        )
+        assert audited["requeued_at"] >= dead["failed_at"]
         assert c.post(f"/deadletters/{dead['id']}/requeue", json={"reason": "again"}).status_code == 404
+        (still,) = c.get("/deadletters", params={"include_requeued": "true"}).json()
+        assert still["requeue_reason"] == "case arrived"  # a refused second requeue changes nothing
     with api.stack.runtime.db.read() as s:
         assert s.get(Outbox, dead["message_id"]).done_at is not None  # type: ignore[union-attr]
 

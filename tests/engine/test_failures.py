@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -9,9 +10,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
+from typer.testing import CliRunner
 
 from tests.support import PG_URL, TOY_DEADLINES, Stack, running_stack, settings_for, wait_until
 from worker import compose
+from workflows import cli_ops
+from workflows.cli import Composer, app
 from workflows.commands import Cause
 from workflows.deadletters import list_dead, requeue
 from workflows.deadlines import StaticDeadlines
@@ -225,3 +229,43 @@ def test_embedded_restart_redispatches_unfinished_messages(tmp_path: Path) -> No
     finally:
         embedded.stop()
         runtime.close()
+
+
+def test_the_cli_requeues_with_who_and_why_and_lists_the_audit(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = stack.runtime.engine
+    command = engine.command(
+        "toy",
+        "decide",
+        cause=Cause(kind="event", id="cli-late"),
+        dedupe_key="cli-late",
+        payload={"decision": "approve"},
+        business_key="cli-not-yet",
+    )
+    with stack.runtime.transaction() as session:
+        engine.enqueue(session, command)
+    wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the dead letter")
+    (dead,) = list_dead(stack.runtime.db)
+    settings = stack.runtime.settings
+    monkeypatch.setenv("YUNSHANG_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("YUNSHANG_BROKER", settings.broker)
+    monkeypatch.setenv("YUNSHANG_CLOCK", settings.clock)
+    runner = CliRunner()
+    cli_ops.register(app)  # what ``yunshang`` (make_app) does before running
+
+    def cli(*args: str) -> Any:
+        return runner.invoke(app, list(args), obj=Composer(compose))
+
+    stack.start_toy("cli-not-yet")  # the requeued message now applies: it cannot die again meanwhile
+    done = cli("deadletters", "requeue", str(dead.id), "--reason", "case arrived", "--operator", "wang.fang")
+    assert done.exit_code == 0, done.output
+    assert f"requeued #{dead.id}" in done.output
+    again = cli("deadletters", "requeue", str(dead.id), "--reason", "twice")
+    assert again.exit_code == 1 and "no dead letter" in again.output
+    listed = cli("deadletters", "list", "--requeued", "--json")
+    assert listed.exit_code == 0, listed.output
+    [row] = json.loads(listed.output[listed.output.index("[") :])
+    assert (row["id"], row["requeued_by"], row["requeue_reason"]) == (dead.id, "wang.fang", "case arrived")
+    waiting = cli("deadletters", "list", "--json")
+    assert json.loads(waiting.output[waiting.output.index("[") :]) == []
