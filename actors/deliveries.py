@@ -41,6 +41,8 @@ def declare_deliveries(runtime: Runtime) -> None:
     service = build_deliveries(runtime)
     if getattr(service.channel, "local", False):  # nothing leaves the process: no message needed
         runtime.engine.local_effects[ACTOR] = service.record_local
+    else:  # the row is recorded with the transition; the actor sends it
+        runtime.engine.message_companions[ACTOR] = service.record_pending
     transient = transient_retry(runtime.settings.max_retries)
 
     def retry_when(retries: int, exc: BaseException) -> bool:

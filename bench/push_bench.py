@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from bench.common import (
     wait_for,
     write_result,
 )
+from tests.webhook_receiver import receiver
 from workflows.db import Database
 from workflows.demo_data import KINDS, make_uscc
 from workflows.migrate import upgrade
@@ -72,7 +74,15 @@ def license_event(i: int, rng: random.Random, tag: str) -> tuple[str, dict[str, 
 
 
 class Stack:
-    def __init__(self, kind: str, workdir: Path, pg: str, redis: str, port: int) -> None:
+    def __init__(
+        self,
+        kind: str,
+        workdir: Path,
+        pg: str,
+        redis: str,
+        port: int,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.kind, self.workdir, self.port = kind, workdir, port
         self.url = f"sqlite:///{workdir}/push.db" if kind == "embedded" else pg
         self.env = {
@@ -83,6 +93,7 @@ class Stack:
             "YUNSHANG_RULES_POLL_INTERVAL": "0",
             "YUNSHANG_API_TOKENS": f'[{{"name": "bench", "token": "{TOKEN}", "kind": "admin"}}]',
             "YUNSHANG_BROKER": "embedded" if kind == "embedded" else redis,
+            **(extra_env or {}),
         }
         self.procs: list[subprocess.Popen[bytes]] = []
         self.db = Database(self.url)
@@ -127,20 +138,22 @@ class Stack:
                 p.kill()
         self.db.dispose()
 
-    def first_pushes(self) -> dict[str, datetime]:
-        """uscc → when its first department delivery record was created."""
+    def first_pushes(self, sent: bool = False) -> dict[str, datetime]:
+        """uscc → when its first department delivery record was created (``sent``: was sent)."""
+        column = Delivery.sent_at if sent else Delivery.created_at
         with self.db.read() as s:
             rows = s.execute(
-                select(Instance.subject, func.min(Delivery.created_at))
+                select(Instance.subject, func.min(column))
                 .join(Instance, Instance.id == Delivery.instance_id)
-                .where(Delivery.kind == "notice")
+                .where(Delivery.kind == "notice", column.is_not(None))
                 .group_by(Instance.subject)
             ).all()
-        out = {}
+        out: dict[str, datetime] = {}
         for subject, at in rows:
-            if isinstance(at, str):
-                at = datetime.fromisoformat(at)
-            out[str(subject)] = at if at.tzinfo else at.replace(tzinfo=UTC)
+            if at is None:
+                continue
+            moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+            out[str(subject)] = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         return out
 
 
@@ -184,8 +197,10 @@ def sustained(stack: Stack, rate: float, seconds: float) -> dict[str, Any]:
     for s in senders:
         s.join()
     achieved = n / (time.perf_counter() - t0)
-    wait_for(lambda: len(stack.first_pushes()) >= n - errors, 300, "every license's first push", pause=0.5)
-    pushes = stack.first_pushes()
+    wait_for(
+        lambda: len(stack.first_pushes(True)) >= n - errors, 300, "every license's first push", pause=0.5
+    )
+    pushes, delivered = stack.first_pushes(), stack.first_pushes(True)
     latencies = [pushes[c].timestamp() - sent[c] for c in sent if c in pushes]
     return {
         "rate_asked": rate,
@@ -193,6 +208,7 @@ def sustained(stack: Stack, rate: float, seconds: float) -> dict[str, Any]:
         "licenses": n,
         "post_errors": errors,
         "push_latency_ms": summary_ms(latencies),
+        "sent_latency_ms": summary_ms([delivered[c].timestamp() - sent[c] for c in sent if c in delivered]),
     }
 
 
@@ -210,7 +226,7 @@ def stock(stack: Stack, count: int) -> dict[str, Any]:
             r.raise_for_status()
     accepted = time.perf_counter() - t0
     log(f"{stack.kind}: {count} licenses accepted in {accepted:.1f} s; waiting for the pushes")
-    wait_for(lambda: len(stack.first_pushes()) >= count, 3600, "every license's first push", pause=2)
+    wait_for(lambda: len(stack.first_pushes(True)) >= count, 3600, "every license's first push", pause=2)
     total = time.perf_counter() - t0
     return {
         "licenses": count,
@@ -232,34 +248,51 @@ def main() -> None:
     parser.add_argument("--pg-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--port", type=int, default=18431)
+    parser.add_argument(
+        "--channel",
+        choices=["log", "webhook"],
+        default="log",
+        help="webhook: POSTed to a local receiver by the deliveries.push actor (push_webhook.json)",
+    )
+    parser.add_argument("--phases", default="sustained,stock", help="comma list of sustained, stock")
     args = parser.parse_args()
     pg = pg_url(args.pg_url, "yunshang_bench")
     redis = redis_url(args.redis_url, 14)
     result: dict[str, Any] = {
         "benchmark": "push",
+        "channel": args.channel,
         "machine": machine_info(pg, redis),
         "targets": TARGETS,
         "runs": {},
     }
-    for kind in args.stacks:
-        runs: dict[str, Any] = {}
-        for phase in ("sustained", "stock"):
-            with tempfile.TemporaryDirectory(prefix="yunshang-push-") as tmp:
-                stack = Stack(kind, Path(tmp), pg, redis, args.port)
-                stack.start()
-                try:
-                    if phase == "sustained":
-                        runs[phase] = sustained(stack, args.rate, args.seconds)
-                    else:
-                        runs[phase] = stock(
-                            stack, args.stock if kind == "production" else args.stock_embedded
-                        )
-                finally:
-                    stack.stop()
-                log(f"{kind} {phase}: {runs[phase]}")
-        result["runs"][kind] = runs
-    path = write_result("push", result)
+    with ExitStack() as hooks:
+        extra: dict[str, str] = {}
+        if args.channel == "webhook":  # the officers' apps, played by a local receiver that answers 200
+            hook = hooks.enter_context(receiver(failures=0))
+            extra = {"YUNSHANG_WEBHOOK_URL": hook.url, "YUNSHANG_WEBHOOK_SECRET": "bench-secret"}
+        for kind in args.stacks:
+            result["runs"][kind] = run_stack(kind, args, pg, redis, extra)
+    path = write_result("push" if args.channel == "log" else "push_webhook", result)
     print(path.relative_to(REPO))
+
+
+def run_stack(
+    kind: str, args: argparse.Namespace, pg: str, redis: str, extra: dict[str, str]
+) -> dict[str, Any]:
+    runs: dict[str, Any] = {}
+    for phase in args.phases.split(","):
+        with tempfile.TemporaryDirectory(prefix="yunshang-push-") as tmp:
+            stack = Stack(kind, Path(tmp), pg, redis, args.port, extra)
+            stack.start()
+            try:
+                if phase == "sustained":
+                    runs[phase] = sustained(stack, args.rate, args.seconds)
+                else:
+                    runs[phase] = stock(stack, args.stock if kind == "production" else args.stock_embedded)
+            finally:
+                stack.stop()
+            log(f"{kind} {phase}: {runs[phase]}")
+    return runs
 
 
 if __name__ == "__main__":

@@ -85,6 +85,9 @@ class Engine:
         #: side-effect actors whose work is done inside the emitting transaction instead of through a
         #: message (a push through the in-process ``log`` channel): target → handler
         self.local_effects: dict[str, LocalEffect] = {}
+        #: work done in the emitting transaction *beside* a message to a side-effect actor, given the
+        #: message's id (a webhook push's delivery row, recorded at once): target → handler
+        self.message_companions: dict[str, LocalEffect] = {}
         #: an emit that starts a new instance of a flow of this engine is started and fired inside
         #: the emitting transaction (all or nothing, no message); one whose business key exists
         #: already goes out as a message, so that no transaction ever waits for a second row lock
@@ -269,6 +272,10 @@ class Engine:
         for emit in local:
             body = {"instance_id": row.id, "flow": flow.name, "payload": dict(emit.payload)}
             self.local_effects[emit.target](session, body, str(uuid.uuid4()))
+        for _, message in messages:
+            companion = self.message_companions.get(message.actor)
+            if companion is not None:
+                companion(session, message.message, message.id)
         return Outcome("applied", row.id, decision.dest, outbox=[message.id for _, message in messages])
 
     def _inline(self, emit: Emit) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dramatiq
 import pytest
 
 from tests.dual_notification.conftest import notice_stack
@@ -70,3 +71,24 @@ def test_an_unreachable_receiver_is_retried_then_dead(tmp_path: Path) -> None:
         wait_until(lambda: [d.status for d in deliveries(stack, outcome.instance_id)] == ["dead"])
         [row] = deliveries(stack, outcome.instance_id)
         assert "ConnectError" in (row.last_error or "")
+
+
+@pytest.mark.parametrize("kind", ["embedded", pytest.param("production", marks=pytest.mark.production)])
+def test_a_webhook_push_is_recorded_by_the_transition_and_only_sent_by_the_actor(
+    kind: str, tmp_path: Path
+) -> None:
+    with receiver(failures=0) as hook, notice_stack(kind, tmp_path, **webhook(hook.url, 5)) as stack:
+        stack.worker.stop()  # nothing consumes: what exists now was written by the transition itself
+        outcome = start_notice(stack, facts())
+        [row] = deliveries(stack, outcome.instance_id)
+        assert (row.channel, row.status, row.attempts, row.kind) == ("webhook", "pending", 0, "notice")
+        with stack.runtime.db.read() as session:
+            message = session.get(Outbox, row.dedupe_key)
+            assert message is not None and message.actor == "deliveries.push" and message.done_at is None
+        assert hook.requests == 0
+        stack.worker = dramatiq.Worker(stack.runtime.broker, worker_threads=2, worker_timeout=100)
+        stack.worker.start()
+        stack.settle()
+        [sent] = deliveries(stack, outcome.instance_id)
+        assert (sent.id, sent.status, sent.attempts) == (row.id, "sent", 1)
+        assert [delivery for delivery, _, _ in hook.accepted] == [row.dedupe_key]

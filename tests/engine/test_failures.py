@@ -22,6 +22,7 @@ from workflows.deadlines import StaticDeadlines
 from workflows.errors import BadInput, InvalidPayload, NaiveDatetime, UnknownFlow, UnknownTrigger
 from workflows.models import Base, Outbox
 from workflows.outbox import pending
+from workflows.runtime import Runtime
 from workflows.services import EmbeddedStack
 
 
@@ -253,19 +254,34 @@ def test_the_cli_requeues_with_who_and_why_and_lists_the_audit(
     monkeypatch.setenv("YUNSHANG_CLOCK", settings.clock)
     runner = CliRunner()
     cli_ops.register(app)  # what ``yunshang`` (make_app) does before running
+    made: list[Runtime] = []
+
+    def composing(settings: Any, **kwargs: Any) -> Runtime:
+        made.append(compose(settings, **kwargs))
+        return made[-1]
 
     def cli(*args: str) -> Any:
-        return runner.invoke(app, list(args), obj=Composer(compose))
+        return runner.invoke(app, list(args), obj=Composer(composing))
 
-    stack.start_toy("cli-not-yet")  # the requeued message now applies: it cannot die again meanwhile
-    done = cli("deadletters", "requeue", str(dead.id), "--reason", "case arrived", "--operator", "wang.fang")
-    assert done.exit_code == 0, done.output
-    assert f"requeued #{dead.id}" in done.output
-    again = cli("deadletters", "requeue", str(dead.id), "--reason", "twice")
-    assert again.exit_code == 1 and "no dead letter" in again.output
-    listed = cli("deadletters", "list", "--requeued", "--json")
-    assert listed.exit_code == 0, listed.output
-    [row] = json.loads(listed.output[listed.output.index("[") :])
-    assert (row["id"], row["requeued_by"], row["requeue_reason"]) == (dead.id, "wang.fang", "case arrived")
-    waiting = cli("deadletters", "list", "--json")
-    assert json.loads(waiting.output[waiting.output.index("[") :]) == []
+    try:
+        stack.start_toy("cli-not-yet")  # the requeued message now applies: it cannot die again meanwhile
+        done = cli(
+            "deadletters", "requeue", str(dead.id), "--reason", "case arrived", "--operator", "wang.fang"
+        )
+        assert done.exit_code == 0, done.output
+        assert f"requeued #{dead.id}" in done.output
+        again = cli("deadletters", "requeue", str(dead.id), "--reason", "twice")
+        assert again.exit_code == 1 and "no dead letter" in again.output
+        listed = cli("deadletters", "list", "--requeued", "--json")
+        assert listed.exit_code == 0, listed.output
+        [row] = json.loads(listed.output[listed.output.index("[") :])
+        assert (row["id"], row["requeued_by"], row["requeue_reason"]) == (
+            dead.id,
+            "wang.fang",
+            "case arrived",
+        )
+        waiting = cli("deadletters", "list", "--json")
+        assert json.loads(waiting.output[waiting.output.index("[") :]) == []
+    finally:
+        for runtime in made:  # a CLI process would exit here; the test closes what each command opened
+            runtime.close()
