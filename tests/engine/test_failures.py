@@ -17,7 +17,7 @@ from worker import compose
 from workflows import cli_ops
 from workflows.cli import Composer, app
 from workflows.commands import Cause
-from workflows.deadletters import list_dead, requeue
+from workflows.deadletters import DeadLetterView, list_dead, requeue
 from workflows.deadlines import StaticDeadlines
 from workflows.errors import BadInput, InvalidPayload, NaiveDatetime, UnknownFlow, UnknownTrigger
 from workflows.models import Base, Outbox
@@ -84,20 +84,26 @@ def test_trigger_invalid_in_state_changes_nothing_but_the_audit(stack: Stack) ->
     assert after["history"] == before["history"] + 1  # the rejected attempt, visible to operators
 
 
-def test_a_message_that_cannot_be_applied_is_dead_lettered_with_its_error_and_requeued(stack: Stack) -> None:
+def dead_letter_for_a_case_not_started(stack: Stack, key: str, case: str) -> DeadLetterView:
+    """A ``decide`` for a toy case nobody started: not transient, so dead-lettered at once."""
     engine = stack.runtime.engine
     command = engine.command(
         "toy",
         "decide",
-        cause=Cause(kind="event", id="late-1"),
-        dedupe_key="late-1",
+        cause=Cause(kind="event", id=key),
+        dedupe_key=key,
         payload={"decision": "approve"},
-        business_key="not-started-yet",
+        business_key=case,
     )
     with stack.runtime.transaction() as session:
         engine.enqueue(session, command)
     wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the dead letter")
     (dead,) = list_dead(stack.runtime.db)
+    return dead
+
+
+def test_a_message_that_cannot_be_applied_is_dead_lettered_with_its_error_and_requeued(stack: Stack) -> None:
+    dead = dead_letter_for_a_case_not_started(stack, "late-1", "not-started-yet")
     assert dead.actor == "toy.advance"
     assert dead.attempts == 1  # not a transient error: never retried
     assert "no toy instance with business key 'not-started-yet'" in dead.error_line
@@ -235,19 +241,7 @@ def test_embedded_restart_redispatches_unfinished_messages(tmp_path: Path) -> No
 def test_the_cli_requeues_with_who_and_why_and_lists_the_audit(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = stack.runtime.engine
-    command = engine.command(
-        "toy",
-        "decide",
-        cause=Cause(kind="event", id="cli-late"),
-        dedupe_key="cli-late",
-        payload={"decision": "approve"},
-        business_key="cli-not-yet",
-    )
-    with stack.runtime.transaction() as session:
-        engine.enqueue(session, command)
-    wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the dead letter")
-    (dead,) = list_dead(stack.runtime.db)
+    dead = dead_letter_for_a_case_not_started(stack, "cli-late", "cli-not-yet")
     settings = stack.runtime.settings
     monkeypatch.setenv("YUNSHANG_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("YUNSHANG_BROKER", settings.broker)
