@@ -24,105 +24,29 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import func, select, text
 
 from bench.common import (
     REPO,
-    TOY_DEADLINES,
     CpuMeter,
     ensure_pg_database,
-    flush_redis,
     log,
     machine_info,
     pg_server_pids,
     pg_url,
     redis_server_pids,
     redis_url,
-    truncate_all,
     write_result,
 )
-from workflows.deadlines import StaticDeadlines
-from workflows.models import Instance, Outbox, TimerRow, UtcDateTime
+from bench.sweep_setup import analyze, bench_runtime, insert_timers, reset
+from workflows.models import Instance, Outbox, TimerRow
 from workflows.runtime import Runtime
-from workflows.settings import Settings
 
 TARGETS = {"sweep_timers_per_s": 3000, "duplicates": 0, "empty_poll_ms_at_1M": 10}
-
-
-# ====================================================================== setup
-def _runtime(database_url: str, broker: str, *, migrate: bool, batch: int | None = None) -> Runtime:
-    from worker import compose
-
-    settings = Settings(database_url=database_url, broker=broker, clock="system", log_level="WARNING")
-    runtime = compose(settings, deadlines=StaticDeadlines(TOY_DEADLINES, version="bench"), migrate=migrate)
-    if batch is not None:
-        runtime.sweeper.batch = batch
-    return runtime
-
-
-def insert_timers(runtime: Runtime, count: int, due: datetime, spread_ms: int = 0) -> float:
-    """``count`` instances of the toy flow, each with one armed timer due at ``due`` (bulk inserts)."""
-    db = runtime.db
-    now = runtime.clock.now()
-    t0 = time.perf_counter()
-    params = {"n": count, "now": now, "due": due}
-    types = [bindparam("now", type_=UtcDateTime()), bindparam("due", type_=UtcDateTime())]
-    with db.engine.begin() as conn:
-        if db.is_postgres:
-            conn.execute(
-                text(
-                    "INSERT INTO instances (flow, flow_version, business_key, state, context, rules_version,"
-                    " version, created_at, updated_at)"
-                    " SELECT 'toy', 1, 'sweep-' || g, 'awaiting_review', '{}'::json, 'bench', 1, :now, :now"
-                    " FROM generate_series(1, :n) AS g"
-                ).bindparams(*types[:1]),
-                {"n": count, "now": now},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO timers (instance_id, name, trigger, state, due_at, provisional, status,"
-                    " created_at)"
-                    " SELECT id, 'review_deadline', 'review_deadline_passed', 'awaiting_review',"
-                    " :due + (id % 1000) * (:spread * interval '1 millisecond'), false, 'armed', :now"
-                    " FROM instances"
-                ).bindparams(*types),
-                {**params, "spread": spread_ms},
-            )
-        else:
-            conn.execute(
-                text(
-                    "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < :n)"
-                    " INSERT INTO instances (flow, flow_version, business_key, state, context, rules_version,"
-                    " version, created_at, updated_at)"
-                    " SELECT 'toy', 1, 'sweep-' || x, 'awaiting_review', '{}', 'bench', 1, :now, :now FROM g"
-                ).bindparams(*types[:1]),
-                {"n": count, "now": now},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO timers (instance_id, name, trigger, state, due_at, provisional, status,"
-                    " created_at)"
-                    " SELECT id, 'review_deadline', 'review_deadline_passed', 'awaiting_review', :due, 0,"
-                    " 'armed', :now FROM instances"
-                ).bindparams(*types),
-                params,
-            )
-    return time.perf_counter() - t0
-
-
-def analyze(runtime: Runtime) -> None:
-    with runtime.db.engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
-
-
-def reset(runtime: Runtime, redis: str | None) -> None:
-    truncate_all(runtime.db)
-    if redis:
-        flush_redis(redis)
 
 
 # ====================================================================== the sweep
@@ -305,7 +229,7 @@ def poll_cost(runtime: Runtime, sizes: Sequence[int], polls: int, redis: str | N
 def bench_stack(
     name: str, database_url: str, broker: str, redis: str | None, args: argparse.Namespace
 ) -> dict[str, Any]:
-    runtime = _runtime(database_url, broker, migrate=True)
+    runtime = bench_runtime(database_url, broker, migrate=True)
     try:
         sweeps = []
         for processes in [int(n) for n in args.sweepers.split(",")]:
@@ -346,7 +270,7 @@ def bench_stack(
 
 # ====================================================================== child
 def sweeper_main(args: argparse.Namespace) -> int:
-    runtime = _runtime(args.database_url, args.broker, migrate=False, batch=args.batch)
+    runtime = bench_runtime(args.database_url, args.broker, migrate=False, batch=args.batch)
     with runtime.db.transaction() as session:  # open a connection before the clock starts
         session.execute(text("SELECT 1"))
     print("ready", flush=True)
