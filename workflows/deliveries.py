@@ -27,24 +27,20 @@ from sqlalchemy.orm import Session
 from rules import RuleSet, load_rules
 from workflows.clock import Clock
 from workflows.db import Database
-from workflows.models import Delivery, Outbox, table
+from workflows.engine_sql import DONE
+from workflows.models import Delivery, table
 from workflows.recipients import NoRecipient, Recipient, resolve
 from workflows.settings import Settings
 
 log = logging.getLogger("yunshang.deliveries")
 
-_INSERT = insert(table(Delivery))
-_DELIVERIES, _OUTBOX = table(Delivery), table(Outbox)
-#: prebuilt Core statements of the send path (an ORM-enabled UPDATE costs several times more)
+_DELIVERIES = table(Delivery)
+_INSERT = insert(_DELIVERIES)
+#: the send path's UPDATE as a prebuilt Core statement (an ORM-enabled UPDATE costs several times more)
 _SENT = (
     _DELIVERIES.update()
     .where(_DELIVERIES.c.id == bindparam("row_id"))
     .values(status="sent", attempts=_DELIVERIES.c.attempts + 1, sent_at=bindparam("now"), last_error=None)
-)
-_DONE = (
-    _OUTBOX.update()
-    .where(_OUTBOX.c.id == bindparam("oid"), _OUTBOX.c.done_at.is_(None))
-    .values(done_at=bindparam("now"))
 )
 SIGNATURE_HEADER = "X-Yunshang-Signature"
 DELIVERY_HEADER = "X-Yunshang-Delivery"
@@ -186,7 +182,7 @@ class Deliveries:
             now = self.clock.now()
             conn = session.connection()
             conn.execute(_SENT, {"row_id": row_id, "now": now})
-            conn.execute(_DONE, {"oid": outbox_id, "now": now})
+            conn.execute(DONE, {"oid": outbox_id, "now": now})
         return Outcome("sent", row_id)
 
     def record_local(self, session: Session, body: dict[str, Any], delivery_id: str) -> None:
@@ -260,7 +256,7 @@ class Deliveries:
         return Outcome("retry", row_id, delay, error)
 
     def _done(self, session: Session, outbox_id: str) -> None:
-        session.connection().execute(_DONE, {"oid": outbox_id, "now": self.clock.now()})
+        session.connection().execute(DONE, {"oid": outbox_id, "now": self.clock.now()})
 
 
 _TITLES = {

@@ -180,8 +180,8 @@ class Engine:
             session.connection().execute(DONE, {"oid": outbox_id, "now": now})
             outbox_id = None
         outcome = self._apply(session, flow, rules, command, outbox_id, now)
-        if outbox_id is not None and not session.info.pop("done_written", False):
-            session.connection().execute(DONE, {"oid": outbox_id, "now": now})  # nothing was written
+        if outbox_id is not None and outcome.status != "applied":  # an applied one marked it done
+            session.connection().execute(DONE, {"oid": outbox_id, "now": now})
         return outcome
 
     def _apply(
@@ -264,8 +264,6 @@ class Engine:
             done=outbox_id,
         )
         write_transition(session.connection(), self.db.dialect, writes)
-        if outbox_id is not None:
-            session.info["done_written"] = True
         pending(session).extend(message for _, message in messages)
         for emit in children:
             self._start_child(session, rules, flow.name, row.id, emit, now)

@@ -24,7 +24,12 @@ class Locked:
 
 INSTANCES, OUTBOX_TABLE, TIMERS_TABLE = table(Instance), table(Outbox), table(TimerRow)
 HISTORY_TABLE = table(History)
-DONE = OUTBOX_TABLE.update().where(OUTBOX_TABLE.c.id == bindparam("oid")).values(done_at=bindparam("now"))
+#: a consumer finished the message (kept as first marked: a redelivery changes nothing)
+DONE = (
+    OUTBOX_TABLE.update()
+    .where(OUTBOX_TABLE.c.id == bindparam("oid"), OUTBOX_TABLE.c.done_at.is_(None))
+    .values(done_at=bindparam("now"))
+)
 _SEEN = (
     select(HISTORY_TABLE.c.id)
     .where(HISTORY_TABLE.c.instance_id == INSTANCES.c.id, HISTORY_TABLE.c.dedupe_key == bindparam("dkey"))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from workflows.clock import Clock
 from workflows.db import Database
+from workflows.engine_sql import DONE
 from workflows.models import DeadLetter, Outbox
 
 log = logging.getLogger("yunshang.outbox")
@@ -132,7 +133,7 @@ class Relay:
     def mark_done(self, outbox_id: str) -> None:
         """A side-effect consumer finished the message: the row needs no more re-sends."""
         with self.db.transaction() as session:
-            session.execute(update(Outbox).where(Outbox.id == outbox_id).values(done_at=self.clock.now()))
+            session.connection().execute(DONE, {"oid": outbox_id, "now": self.clock.now()})
 
     def resend_unsent(self, grace: float, limit: int = 1000) -> int:
         """Re-send rows committed more than ``grace`` seconds ago and never stamped as sent."""
