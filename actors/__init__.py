@@ -1,7 +1,8 @@
 """Dramatiq actors: thin adapters from a message to a call into ``workflows``.
 
 ``declare(runtime)`` registers, on the runtime's broker, one ``<flow>.advance`` actor per flow on a
-queue named after the flow, and the side-effect actors. Names are stable: they are in Redis keys.
+queue named after the flow (and ``<flow>.advance_many`` for a message of many commands), and the
+side-effect actors. Names are stable: they are in Redis keys.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import dramatiq
 
 from actors.deliveries import declare_deliveries
 from workflows.commands import Command
-from workflows.engine_rows import advance_actor
-from workflows.retry import transient_retry
+from workflows.engine_rows import advance_actor, batch_actor
+from workflows.retry import is_transient, transient_retry
 from workflows.runtime import Runtime
 
 log = logging.getLogger("yunshang.actors")
@@ -42,6 +43,27 @@ def _declare_advance(runtime: Runtime, flow: str, options: dict[str, Any]) -> No
 
     advance.__name__ = advance.__qualname__ = f"{flow}_advance"
     _register(runtime.broker, advance, advance_actor(flow), flow, options)
+
+    def advance_many(body: dict[str, Any], outbox_id: str | None = None) -> None:
+        commands = [Command.model_validate(c) for c in body["commands"]]
+        try:
+            outcomes = runtime.execute_many(commands, outbox_id)
+        except Exception as exc:
+            if is_transient(exc) or len(commands) == 1:
+                raise
+            log.warning(
+                "%s: a batch of %d commands failed (%s: %s); re-sent as single messages",
+                flow,
+                len(commands),
+                type(exc).__name__,
+                exc,
+            )
+            runtime.split(commands, outbox_id)
+            return
+        log.debug("%s: batch of %d: %s", flow, len(commands), [o.status for o in outcomes])
+
+    advance_many.__name__ = advance_many.__qualname__ = f"{flow}_advance_many"
+    _register(runtime.broker, advance_many, batch_actor(flow), flow, options)
 
 
 def _register(

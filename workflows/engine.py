@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -21,8 +21,10 @@ from workflows.clock import Clock
 from workflows.commands import Cause, Command, StartSpec, validate_payload
 from workflows.db import Database
 from workflows.deadlines import DeadlineSource
+from workflows.engine_batch import apply_batch
 from workflows.engine_rows import (
     advance_actor,
+    batch_actor,
     emit_row,
     history_values,
     start_history,
@@ -52,6 +54,17 @@ log = logging.getLogger("yunshang.engine")
 LocalEffect = Callable[[Session, dict[str, Any], str], None]
 
 Status = Literal["applied", "rejected", "duplicate", "stale_timer", "started", "existing"]
+
+
+@dataclass
+class Planned:
+    """An applied trigger before it is written: its writes, and the work that follows them."""
+
+    dest: str
+    writes: Writes
+    children: list[Emit]  # started and fired in this transaction
+    local: list[Emit]  # side effects done in this transaction
+    messages: list[Pending]  # outbox rows (in ``writes``) to send after commit
 
 
 @dataclass
@@ -127,6 +140,27 @@ class Engine:
             session, command.flow, advance_actor(command.flow), command.model_dump(mode="json")
         )
 
+    def enqueue_many(self, session: Session, commands: Sequence[Command], batch: int) -> list[str]:
+        """Write commands to the outbox as messages of up to ``batch`` commands of one flow each (the
+        ``<flow>.advance_many`` actor applies one such message in one transaction). Returns each
+        command's message id (shared by the commands of one message)."""
+        ids: list[str] = []
+        group: list[Command] = []
+
+        def flush() -> None:
+            if group:
+                body = {"commands": [c.model_dump(mode="json") for c in group]}
+                message_id = self._outbox(session, group[0].flow, batch_actor(group[0].flow), body)
+                ids.extend([message_id] * len(group))
+                group.clear()
+
+        for command in commands:
+            if group and (command.flow != group[0].flow or len(group) >= batch):
+                flush()
+            group.append(command)
+        flush()
+        return ids
+
     # ----------------------------------------------------------------- start
     def start(
         self,
@@ -184,6 +218,14 @@ class Engine:
             session.connection().execute(DONE, {"oid": outbox_id, "now": now})
         return outcome
 
+    def apply_many(
+        self, session: Session, commands: Sequence[Command], outbox_id: str | None = None
+    ) -> list[Outcome]:
+        """Apply commands of one flow, in order, inside the caller's transaction, each with the
+        outcome it would get from ``apply`` — with one lock, one dedupe read and one write for all of
+        them (``engine_batch``). Any other failure fails them all, and nothing is written."""
+        return apply_batch(self, session, commands, outbox_id)
+
     def _apply(
         self,
         session: Session,
@@ -240,6 +282,22 @@ class Engine:
         now: datetime,
         outbox_id: str | None,
     ) -> Outcome:
+        planned = self._plan(rules, flow, row, command, decision, effect, now, outbox_id)
+        write_transition(session.connection(), self.db.dialect, planned.writes)
+        return self._finish(session, rules, flow, row.id, planned, now)
+
+    def _plan(
+        self,
+        rules: DeadlineSource,
+        flow: Flow,
+        row: Locked,
+        command: Command,
+        decision: Fired,
+        effect: Effect,
+        now: datetime,
+        outbox_id: str | None,
+    ) -> Planned:
+        """What an applied trigger writes, and what follows the write in the same transaction."""
         internal = decision.transition.dest is None
         final = not internal and flow.state(decision.dest).final
         children = [e for e in effect.emits if self._inline(e)]
@@ -263,18 +321,29 @@ class Engine:
             outbox=[values for values, _ in messages],
             done=outbox_id,
         )
-        write_transition(session.connection(), self.db.dialect, writes)
-        pending(session).extend(message for _, message in messages)
-        for emit in children:
-            self._start_child(session, rules, flow.name, row.id, emit, now)
-        for emit in local:
-            body = {"instance_id": row.id, "flow": flow.name, "payload": dict(emit.payload)}
+        return Planned(decision.dest, writes, children, local, [message for _, message in messages])
+
+    def _finish(
+        self,
+        session: Session,
+        rules: DeadlineSource,
+        flow: Flow,
+        instance_id: int,
+        planned: Planned,
+        now: datetime,
+    ) -> Outcome:
+        """After the write: the messages to send, the in-transaction starts and local effects."""
+        pending(session).extend(planned.messages)
+        for emit in planned.children:
+            self._start_child(session, rules, flow.name, instance_id, emit, now)
+        for emit in planned.local:
+            body = {"instance_id": instance_id, "flow": flow.name, "payload": dict(emit.payload)}
             self.local_effects[emit.target](session, body, str(uuid.uuid4()))
-        for _, message in messages:
+        for message in planned.messages:
             companion = self.message_companions.get(message.actor)
             if companion is not None:
                 companion(session, message.message, message.id)
-        return Outcome("applied", row.id, decision.dest, outbox=[message.id for _, message in messages])
+        return Outcome("applied", instance_id, planned.dest, outbox=[m.id for m in planned.messages])
 
     def _inline(self, emit: Emit) -> bool:
         return (

@@ -22,6 +22,11 @@ def advance_actor(flow: str) -> str:
     return f"{flow}.advance"
 
 
+def batch_actor(flow: str) -> str:
+    """The actor that applies a message of many commands of ``flow`` in one transaction."""
+    return f"{flow}.advance_many"
+
+
 @lru_cache(maxsize=256)
 def _duration(text: str) -> Duration:
     return Duration.parse(text)

@@ -16,11 +16,14 @@ by name with the columns' own types, so JSON and aware datetimes are handled as 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import Connection, String, Table, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.expression import CTE
 
@@ -37,6 +40,7 @@ from workflows.engine_sql import (
     START,
     TIMERS_TABLE,
 )
+from workflows.models import UtcDateTime
 
 HISTORY_COLUMNS = (
     "instance_id",
@@ -192,3 +196,87 @@ def write_start(
         params.update(_flat(f"t{i}_", timer))
     found: int | None = conn.execute(_start_statement(len(timers)), params).scalar()
     return found
+
+
+#: a batch's writes in one statement (PostgreSQL): every row travels in a JSON array parameter, so the
+#: statement is the same for any batch and is prepared once
+_BATCH = text(
+    """
+WITH m AS (
+  SELECT * FROM json_to_recordset(CAST(:moves AS json))
+    AS m(iid bigint, dest varchar, ver integer, ctx json, closed timestamptz)
+), h AS (
+  INSERT INTO history (instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
+                       cause_id, "operator", payload, "at", dedupe_key)
+  SELECT instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
+         cause_id, "operator", payload, "at", dedupe_key
+  FROM json_to_recordset(CAST(:history AS json))
+    AS x(instance_id bigint, from_state varchar, to_state varchar, "trigger" varchar, outcome varchar,
+         reason text, cause_kind varchar, cause_id varchar, "operator" varchar, payload json,
+         "at" timestamptz, dedupe_key varchar)
+), c AS (
+  UPDATE timers SET status = 'cancelled', fired_at = :now
+  WHERE status = 'armed'
+    AND instance_id IN (SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(:cancel AS json)))
+), t AS (
+  INSERT INTO timers (instance_id, "name", "trigger", state, due_at, provisional, status, created_at)
+  SELECT instance_id, "name", "trigger", state, due_at, provisional, status, created_at
+  FROM json_to_recordset(CAST(:timers AS json))
+    AS x(instance_id bigint, "name" varchar, "trigger" varchar, state varchar, due_at timestamptz,
+         provisional boolean, status varchar, created_at timestamptz)
+), o AS (
+  INSERT INTO outbox (id, queue, actor, message, created_at, sends)
+  SELECT id, queue, actor, message, created_at, sends
+  FROM json_to_recordset(CAST(:outbox AS json))
+    AS x(id varchar, queue varchar, actor varchar, message json, created_at timestamptz, sends integer)
+), d AS (
+  UPDATE outbox SET done_at = :now WHERE id = :oid AND done_at IS NULL
+)
+UPDATE instances AS i
+SET state = m.dest, context = m.ctx, version = m.ver, updated_at = :now,
+    closed_at = COALESCE(m.closed, i.closed_at)
+FROM m WHERE i.id = m.iid
+"""
+).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("oid", type_=String()))
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _rows(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, default=_iso)
+
+
+def write_batch(
+    conn: Connection,
+    dialect: str,
+    writes: Sequence[Writes],
+    rejected: Sequence[dict[str, Any]],
+    done: str | None,
+    now: datetime,
+) -> None:
+    """Persist several transitions (on distinct instances) and rejected attempts' history rows, and
+    mark the consumed message done: one statement on PostgreSQL, one per row elsewhere."""
+    if dialect != "postgresql":
+        if done is not None:
+            conn.execute(DONE, {"oid": done, "now": now})
+        for row in rejected:
+            conn.execute(HISTORY, row)
+        for each in writes:
+            write_transition(conn, dialect, each)
+        return
+    if not writes and not rejected and done is None:
+        return
+    params = {
+        "now": now,
+        "oid": done,
+        "history": _rows([w.history for w in writes] + list(rejected)),
+        "moves": _rows([w.move for w in writes]),
+        "cancel": json.dumps([w.move["iid"] for w in writes if w.cancel]),
+        "timers": _rows([{**t, "instance_id": w.move["iid"]} for w in writes for t in w.timers]),
+        "outbox": _rows([row for w in writes for row in w.outbox]),
+    }
+    conn.execute(_BATCH, params)

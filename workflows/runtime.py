@@ -25,6 +25,7 @@ from workflows.db import Database
 from workflows.deadletters import RecordDeadLetters
 from workflows.deadlines import DeadlineSource
 from workflows.engine import Engine, Outcome
+from workflows.engine_sql import DONE
 from workflows.migrate import upgrade
 from workflows.outbox import Relay, pending
 from workflows.settings import Settings
@@ -55,6 +56,19 @@ class Runtime:
     def execute(self, command: Command, outbox_id: str | None = None) -> Outcome:
         with self.transaction() as session:
             return self.engine.apply(session, command, outbox_id)
+
+    def execute_many(self, commands: list[Command], outbox_id: str | None = None) -> list[Outcome]:
+        with self.transaction() as session:
+            return self.engine.apply_many(session, commands, outbox_id)
+
+    def split(self, commands: list[Command], outbox_id: str | None) -> list[str]:
+        """Re-send a failed batch as one message per command (so a bad command fails alone); the
+        batch's message is marked done in the same transaction."""
+        with self.transaction() as session:
+            ids = [self.engine.enqueue(session, command) for command in commands]
+            if outbox_id is not None:
+                session.connection().execute(DONE, {"oid": outbox_id, "now": self.clock.now()})
+        return ids
 
     def close(self) -> None:
         self.relay.close()

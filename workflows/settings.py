@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="seconds a transaction waits for a lock before failing (then retried)"
     )
     worker_threads: int = Field(default=8, ge=1, description="Dramatiq worker threads per process")
+    batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="commands per message when a producer has many at once (timer sweeps); "
+        "a worker applies one such message in one transaction",
+    )
     max_retries: int = Field(
         default=5, ge=0, description="retries of a transient failure before dead-lettering"
     )

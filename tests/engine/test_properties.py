@@ -33,6 +33,12 @@ op = st.one_of(
     st.tuples(st.just("advance"), st.integers(min_value=1, max_value=3)),
     st.tuples(st.just("late_timer")),
     st.tuples(st.just("concurrent"), st.lists(st.tuples(trigger, key), min_size=2, max_size=4)),
+    # one message of several commands (applied in one transaction, in rounds: one instance here)
+    st.tuples(st.just("batch"), st.lists(st.tuples(trigger, key), min_size=1, max_size=4)),
+    st.tuples(
+        st.just("concurrent_batches"),
+        st.lists(st.lists(st.tuples(trigger, key), min_size=1, max_size=3), min_size=2, max_size=3),
+    ),
 )
 counter = itertools.count()
 
@@ -76,6 +82,18 @@ def run(stack: Stack, ops: list[tuple[Any, ...]]) -> int:
                         instance_id=iid,
                     )
                 )
+        elif kind == "batch":
+            with rt.transaction() as session:
+                engine.enqueue_many(session, [command(t, k) for t, k in step[1]], batch=3)
+        elif kind == "concurrent_batches":
+            threads = [
+                threading.Thread(target=rt.execute_many, args=([command(t, k) for t, k in group],))
+                for group in step[1]
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         elif kind == "concurrent":
             threads = [threading.Thread(target=rt.execute, args=(command(t, k),)) for t, k in step[1]]
             for t in threads:

@@ -1,0 +1,199 @@
+"""A message of many commands is applied in one transaction, each command with the outcome it would
+get alone; a batch that cannot be applied is split so that only its bad command fails. Both stacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.support import Stack, running_stack, wait_until
+from workflows.commands import Cause, Command, StartSpec
+from workflows.deadletters import list_dead
+from workflows.models import History, Instance, Outbox, TimerRow
+
+
+@pytest.fixture(params=["embedded", pytest.param("production", marks=pytest.mark.production)])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _command(stack: Stack, iid: int | None, trigger: str, key: str, **extra: object) -> Command:
+    payload = {"decide": {"decision": "approve"}, "note": {"text": key}}.get(trigger)
+    return stack.runtime.engine.command(
+        "toy",
+        trigger,
+        cause=Cause(kind="event", id=key),
+        dedupe_key=key,
+        payload=payload,
+        instance_id=iid,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _outbox_count(stack: Stack, actor: str) -> int:
+    with stack.runtime.db.read() as s:
+        return int(
+            s.execute(select(func.count()).select_from(Outbox).where(Outbox.actor == actor)).scalar_one()
+        )
+
+
+def test_a_batch_applies_each_command_as_alone_in_one_transaction(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path) as stack:
+        a, b, c = (stack.start_toy(f"batch-{n}") for n in "abc")
+        stack.send(a, "note", "before", {"text": "before"})  # applied alone first: the batch's copy is a duplicate
+        stack.settle()
+        commands = [
+            _command(stack, a, "decide", "a-decide"),
+            _command(stack, b, "decide", "b-decide"),
+            _command(stack, a, "note", "a-note"),  # a second command on ``a``: applied after the first
+            _command(stack, c, "archive", "c-archive"),  # not allowed before a decision: rejected
+            _command(stack, a, "archive", "a-archive"),
+            _command(stack, a, "note", "before"),  # seen already
+            _command(stack, b, "decide", "b-decide"),  # the same key twice in one batch
+        ]
+        outcomes = stack.runtime.execute_many(commands)
+        assert [(o.status, o.instance_id, o.state) for o in outcomes] == [
+            ("applied", a, "decided"),
+            ("applied", b, "decided"),
+            ("applied", a, "decided"),
+            ("rejected", c, "awaiting_review"),
+            ("applied", a, "archived"),
+            ("duplicate", a, "archived"),
+            ("duplicate", b, "decided"),
+        ]
+        assert "'archive' is not allowed in state 'awaiting_review'" in (outcomes[3].reason or "")
+        history = stack.history(a)
+        assert [(h.trigger, h.from_state, h.to_state) for h in history] == [
+            ("start", None, "awaiting_review"),
+            ("note", "awaiting_review", "awaiting_review"),
+            ("decide", "awaiting_review", "decided"),
+            ("note", "decided", "decided"),
+            ("archive", "decided", "archived"),
+        ]
+        assert len({h.at for h in history[2:]}) == 1  # one transaction, one clock reading
+        row = stack.instance(a)
+        assert (row.state, row.version, row.context["notes"], row.context["decision"]) == (
+            "archived",
+            5,
+            ["before", "a-note"],
+            "approve",
+        )
+        assert row.closed_at is not None
+        assert [(t.state, t.status) for t in stack.timers(a)] == [("awaiting_review", "cancelled")]
+        assert [(t.state, t.status) for t in stack.timers(c)] == [("awaiting_review", "armed")]
+        assert [(h.trigger, h.outcome) for h in stack.history(c)] == [
+            ("start", "applied"),
+            ("archive", "rejected"),
+        ]
+
+        again = stack.runtime.execute_many(commands)  # a redelivered batch changes nothing
+        assert {o.status for o in again} == {"duplicate"}
+        assert len(stack.history(a)) == 5 and stack.instance(a).version == 5
+
+
+def test_a_batch_message_goes_through_the_outbox_and_one_worker_transaction(
+    kind: str, tmp_path: Path
+) -> None:
+    with running_stack(kind, tmp_path) as stack:
+        ids = [stack.start_toy(f"msg-{n}") for n in range(7)]
+        engine = stack.runtime.engine
+        with stack.runtime.transaction() as session:
+            sent = engine.enqueue_many(
+                session, [_command(stack, iid, "decide", f"d-{iid}") for iid in ids], batch=3
+            )
+        assert len(sent) == 7 and len(set(sent)) == 3  # 3 + 3 + 1 commands
+        stack.settle()
+        assert {stack.instance(iid).state for iid in ids} == {"decided"}
+        with stack.runtime.db.read() as s:
+            done = s.execute(select(Outbox).where(Outbox.actor == "toy.advance_many")).scalars().all()
+            assert sorted(len(row.message["commands"]) for row in done) == [1, 3, 3]
+            assert all(row.done_at is not None for row in done)
+            ats = s.execute(
+                select(History.at).where(History.trigger == "decide").order_by(History.instance_id)
+            ).scalars()
+            assert len(set(ats)) == 3  # one transaction per message
+
+
+def test_timers_in_a_batch_fire_unless_stale_and_emits_are_sent(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path) as stack:
+        late, decided = stack.start_toy("timer-late"), stack.start_toy("timer-decided")
+        stale = stack.timers(decided)[0]
+        stack.send(decided, "decide", "decided-first", {"decision": "approve"})
+        stack.settle()
+        current = stack.timers(late)[0]
+        commands = [
+            stack.runtime.engine.command(
+                "toy",
+                "review_deadline_passed",
+                cause=Cause(kind="timer", id=str(timer.id)),
+                dedupe_key=f"timer:{timer.id}",
+                instance_id=iid,
+            )
+            for iid, timer in ((late, current), (decided, stale))
+        ]
+        outcomes = stack.runtime.execute_many(commands)
+        assert [(o.status, o.state) for o in outcomes] == [
+            ("applied", "escalated"),
+            ("stale_timer", "decided"),
+        ]
+        assert len(outcomes[0].outbox) == 1  # the escalation's log.notify, written in the batch
+        stack.settle()
+        assert _outbox_count(stack, "log.notify") == 1
+        assert "escalated_at" in stack.instance(late).context
+        assert [h.trigger for h in stack.history(decided)] == ["start", "decide"]
+
+
+def test_a_batch_starts_instances_it_names_by_business_key(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path) as stack:
+        existing = stack.start_toy("key-old")
+        commands = [
+            _command(stack, None, "decide", f"{key}-decide", business_key=key, start=StartSpec(subject=None))
+            for key in ("key-new", "key-old")
+        ] + [_command(stack, None, "archive", "new-archive", business_key="key-new")]
+        outcomes = stack.runtime.execute_many(commands)
+        assert [(o.status, o.state) for o in outcomes] == [
+            ("applied", "decided"),
+            ("applied", "decided"),
+            ("applied", "archived"),
+        ]
+        assert outcomes[1].instance_id == existing
+        with stack.runtime.db.read() as s:
+            new = s.execute(select(Instance).where(Instance.business_key == "key-new")).scalar_one()
+        assert [h.trigger for h in stack.history(new.id)] == ["start", "decide", "archive"]
+
+
+def test_a_bad_command_is_split_out_and_fails_alone(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path) as stack:
+        good = [stack.start_toy(f"split-{n}") for n in range(3)]
+        commands = [_command(stack, iid, "decide", f"split-{iid}") for iid in good]
+        commands.insert(1, _command(stack, 999_999, "decide", "no-such-instance"))
+        with stack.runtime.transaction() as session:
+            (batch_id, *_) = stack.runtime.engine.enqueue_many(session, commands, batch=10)
+        wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the bad command's dead letter")
+        wait_until(
+            lambda: {stack.instance(iid).state for iid in good} == {"decided"}, what="the good commands"
+        )
+        (dead,) = list_dead(stack.runtime.db)
+        assert dead.actor == "toy.advance" and "no toy instance with id 999999" in dead.error_line
+        assert dead.message["args"][0]["dedupe_key"] == "no-such-instance"
+        assert _outbox_count(stack, "toy.advance") == 4  # the batch, re-sent as single messages
+        with stack.runtime.db.read() as s:
+            batch = s.get(Outbox, batch_id)
+            assert batch is not None and batch.done_at is not None
+            armed = s.execute(
+                select(func.count()).select_from(TimerRow).where(TimerRow.status == "armed")
+            ).scalar_one()
+        assert armed == 0
+
+
+def test_a_batch_of_mixed_flows_is_refused_and_writes_nothing(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path) as stack:
+        iid = stack.start_toy("mixed")
+        toy = _command(stack, iid, "decide", "mixed-decide")
+        other = toy.model_copy(update={"flow": "dual_notification"})
+        with pytest.raises(ValueError, match="a batch is of one flow"):
+            stack.runtime.execute_many([toy, other])
+        assert stack.instance(iid).state == "awaiting_review"
+        assert [h.trigger for h in stack.history(iid)] == ["start"]
