@@ -63,7 +63,7 @@ def run_stack(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_stack(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
-    driver = Driver(stack.runtime, run_id)
+    driver = Driver(stack.runtime, run_id, batch=args.batch)
     k = args.instances
     label = f"{stack.name} {stack.processes}p×{stack.threads}t"
     timeout = max(120.0, k / 20)
@@ -250,8 +250,38 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="MODULE:broker",
         help="experiments: run pg workers as `python -m dramatiq MODULE:broker` instead (labelled as such)",
     )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="commands per message (default 1: one toy.advance message per command; N > 1: the driver "
+        "sends toy.advance_many messages of N commands, each applied in one worker transaction; "
+        "results go to engine_bench_batchN.json)",
+    )
     p.add_argument("--out", type=Path, default=None, help="result file (bench/results/engine_bench.json)")
     return p.parse_args(argv)
+
+
+def _worker_entry(args: argparse.Namespace) -> list[str]:
+    """Choose how pg worker processes start (``args.worker_entry``); return notes for the result."""
+    notes: list[str] = []
+    usable, why = worker_py_usable()
+    if args.experiment == "core":
+        args.worker_module = args.worker_module or "bench.experiments.core_apply:broker"
+    if args.worker_module:
+        args.worker_entry = args.worker_module
+    elif args.worker_entry == "auto":
+        args.worker_entry = "worker" if usable else "bench"
+    if usable:
+        notes.append(f"worker.py builds its runtime from the rules: {why}")
+    else:
+        notes.append(
+            f"worker.py cannot build its runtime for the toy flow ({why}); "
+            f"worker processes run bench.workers (same compose(), StaticDeadlines)"
+        )
+        log(notes[-1])
+    ensure_pg_database(args.pg)
+    return notes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -262,24 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"unknown stack(s) {sorted(unknown)}; use sqlite and/or pg")
     args.pg = pg_url(args.pg_url, args.pg_database)
     args.redis = redis_url(args.redis_url, args.redis_db)
-    notes: list[str] = []
-    if "pg" in stacks:
-        usable, why = worker_py_usable()
-        if args.experiment == "core":
-            args.worker_module = args.worker_module or "bench.experiments.core_apply:broker"
-        if args.worker_module:
-            args.worker_entry = args.worker_module
-        elif args.worker_entry == "auto":
-            args.worker_entry = "worker" if usable else "bench"
-        if usable:
-            notes.append(f"worker.py builds its runtime from the rules: {why}")
-        else:
-            notes.append(
-                f"worker.py cannot build its runtime for the toy flow ({why}); "
-                f"worker processes run bench.workers (same compose(), StaticDeadlines)"
-            )
-            log(notes[-1])
-        ensure_pg_database(args.pg)
+    notes = _worker_entry(args) if "pg" in stacks else []
     machine = machine_info(args.pg if "pg" in stacks else None, args.redis if "pg" in stacks else None)
     runs: list[dict[str, Any]] = []
     workdir = Path(tempfile.mkdtemp(prefix="yunshang-bench-"))
@@ -307,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         name += f"_{args.experiment}"
     if args.worker_timeout_ms:
         name += f"_poll{args.worker_timeout_ms}"
+    if args.batch > 1:
+        name += f"_batch{args.batch}"
     result["benchmark"] = name
     path = write_result(name, result, args.out)
     log(f"wrote {path}")

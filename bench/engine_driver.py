@@ -33,10 +33,12 @@ class WaveResult:
 class Driver:
     """Starts instances and sends commands through the outbox, as an API or intake process would."""
 
-    def __init__(self, runtime: Runtime, run_id: str) -> None:
+    def __init__(self, runtime: Runtime, run_id: str, batch: int = 1) -> None:
         self.runtime = runtime
         self.engine = runtime.engine
         self.run_id = run_id
+        #: commands per message (1: one ``toy.advance`` message each; more: ``toy.advance_many``)
+        self.batch = batch
 
     def start_instances(self, count: int, label: str, batch: int = 200) -> tuple[list[int], float]:
         ids: list[int] = []
@@ -70,6 +72,8 @@ class Driver:
 
     def _send(self, commands: Sequence[Command]) -> list[str]:
         with self.runtime.transaction() as session:
+            if self.batch > 1:
+                return self.engine.enqueue_many(session, commands, self.batch)
             return [self.engine.enqueue(session, c) for c in commands]
 
     def send_backlog(self, commands: Sequence[Command], batch: int = 200) -> list[str]:
@@ -113,14 +117,17 @@ class Driver:
         created: dict[str, tuple[datetime, datetime | None]] = {}
         applied: dict[str, datetime] = {}
         rejected = 0
-        keys = {oid: c.dedupe_key for oid, c in zip(outbox_ids, commands, strict=True)}
+        keys: dict[str, list[str]] = {}  # a message of a batch carries several commands
+        for oid, c in zip(outbox_ids, commands, strict=True):
+            keys.setdefault(oid, []).append(c.dedupe_key)
         instance_ids = [c.instance_id for c in commands if c.instance_id is not None]
         with self.runtime.db.transaction() as s:
-            for chunk in _chunks(outbox_ids, 1000):
+            for chunk in _chunks(list(keys), 1000):
                 for row in s.execute(
                     select(Outbox.id, Outbox.created_at, Outbox.done_at).where(Outbox.id.in_(chunk))
                 ):
-                    created[keys[row.id]] = (row.created_at, row.done_at)
+                    for key in keys[row.id]:
+                        created[key] = (row.created_at, row.done_at)
             for ichunk in _chunks(instance_ids, 1000):
                 for h in s.execute(
                     select(History.dedupe_key, History.at, History.outcome).where(

@@ -59,6 +59,7 @@ def _engine_rows(data: dict[str, Any]) -> list[str]:
                     data["benchmark"],
                     r["stack"],
                     f"{r['processes']}×{r['threads']}",
+                    str(data.get("parameters", {}).get("batch", 1)),
                     f"**{r['transitions_per_s']:.0f}**",
                     f"{r['noop_msgs_per_s']:.0f}",
                     f"**{r['ratio_to_noop']:.1%}**",
@@ -91,10 +92,11 @@ def render() -> str:
         out += [
             "### Engine: toy flow driven to the end vs a no-op actor",
             "",
-            "| result file | stack | processes×threads | transitions/s | no-op msgs/s | ratio | "
+            "| result file | stack | processes×threads | commands / message | transitions/s | "
+            "no-op msgs/s | ratio | "
             "enqueue→commit p50 / p99 ms @ paced rate | lone message p50 / max ms | p50 ms under backlog | "
             "own CPU ms / transition | of which workers | other load (cores) | checks |",
-            "|---|---|---|---:|---:|---:|---|---|---:|---:|---:|---:|---|",
+            "|---|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|",
         ]
         for name in engines:
             data = _load(name)

@@ -24,7 +24,7 @@ from workflows.deadlines import DeadlineSource
 from workflows.engine_batch import apply_batch
 from workflows.engine_rows import (
     advance_actor,
-    batch_actor,
+    command_messages,
     emit_row,
     history_values,
     start_history,
@@ -142,23 +142,26 @@ class Engine:
 
     def enqueue_many(self, session: Session, commands: Sequence[Command], batch: int) -> list[str]:
         """Write commands to the outbox as messages of up to ``batch`` commands of one flow each (the
-        ``<flow>.advance_many`` actor applies one such message in one transaction). Returns each
-        command's message id (shared by the commands of one message)."""
-        ids: list[str] = []
-        group: list[Command] = []
-
-        def flush() -> None:
-            if group:
-                body = {"commands": [c.model_dump(mode="json") for c in group]}
-                message_id = self._outbox(session, group[0].flow, batch_actor(group[0].flow), body)
-                ids.extend([message_id] * len(group))
-                group.clear()
-
-        for command in commands:
-            if group and (command.flow != group[0].flow or len(group) >= batch):
-                flush()
-            group.append(command)
-        flush()
+        ``<flow>.advance_many`` actor applies one such message in one transaction; a lone command
+        goes as a plain ``<flow>.advance`` message). Returns each command's message id, in the
+        commands' order (the commands of one message share it)."""
+        ids = [""] * len(commands)
+        now = self.clock.now()
+        for message, positions in command_messages(commands, batch):
+            session.connection().execute(
+                OUTBOX,
+                dict(
+                    id=message.id,
+                    queue=message.queue,
+                    actor=message.actor,
+                    message=message.message,
+                    created_at=now,
+                    sends=0,
+                ),
+            )
+            pending(session).append(message)
+            for i in positions:
+                ids[i] = message.id
         return ids
 
     # ----------------------------------------------------------------- start

@@ -7,6 +7,7 @@ engine's start, apply and in-transaction fan-out paths.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -25,6 +26,33 @@ def advance_actor(flow: str) -> str:
 def batch_actor(flow: str) -> str:
     """The actor that applies a message of many commands of ``flow`` in one transaction."""
     return f"{flow}.advance_many"
+
+
+def command_messages(commands: Sequence[Command], batch: int) -> list[tuple[Pending, list[int]]]:
+    """The messages that carry ``commands``: the commands of one flow go out in messages of up to
+    ``batch`` (``<flow>.advance_many``, in their order), a lone command as a plain ``<flow>.advance``
+    message. Each message with the positions (in ``commands``) of the commands it carries."""
+    by_flow: dict[str, list[int]] = {}
+    for i, command in enumerate(commands):
+        by_flow.setdefault(command.flow, []).append(i)
+    out: list[tuple[Pending, list[int]]] = []
+    for flow, positions in by_flow.items():
+        for first in range(0, len(positions), batch):
+            part = positions[first : first + batch]
+            if len(part) == 1:
+                body = commands[part[0]].model_dump(mode="json")
+                message = Pending(str(uuid.uuid4()), flow, advance_actor(flow), body)
+            else:
+                body = {"commands": [commands[i].model_dump(mode="json") for i in part]}
+                message = Pending(str(uuid.uuid4()), flow, batch_actor(flow), body)
+            out.append((message, part))
+    return out
+
+
+def commands_in(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The commands an engine message carries (one, or a batch's)."""
+    commands: list[dict[str, Any]] = message.get("commands", [message])
+    return commands
 
 
 @lru_cache(maxsize=256)

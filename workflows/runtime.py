@@ -127,7 +127,15 @@ def build_runtime(
         versions = RuleVersions(db, clock)
         broker.add_middleware(FollowRules(RulesFollower(engine, versions, settings.rules_poll_interval)))
     relay = Relay(db, broker, clock, dispatch=dispatch)
-    runtime = Runtime(settings, db, clock, broker, engine, relay, Sweeper(db, clock, relay))
+    runtime = Runtime(
+        settings,
+        db,
+        clock,
+        broker,
+        engine,
+        relay,
+        Sweeper(db, clock, relay, message_batch=settings.batch_size),
+    )
     if declare is not None:
         declare(runtime)
     return runtime

@@ -3,13 +3,13 @@
 Several scheduler processes may sweep at once: on PostgreSQL each claims rows with
 ``FOR UPDATE SKIP LOCKED``; on SQLite ``BEGIN IMMEDIATE`` serialises sweepers. A timer is fired at most
 once by the sweep, and its message is committed with the claim, so it is delivered at least once; the
-history's dedupe key (``timer:<id>``) makes the transition happen exactly once.
+history's dedupe key (``timer:<id>``) makes the transition happen exactly once. The timers due at once
+go out as messages of up to ``message_batch`` commands per flow, each applied in one transaction.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, update
 from workflows.clock import Clock
 from workflows.commands import Cause, Command
 from workflows.db import Database
-from workflows.engine_rows import advance_actor
+from workflows.engine_rows import command_messages
 from workflows.models import Instance, Outbox, TimerRow, table
 from workflows.outbox import Pending, Relay
 
@@ -32,11 +32,15 @@ class SweepResult:
 
 
 class Sweeper:
-    def __init__(self, db: Database, clock: Clock, relay: Relay, batch: int = 500) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, relay: Relay, batch: int = 500, message_batch: int = 50
+    ) -> None:
         self.db = db
         self.clock = clock
         self.relay = relay
-        self.batch = batch
+        self.batch = batch  # timers claimed per transaction
+        #: commands per message: a worker applies the due timers of one message in one transaction
+        self.message_batch = message_batch
 
     def sweep(self, max_batches: int | None = None) -> SweepResult:
         """Fire every timer due now; returns how many and the worst lateness."""
@@ -74,23 +78,19 @@ class Sweeper:
                 .where(TimerRow.id.in_([t.id for t in due]))
                 .values(status="fired", fired_at=now)
             )
+            commands = []
             for timer in due:
                 worst = max(worst, (now - timer.due_at).total_seconds())
-                command = Command(
-                    flow=timer.flow,
-                    trigger=timer.trigger,
-                    instance_id=timer.instance_id,
-                    cause=Cause(kind="timer", id=str(timer.id)),
-                    dedupe_key=f"timer:{timer.id}",
-                )
-                rows.append(
-                    Pending(
-                        str(uuid.uuid4()),
-                        timer.flow,
-                        advance_actor(timer.flow),
-                        command.model_dump(mode="json"),
+                commands.append(
+                    Command(
+                        flow=timer.flow,
+                        trigger=timer.trigger,
+                        instance_id=timer.instance_id,
+                        cause=Cause(kind="timer", id=str(timer.id)),
+                        dedupe_key=f"timer:{timer.id}",
                     )
                 )
+            rows = [message for message, _ in command_messages(commands, self.message_batch)]
             session.execute(
                 insert(table(Outbox)),
                 [

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from tests.support import Stack, running_stack, wait_until
 from workflows.commands import Cause, Command, StartSpec
 from workflows.deadletters import list_dead
+from workflows.engine_rows import commands_in
 from workflows.models import History, Instance, Outbox, TimerRow
 
 
@@ -42,7 +43,9 @@ def _outbox_count(stack: Stack, actor: str) -> int:
 def test_a_batch_applies_each_command_as_alone_in_one_transaction(kind: str, tmp_path: Path) -> None:
     with running_stack(kind, tmp_path) as stack:
         a, b, c = (stack.start_toy(f"batch-{n}") for n in "abc")
-        stack.send(a, "note", "before", {"text": "before"})  # applied alone first: the batch's copy is a duplicate
+        stack.send(
+            a, "note", "before", {"text": "before"}
+        )  # applied alone first: the batch's copy is a duplicate
         stack.settle()
         commands = [
             _command(stack, a, "decide", "a-decide"),
@@ -107,9 +110,17 @@ def test_a_batch_message_goes_through_the_outbox_and_one_worker_transaction(
         stack.settle()
         assert {stack.instance(iid).state for iid in ids} == {"decided"}
         with stack.runtime.db.read() as s:
-            done = s.execute(select(Outbox).where(Outbox.actor == "toy.advance_many")).scalars().all()
-            assert sorted(len(row.message["commands"]) for row in done) == [1, 3, 3]
-            assert all(row.done_at is not None for row in done)
+            rows = s.execute(select(Outbox)).scalars().all()
+            assert sorted((row.actor, len(commands_in(row.message))) for row in rows) == [
+                ("toy.advance", 1),  # the seventh alone: a plain message
+                ("toy.advance_many", 3),
+                ("toy.advance_many", 3),
+            ]
+            assert all(row.done_at is not None for row in rows)
+            carried = sorted(
+                ([c["instance_id"] for c in commands_in(row.message)] for row in rows), key=lambda ids: ids[0]
+            )
+            assert carried == [ids[0:3], ids[3:6], ids[6:]]  # in order
             ats = s.execute(
                 select(History.at).where(History.trigger == "decide").order_by(History.instance_id)
             ).scalars()

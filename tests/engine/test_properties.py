@@ -86,23 +86,21 @@ def run(stack: Stack, ops: list[tuple[Any, ...]]) -> int:
             with rt.transaction() as session:
                 engine.enqueue_many(session, [command(t, k) for t, k in step[1]], batch=3)
         elif kind == "concurrent_batches":
-            threads = [
-                threading.Thread(target=rt.execute_many, args=([command(t, k) for t, k in group],))
-                for group in step[1]
-            ]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            _together(rt.execute_many, [[command(t, k) for t, k in group] for group in step[1]])
         elif kind == "concurrent":
-            threads = [threading.Thread(target=rt.execute, args=(command(t, k),)) for t, k in step[1]]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            _together(rt.execute, [command(t, k) for t, k in step[1]])
     rt.relay.resend_unsent(grace=0)
     stack.settle()
     return iid
+
+
+def _together(target: Any, arguments: list[Any]) -> None:
+    """Call ``target`` once per argument, all at the same time, each in a thread of its own."""
+    threads = [threading.Thread(target=target, args=(argument,)) for argument in arguments]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def check_invariants(stack: Stack, iid: int) -> None:
