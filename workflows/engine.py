@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from workflows.db import Database
 from workflows.deadlines import DeadlineSource
 from workflows.engine_batch import apply_batch
 from workflows.engine_rows import (
+    Gathered,
     advance_actor,
     command_messages,
     emit_row,
@@ -49,6 +51,9 @@ from workflows.models import TimerRow
 from workflows.outbox import Pending, pending
 
 log = logging.getLogger("yunshang.engine")
+
+#: ``session.info`` key of the commands gathered by ``Engine.batching``
+_GATHERED = "yunshang.gathered"
 
 #: a side effect done in the emitting transaction: (session, body, effect id) → None
 LocalEffect = Callable[[Session, dict[str, Any], str], None]
@@ -135,7 +140,11 @@ class Engine:
         )
 
     def enqueue(self, session: Session, command: Command) -> str:
-        """Write the command to the outbox in the caller's transaction; send it after commit."""
+        """Write the command to the outbox in the caller's transaction; send it after commit. Inside
+        ``batching`` the command joins a message of many, written when that block ends."""
+        gathered: Gathered | None = session.info.get(_GATHERED)
+        if gathered is not None:
+            return gathered.add(command)
         return self._outbox(
             session, command.flow, advance_actor(command.flow), command.model_dump(mode="json")
         )
@@ -146,23 +155,40 @@ class Engine:
         goes as a plain ``<flow>.advance`` message). Returns each command's message id, in the
         commands' order (the commands of one message share it)."""
         ids = [""] * len(commands)
-        now = self.clock.now()
-        for message, positions in command_messages(commands, batch):
-            session.connection().execute(
-                OUTBOX,
-                dict(
-                    id=message.id,
-                    queue=message.queue,
-                    actor=message.actor,
-                    message=message.message,
-                    created_at=now,
-                    sends=0,
-                ),
-            )
-            pending(session).append(message)
+        messages = command_messages(commands, batch)
+        for message, positions in messages:
             for i in positions:
                 ids[i] = message.id
+        self._write_messages(session, [message for message, _ in messages])
         return ids
+
+    @contextmanager
+    def batching(self, session: Session, batch: int) -> Iterator[None]:
+        """Inside the block, commands ``enqueue``d on ``session`` are gathered into messages of up to
+        ``batch`` commands per flow, written to the outbox when the block ends (not if it raises)."""
+        if session.info.get(_GATHERED) is not None:  # already gathering: the outer block writes
+            yield
+            return
+        gathered = Gathered(batch)
+        session.info[_GATHERED] = gathered
+        try:
+            yield
+        finally:
+            del session.info[_GATHERED]
+        self._write_messages(session, gathered.messages())
+
+    def _write_messages(self, session: Session, messages: Sequence[Pending]) -> None:
+        if not messages:
+            return
+        now = self.clock.now()
+        session.connection().execute(
+            OUTBOX,
+            [
+                dict(id=m.id, queue=m.queue, actor=m.actor, message=m.message, created_at=now, sends=0)
+                for m in messages
+            ],
+        )
+        pending(session).extend(messages)
 
     # ----------------------------------------------------------------- start
     def start(

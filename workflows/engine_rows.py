@@ -28,10 +28,19 @@ def batch_actor(flow: str) -> str:
     return f"{flow}.advance_many"
 
 
+def command_message(message_id: str, flow: str, commands: Sequence[Command]) -> Pending:
+    """One message carrying ``commands`` (of ``flow``): a plain ``<flow>.advance`` message for one,
+    a ``<flow>.advance_many`` message (applied in one transaction) for several."""
+    if len(commands) == 1:
+        return Pending(message_id, flow, advance_actor(flow), commands[0].model_dump(mode="json"))
+    body = {"commands": [c.model_dump(mode="json") for c in commands]}
+    return Pending(message_id, flow, batch_actor(flow), body)
+
+
 def command_messages(commands: Sequence[Command], batch: int) -> list[tuple[Pending, list[int]]]:
     """The messages that carry ``commands``: the commands of one flow go out in messages of up to
-    ``batch`` (``<flow>.advance_many``, in their order), a lone command as a plain ``<flow>.advance``
-    message. Each message with the positions (in ``commands``) of the commands it carries."""
+    ``batch`` (in their order). Each message with the positions (in ``commands``) of the commands it
+    carries."""
     by_flow: dict[str, list[int]] = {}
     for i, command in enumerate(commands):
         by_flow.setdefault(command.flow, []).append(i)
@@ -39,14 +48,31 @@ def command_messages(commands: Sequence[Command], batch: int) -> list[tuple[Pend
     for flow, positions in by_flow.items():
         for first in range(0, len(positions), batch):
             part = positions[first : first + batch]
-            if len(part) == 1:
-                body = commands[part[0]].model_dump(mode="json")
-                message = Pending(str(uuid.uuid4()), flow, advance_actor(flow), body)
-            else:
-                body = {"commands": [commands[i].model_dump(mode="json") for i in part]}
-                message = Pending(str(uuid.uuid4()), flow, batch_actor(flow), body)
+            message = command_message(str(uuid.uuid4()), flow, [commands[i] for i in part])
             out.append((message, part))
     return out
+
+
+class Gathered:
+    """Commands enqueued inside ``Engine.batching``: each is told at once the id of the message it
+    will travel in (messages of up to ``batch`` commands per flow), written when the block ends."""
+
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+        self.groups: list[tuple[str, str, list[Command]]] = []  # (message id, flow, commands)
+        self._open: dict[str, tuple[str, str, list[Command]]] = {}
+
+    def add(self, command: Command) -> str:
+        group = self._open.get(command.flow)
+        if group is None or len(group[2]) >= self.batch:
+            group = (str(uuid.uuid4()), command.flow, [])
+            self._open[command.flow] = group
+            self.groups.append(group)
+        group[2].append(command)
+        return group[0]
+
+    def messages(self) -> list[Pending]:
+        return [command_message(message_id, flow, commands) for message_id, flow, commands in self.groups]
 
 
 def commands_in(message: dict[str, Any]) -> list[dict[str, Any]]:

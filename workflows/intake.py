@@ -188,11 +188,14 @@ class Intake:
 
     def _apply_whole(self, checked: list[Checked]) -> list[EventStatus]:
         """A batch in one go: duplicates found with one query, routes run, the inbox rows written with
-        their results in one INSERT. A refused route, or a copy that raced in (fewer rows inserted than
-        written), sends the batch back to be redone event by event."""
+        their results in one INSERT, the commands they make sent in messages of up to ``batch_size``
+        commands per flow (each applied by a worker in one transaction). A refused route, or a copy
+        that raced in (fewer rows inserted than written), sends the batch back to be redone event by
+        event."""
         statuses: list[EventStatus] = []
         rows: list[dict[str, Any]] = []
-        with self.runtime.transaction() as session:
+        engine, batch = self.runtime.engine, self.runtime.settings.batch_size
+        with self.runtime.transaction() as session, engine.batching(session, batch):
             keys = [(item[0].source, item[0].id) for item in checked if not isinstance(item, EventStatus)]
             found = session.execute(
                 select(InboxEvent.source, InboxEvent.event_id).where(

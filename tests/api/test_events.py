@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.api.conftest import Api
-from workflows.models import Base, InboxEvent, Instance
+from workflows.engine_rows import commands_in
+from workflows.models import Base, InboxEvent, Instance, Outbox
 
 BATCH = {"Content-Type": "application/cloudevents-batch+json"}
 
@@ -169,3 +170,21 @@ def test_nul_characters_are_refused_with_the_place_named_and_nothing_stored(api:
     ]
     assert clean.status_code == 200  # the check passes ordinary requests through
     assert counts(api) == before
+
+
+def test_a_batch_of_events_sends_its_commands_in_one_message_per_flow(api: Api) -> None:
+    with api.client(api.admin) as c:
+        c.post("/events", json=[event(f"s{i}") for i in range(3)], headers=BATCH)
+        decided = [event(f"d{i}", "toy.decided", case=f"case-s{i}", decision="approve") for i in range(3)]
+        response = c.post("/events", json=decided, headers=BATCH)
+    assert [r["status"] for r in response.json()] == ["accepted"] * 3
+    api.stack.settle()
+    with api.stack.runtime.db.read() as s:
+        messages = s.execute(select(Outbox).where(Outbox.queue == "toy")).scalars().all()
+        states = s.execute(select(Instance.business_key, Instance.state).order_by(Instance.id)).all()
+    (message,) = messages  # three commands, one message, one worker transaction
+    assert message.actor == "toy.advance_many" and message.done_at is not None
+    assert [c["dedupe_key"] for c in commands_in(message.message)] == [
+        f"event:/registration#d{i}" for i in range(3)
+    ]
+    assert [tuple(row) for row in states] == [(f"case-s{i}", "decided") for i in range(3)]

@@ -208,3 +208,25 @@ def test_a_batch_of_mixed_flows_is_refused_and_writes_nothing(kind: str, tmp_pat
             stack.runtime.execute_many([toy, other])
         assert stack.instance(iid).state == "awaiting_review"
         assert [h.trigger for h in stack.history(iid)] == ["start"]
+
+
+def test_commands_enqueued_while_batching_share_messages_and_vanish_with_an_error(
+    kind: str, tmp_path: Path
+) -> None:
+    with running_stack(kind, tmp_path) as stack:
+        ids = [stack.start_toy(f"gather-{n}") for n in range(5)]
+        engine = stack.runtime.engine
+        with pytest.raises(RuntimeError, match="refused halfway"):
+            with stack.runtime.transaction() as session, engine.batching(session, 2):
+                engine.enqueue(session, _command(stack, ids[0], "decide", "lost-0"))
+                raise RuntimeError("refused halfway")
+        assert _outbox_count(stack, "toy.advance") + _outbox_count(stack, "toy.advance_many") == 0
+        with stack.runtime.transaction() as session, engine.batching(session, 2):
+            sent = [engine.enqueue(session, _command(stack, iid, "decide", f"g-{iid}")) for iid in ids]
+            with engine.batching(session, 2):  # nested: the outer block writes
+                sent.append(engine.enqueue(session, _command(stack, ids[0], "note", "g-note")))
+        assert sent[0] == sent[1] != sent[2] == sent[3] != sent[4] == sent[5]
+        stack.settle()
+        assert {stack.instance(iid).state for iid in ids} == {"decided"}
+        assert stack.instance(ids[0]).context["notes"] == ["g-note"]
+        assert (_outbox_count(stack, "toy.advance_many"), _outbox_count(stack, "toy.advance")) == (3, 0)
