@@ -185,15 +185,20 @@ class Deliveries:
             conn.execute(DONE, {"oid": outbox_id, "now": now})
         return Outcome("sent", row_id)
 
-    def record_local(self, session: Session, body: dict[str, Any], delivery_id: str) -> None:
-        """A push through a local channel, done in the emitting transaction (``Engine.local_effects``)
-        and recorded as ``sent`` in it. Like every side effect here it is at least once: a transaction
-        that rolls back after the channel was called is retried, and calls it again."""
-        values = self._values(body, delivery_id)
-        if values["status"] == "pending":
-            self.channel.send(delivery_id, values["payload"])
-            values.update(status="sent", attempts=1, sent_at=values["created_at"])
-        session.connection().execute(_INSERT, values)
+    def record_local(self, session: Session, pushes: list[tuple[dict[str, Any], str]]) -> None:
+        """Pushes (body, delivery id) through a local channel, done in the emitting transaction
+        (``Engine.local_effects``) and recorded as ``sent`` in it, in one INSERT. Like every side effect
+        here it is at least once: a transaction that rolls back after the channel was called is
+        retried, and calls it again."""
+        rows = []
+        for body, delivery_id in pushes:
+            values = self._values(body, delivery_id)
+            if values["status"] == "pending":
+                self.channel.send(delivery_id, values["payload"])
+                values.update(status="sent", attempts=1, sent_at=values["created_at"])
+            rows.append(values)
+        if rows:
+            session.connection().execute(_INSERT, rows)
 
     def record_pending(self, session: Session, body: dict[str, Any], outbox_id: str) -> None:
         """The delivery row of a push that goes out through ``deliveries.push``, written by the
@@ -223,6 +228,8 @@ class Deliveries:
             channel=self.channel.name,
             attempts=0,
             created_at=self.clock.now(),
+            last_error=None,
+            sent_at=None,
         )
         try:
             recipient = resolve(self.rules(), flow, payload)

@@ -23,6 +23,7 @@ from workflows.commands import Cause, Command, StartSpec, validate_payload
 from workflows.db import Database
 from workflows.deadlines import DeadlineSource
 from workflows.engine_batch import apply_batch
+from workflows.engine_fanout import finish
 from workflows.engine_rows import (
     Gathered,
     advance_actor,
@@ -55,8 +56,10 @@ log = logging.getLogger("yunshang.engine")
 #: ``session.info`` key of the commands gathered by ``Engine.batching``
 _GATHERED = "yunshang.gathered"
 
-#: a side effect done in the emitting transaction: (session, body, effect id) → None
-LocalEffect = Callable[[Session, dict[str, Any], str], None]
+#: side effects done in the emitting transaction: (session, [(body, effect id), …]) → None
+LocalEffect = Callable[[Session, list[tuple[dict[str, Any], str]]], None]
+#: work done in the emitting transaction beside a message: (session, body, message id) → None
+Companion = Callable[[Session, dict[str, Any], str], None]
 
 Status = Literal["applied", "rejected", "duplicate", "stale_timer", "started", "existing"]
 
@@ -105,7 +108,7 @@ class Engine:
         self.local_effects: dict[str, LocalEffect] = {}
         #: work done in the emitting transaction *beside* a message to a side-effect actor, given the
         #: message's id (a webhook push's delivery row, recorded at once): target → handler
-        self.message_companions: dict[str, LocalEffect] = {}
+        self.message_companions: dict[str, Companion] = {}
         #: an emit that starts a new instance of a flow of this engine is started and fired inside
         #: the emitting transaction (all or nothing, no message); one whose business key exists
         #: already goes out as a message, so that no transaction ever waits for a second row lock
@@ -313,7 +316,7 @@ class Engine:
     ) -> Outcome:
         planned = self._plan(rules, flow, row, command, decision, effect, now, outbox_id)
         write_transition(session.connection(), self.db.dialect, planned.writes)
-        return self._finish(session, rules, flow, row.id, planned, now)
+        return finish(self, session, rules, flow, [(row.id, planned)], now)[0]
 
     def _plan(
         self,
@@ -352,64 +355,10 @@ class Engine:
         )
         return Planned(decision.dest, writes, children, local, [message for _, message in messages])
 
-    def _finish(
-        self,
-        session: Session,
-        rules: DeadlineSource,
-        flow: Flow,
-        instance_id: int,
-        planned: Planned,
-        now: datetime,
-    ) -> Outcome:
-        """After the write: the messages to send, the in-transaction starts and local effects."""
-        pending(session).extend(planned.messages)
-        for emit in planned.children:
-            self._start_child(session, rules, flow.name, instance_id, emit, now)
-        for emit in planned.local:
-            body = {"instance_id": instance_id, "flow": flow.name, "payload": dict(emit.payload)}
-            self.local_effects[emit.target](session, body, str(uuid.uuid4()))
-        for message in planned.messages:
-            companion = self.message_companions.get(message.actor)
-            if companion is not None:
-                companion(session, message.message, message.id)
-        return Outcome("applied", instance_id, planned.dest, outbox=[m.id for m in planned.messages])
-
     def _inline(self, emit: Emit) -> bool:
         return (
             self.inline_starts and emit.start and emit.business_key is not None and emit.target in self.flows
         )
-
-    def _start_child(
-        self, session: Session, rules: DeadlineSource, parent: str, parent_id: int, emit: Emit, now: datetime
-    ) -> None:
-        """Start the instance an emit names and fire its trigger, in the parent's transaction."""
-        assert emit.business_key is not None
-        flow = self._flow(emit.target)
-        cause = Cause(kind="message", id=f"{parent}#{parent_id}")
-        values = start_values(flow, emit.business_key, emit.subject, {}, rules, now)
-        child = self._insert_start(session, rules, flow, values, cause, now)
-        if child is None:  # not ours to lock here: its own transaction, through the outbox
-            values, message = emit_row(parent_id, parent, emit, now)
-            session.connection().execute(OUTBOX, values)
-            pending(session).append(message)
-            return
-        command = Command(
-            flow=flow.name,
-            trigger=emit.trigger,
-            instance_id=child,
-            payload=dict(emit.payload),
-            cause=cause,
-            dedupe_key=f"inline:{uuid.uuid4()}",
-        )
-        row = Locked(child, flow.initial, {}, 1, False)
-        decision = self.machines.get(flow.name).fire(row.state, command.trigger, {}, command.payload, now)
-        if not isinstance(decision, Fired):
-            self._history(session, child, command, row.state, None, "rejected", now, decision.reason)
-            log.warning("rejected %s #%s %s: %s", flow.name, child, command.trigger, decision.reason)
-            return
-        fn = decision.transition.effect
-        effect = fn({}, command.payload, now) if fn else Effect()
-        self._persist(session, rules, flow, row, command, decision, effect, now, None)
 
     # ----------------------------------------------------------------- pieces
     def _flow(self, name: str) -> Flow:

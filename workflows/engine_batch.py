@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from state_machines.base import Effect, Flow
 from workflows.commands import Command
 from workflows.deadlines import DeadlineSource
+from workflows.engine_fanout import finish
 from workflows.engine_rows import history_values, start_values
 from workflows.engine_sql import HISTORY_TABLE, INSTANCES, LOCK_COLUMNS, TIMERS_TABLE, Locked
 from workflows.engine_write import Writes, write_batch
@@ -141,8 +142,9 @@ def _round(
         writes.append(planned.writes)
         applied.append((i, row.id, planned))
     write_batch(conn, engine.db.dialect, writes, rejected, outbox_id, now)
-    for i, instance_id, planned in applied:
-        outcomes[i] = engine._finish(session, rules, flow, instance_id, planned, now)
+    finished = finish(engine, session, rules, flow, [(iid, planned) for _, iid, planned in applied], now)
+    for (i, _, _), outcome in zip(applied, finished, strict=True):
+        outcomes[i] = outcome
     return deferred
 
 

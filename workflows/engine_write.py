@@ -280,3 +280,63 @@ def write_batch(
         "outbox": _rows([row for w in writes for row in w.outbox]),
     }
     conn.execute(_BATCH, params)
+
+
+#: many starts of one flow in one statement (PostgreSQL): instances unless their business key exists,
+#: with their start history rows and their initial state's timers; returns the new (id, business key)
+_STARTS = text(
+    """
+WITH r AS (
+  SELECT * FROM json_to_recordset(CAST(:rows AS json))
+    AS r(n integer, flow varchar, flow_version integer, business_key varchar, subject varchar,
+         state varchar, context json, rules_version varchar, version integer, created_at timestamptz,
+         updated_at timestamptz, h_from_state varchar, h_to_state varchar, h_trigger varchar,
+         h_outcome varchar, h_reason text, h_cause_kind varchar, h_cause_id varchar, h_operator varchar,
+         h_payload json, h_at timestamptz, h_dedupe_key varchar)
+), started AS (
+  INSERT INTO instances (flow, flow_version, business_key, subject, state, context, rules_version,
+                         version, created_at, updated_at)
+  SELECT flow, flow_version, business_key, subject, state, context, rules_version, version,
+         created_at, updated_at
+  FROM r ORDER BY n
+  ON CONFLICT (flow, business_key) DO NOTHING
+  RETURNING id, business_key
+), h AS (
+  INSERT INTO history (instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
+                       cause_id, "operator", payload, "at", dedupe_key)
+  SELECT s.id, r.h_from_state, r.h_to_state, r.h_trigger, r.h_outcome, r.h_reason, r.h_cause_kind,
+         r.h_cause_id, r.h_operator, r.h_payload, r.h_at, r.h_dedupe_key
+  FROM started s JOIN r ON r.business_key = s.business_key
+), t AS (
+  INSERT INTO timers (instance_id, "name", "trigger", state, due_at, provisional, status, created_at)
+  SELECT s.id, x."name", x."trigger", x.state, x.due_at, x.provisional, x.status, x.created_at
+  FROM started s CROSS JOIN json_to_recordset(CAST(:timers AS json))
+    AS x("name" varchar, "trigger" varchar, state varchar, due_at timestamptz, provisional boolean,
+         status varchar, created_at timestamptz)
+)
+SELECT id, business_key FROM started
+"""
+)
+
+
+def write_starts(
+    conn: Connection,
+    dialect: str,
+    starts: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+    timers: list[dict[str, Any]],
+) -> dict[str, int]:
+    """Start instances of one flow — (instance values, start history row) pairs, distinct business
+    keys — each with ``timers``, unless its business key exists. Returns the new ids by business key
+    (a key that existed is absent, and nothing of it was written)."""
+    if not starts:
+        return {}
+    if dialect != "postgresql":
+        started: dict[str, int] = {}
+        for values, history in starts:
+            new = write_start(conn, dialect, values, history, timers)
+            if new is not None:
+                started[values["business_key"]] = new
+        return started
+    rows = [{"n": n, **values, **_flat("h_", history)} for n, (values, history) in enumerate(starts)]
+    found = conn.execute(_STARTS, {"rows": _rows(rows), "timers": _rows(timers)})
+    return {key: iid for iid, key in found}

@@ -156,3 +156,53 @@ def test_an_existing_child_gets_a_message_of_its_own(kind: str, tmp_path: Path) 
             assert messages == 1
             new = s.execute(select(Instance).where(Instance.business_key == "new")).scalar_one()
         assert [h.dedupe_key.split(":")[0] for h in stack.history(new.id)] == ["start", "inline"]
+
+
+def test_a_batch_of_fan_outs_starts_every_child_together(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path, deadlines=DEADLINES, flows=FLOWS_HERE) as stack:
+        engine = stack.runtime.engine
+        plans = {"q1": ["x", "y"], "q2": ["y2", "shared"], "q3": ["shared", "z"]}
+        with stack.runtime.transaction() as session:
+            parents = {
+                key: engine.start(
+                    session, "parent", key, subject=None, context={}, cause=Cause(kind="system")
+                )
+                for key in plans
+            }
+        commands = [
+            engine.command(
+                "parent",
+                "fan_out",
+                cause=Cause(kind="event", id=key),
+                dedupe_key=f"fan-{key}",
+                payload={"children": children},
+                instance_id=parents[key].instance_id,
+            )
+            for key, children in plans.items()
+        ]
+        outcomes = stack.runtime.execute_many(commands)
+        assert [o.status for o in outcomes] == ["applied"] * 3
+        stack.settle()
+        with stack.runtime.db.read() as s:
+            children = {
+                c.business_key: c
+                for c in s.execute(select(Instance).where(Instance.flow == "child")).scalars().all()
+            }
+            armed = s.execute(
+                select(func.count()).select_from(TimerRow).where(TimerRow.status == "armed")
+            ).scalar_one()
+            notified = s.execute(
+                select(func.count()).select_from(Outbox).where(Outbox.actor == "log.notify")
+            ).scalar_one()
+        assert sorted(children) == ["shared", "x", "y", "y2", "z"]
+        assert {c.state for c in children.values()} == {"open"}
+        assert (armed, notified) == (5, 5)  # one reminder and one notification per child
+        shared = stack.history(children["shared"].id)
+        # started by q2 in the batch's transaction; q3's emit found it there and went as a message
+        assert [(h.trigger, h.outcome, h.cause_id) for h in shared] == [
+            ("start", "applied", f"parent#{parents['q2'].instance_id}"),
+            ("open", "applied", f"parent#{parents['q2'].instance_id}"),
+            ("open", "rejected", f"parent#{parents['q3'].instance_id}"),
+        ]
+        inline = [h for c in children.values() for h in stack.history(c.id) if h.outcome == "applied"]
+        assert len({h.at for h in inline}) == 1  # every child: one transaction, one clock reading
