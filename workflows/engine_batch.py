@@ -29,9 +29,9 @@ from state_machines.base import Effect, Flow
 from workflows.commands import Command
 from workflows.deadlines import DeadlineSource
 from workflows.engine_fanout import finish
-from workflows.engine_rows import history_values, start_values
+from workflows.engine_rows import history_values, start_history, start_values, timer_rows
 from workflows.engine_sql import HISTORY_TABLE, INSTANCES, LOCK_COLUMNS, TIMERS_TABLE, Locked
-from workflows.engine_write import Writes, write_batch
+from workflows.engine_write import Writes, write_batch, write_starts
 from workflows.errors import InstanceNotFound
 from workflows.machines import Fired
 
@@ -73,12 +73,17 @@ def apply_batch(
     flow = engine._flow(names.pop())
     rules = engine.deadlines
     now = engine.clock.now()
-    for command in commands:  # starts first: the lock below then finds every instance
-        if command.start is not None and command.business_key is not None:
-            values = start_values(
-                flow, command.business_key, command.start.subject, command.start.context, rules, now
+    starts: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for command in commands:  # starts first, in one statement: the lock below then finds them all
+        key, spec = command.business_key, command.start
+        if spec is not None and key is not None and key not in starts:
+            starts[key] = (
+                start_values(flow, key, spec.subject, spec.context, rules, now),
+                start_history(flow, command.cause, now),
             )
-            engine._insert_start(session, rules, flow, values, command.cause, now)
+    if starts:
+        timers = timer_rows(engine.calendar, rules, flow, flow.initial, now)
+        write_starts(session.connection(), engine.db.dialect, list(starts.values()), timers)
     outcomes: list[Outcome | None] = [None] * len(commands)
     todo = list(range(len(commands)))
     done = outbox_id
