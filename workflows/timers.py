@@ -99,7 +99,7 @@ class Sweeper:
                 ],
             )
         self.relay.send(rows)
-        return len(rows), worst
+        return len(due), worst
 
 
 def next_due(db: Database) -> tuple[int, datetime | None]:

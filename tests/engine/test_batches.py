@@ -230,3 +230,21 @@ def test_commands_enqueued_while_batching_share_messages_and_vanish_with_an_erro
         assert {stack.instance(iid).state for iid in ids} == {"decided"}
         assert stack.instance(ids[0]).context["notes"] == ["g-note"]
         assert (_outbox_count(stack, "toy.advance_many"), _outbox_count(stack, "toy.advance")) == (3, 0)
+
+
+def test_a_sweep_sends_due_timers_in_batches_and_fires_them_all(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path) as stack:
+        sweeper = stack.runtime.sweeper
+        sweeper.batch, sweeper.message_batch = 40, 7  # two claims of 40 and 32; messages of 7
+        ids = [stack.start_toy(f"due-{n}") for n in range(72)]
+        stack.advance(2.5)
+        result = sweeper.sweep()
+        assert result.fired == 72  # every due timer in one call, counted as timers, not messages
+        stack.settle()
+        assert {stack.instance(iid).state for iid in ids} == {"escalated"}
+        with stack.runtime.db.read() as s:
+            sizes = sorted(
+                len(commands_in(m))
+                for m in s.execute(select(Outbox.message).where(Outbox.queue == "toy")).scalars()
+            )
+        assert sizes == [4, 5] + [7] * 9  # 40 = 5×7 + 5, then 32 = 4×7 + 4
