@@ -57,7 +57,9 @@ class SimulatedClock:
     def offset(self, *, fresh: bool = False) -> timedelta:
         with self._lock:
             if fresh or time.monotonic() - self._read_at > self._ttl:
-                with self._db.read() as session:
+                # read on a connection of its own: ``now()`` is called inside transactions that may
+                # hold locks other transactions of the main pool are waiting for
+                with self._db.side().read() as session:
                     row = session.get(ClockOffset, 1)
                     self._offset = timedelta(seconds=row.offset_seconds if row else 0.0)
                 self._read_at = time.monotonic()

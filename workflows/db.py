@@ -43,6 +43,9 @@ class Database:
             _configure_sqlite(self.engine, lock_timeout)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
+        self._lock_timeout = lock_timeout
+        self._side: Database | None = None
+        self._side_lock = threading.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -75,7 +78,20 @@ class Database:
     def session(self) -> Session:
         return self._sessions()
 
+    def side(self) -> Database:
+        """A second, one-connection database handle for small reads made *inside* other work (the
+        simulated clock's offset): with the main pool exhausted by transactions that wait on a lock
+        the reader holds, a read from that pool would wait for them, and they for it."""
+        if self.engine.url.database in (None, "", ":memory:"):
+            return self  # an in-memory database exists on its connections only
+        with self._side_lock:
+            if self._side is None:
+                self._side = Database(self.url, pool_size=1, lock_timeout=self._lock_timeout)
+            return self._side
+
     def dispose(self) -> None:
+        if self._side is not None:
+            self._side.dispose()
         self.engine.dispose()
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from tests.support import Stack
+from tests.support import Stack, running_stack
 from workflows.clock import SimulatedClock, SystemClock, parse_span
 from workflows.db import Database
 from workflows.errors import BadInput, ClockNotSimulated
@@ -55,3 +58,42 @@ def test_parse_span(text: str, expected: timedelta) -> None:
 def test_parse_span_refuses_what_it_cannot_read(text: str, tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="is not a time span: write it like 49h"):
         parse_span(text)
+
+
+@pytest.mark.production
+def test_reading_the_simulated_clock_never_waits_for_the_pool(tmp_path: Path) -> None:
+    """A transaction that holds a row lock reads the clock while every other pooled connection is in
+    a transaction waiting for that lock: the read must not wait for them (they wait for it)."""
+    with running_stack("production", tmp_path) as stack:
+        iid = stack.start_toy("clock-under-lock")
+        url = stack.runtime.db.url
+    db = Database(url, pool_size=1, lock_timeout=3.0)  # 2 connections in all
+    clock = SimulatedClock(db, ttl=0)
+    locked, errors = threading.Event(), []
+
+    def holder() -> None:
+        with db.transaction() as s:
+            s.execute(text("SELECT id FROM instances WHERE id = :i FOR UPDATE"), {"i": iid})
+            locked.set()
+            time.sleep(0.3)  # the waiter is now blocked on the row, holding the second connection
+            clock.now()
+
+    def waiter() -> None:
+        locked.wait()
+        try:
+            with db.transaction() as s:
+                s.execute(text("SELECT id FROM instances WHERE id = :i FOR UPDATE"), {"i": iid})
+        except Exception as exc:  # a lock timeout: the holder waited for a connection
+            errors.append(exc)
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
+    started = time.monotonic()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        db.dispose()
+    assert errors == []
+    assert time.monotonic() - started < 3.0
