@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rules import RuleSet, load_rules
+from workflows.bulk import insert_rows
 from workflows.clock import Clock
 from workflows.db import Database
 from workflows.engine_sql import DONE
@@ -197,8 +198,7 @@ class Deliveries:
                 self.channel.send(delivery_id, values["payload"])
                 values.update(status="sent", attempts=1, sent_at=values["created_at"])
             rows.append(values)
-        if rows:
-            session.connection().execute(_INSERT, rows)
+        insert_rows(session.connection(), _DELIVERIES, rows)
 
     def record_pending(self, session: Session, body: dict[str, Any], outbox_id: str) -> None:
         """The delivery row of a push that goes out through ``deliveries.push``, written by the

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from state_machines.base import Effect, Emit, Flow
+from workflows.bulk import insert_rows
 from workflows.calendar import WorkCalendar
 from workflows.clock import Clock
 from workflows.commands import Cause, Command, StartSpec, validate_payload
@@ -42,6 +43,7 @@ from workflows.engine_sql import (
     LOCK_BY_KEY,
     LOCK_BY_KEY_PG,
     OUTBOX,
+    OUTBOX_TABLE,
     SEEN_AFTER_LOCK,
     Locked,
 )
@@ -184,13 +186,11 @@ class Engine:
         if not messages:
             return
         now = self.clock.now()
-        session.connection().execute(
-            OUTBOX,
-            [
-                dict(id=m.id, queue=m.queue, actor=m.actor, message=m.message, created_at=now, sends=0)
-                for m in messages
-            ],
-        )
+        rows = [
+            dict(id=m.id, queue=m.queue, actor=m.actor, message=m.message, created_at=now, sends=0)
+            for m in messages
+        ]
+        insert_rows(session.connection(), OUTBOX_TABLE, rows)
         pending(session).extend(messages)
 
     # ----------------------------------------------------------------- start

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from state_machines.base import Effect, Emit, Flow
+from workflows.bulk import insert_rows
 from workflows.commands import Cause, Command
 from workflows.deadlines import DeadlineSource
 from workflows.engine_rows import emit_row, history_values, start_history, start_values, timer_rows
-from workflows.engine_sql import OUTBOX, Locked
+from workflows.engine_sql import OUTBOX_TABLE, Locked
 from workflows.engine_write import Writes, write_batch, write_starts
 from workflows.machines import Fired
 from workflows.outbox import pending
@@ -136,8 +137,7 @@ def _start_flow(
         planned = engine._plan(rules, flow, locked, command, decision, effect, now, None)
         writes.append(planned.writes)
         done.append((child, planned))
-    if messages:
-        conn.execute(OUTBOX, [values for values, _ in messages])
-        pending(session).extend(message for _, message in messages)
+    insert_rows(conn, OUTBOX_TABLE, [values for values, _ in messages])
+    pending(session).extend(message for _, message in messages)
     write_batch(conn, engine.db.dialect, writes, rejected, None, now)
     finish(engine, session, rules, flow, done, now)

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, String, Table, bindparam, insert, select, tex
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.expression import CTE
 
+from workflows.bulk import json_rows
 from workflows.engine_sql import (
     ARM,
     CANCEL,
@@ -240,14 +241,8 @@ FROM m WHERE i.id = m.iid
 ).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("oid", type_=String()))
 
 
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _rows(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(rows, default=_iso)
+    return json_rows(rows)
 
 
 def write_batch(

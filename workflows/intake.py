@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflows import uscc
+from workflows.bulk import insert_rows
 from workflows.errors import BadInput
 from workflows.models import InboxEvent, table
 from workflows.outbox import pending
@@ -28,6 +29,7 @@ from workflows.tokens import Principal
 log = logging.getLogger("yunshang.intake")
 
 _INBOX = table(InboxEvent)
+_INBOX_KEY = ("source", "event_id")
 #: the inbox INSERT, prebuilt: a copy already stored (same source and id) inserts nothing
 INBOX_INSERT = {
     name: dialect.insert(_INBOX)
@@ -231,8 +233,9 @@ class Intake:
                         received_at=now,
                     )
                 )
-            if rows:  # one INSERT of many VALUES rows (SQLAlchemy's insertmanyvalues), compiled once
-                written = session.connection().execute(INBOX_INSERT[self.runtime.db.dialect], rows).all()
+            if rows:  # one INSERT for the batch, its rows one JSON parameter on PostgreSQL
+                conn = session.connection()
+                written = insert_rows(conn, _INBOX, rows, skip_conflicts_on=_INBOX_KEY, returning="id")
                 if len(written) != len(rows):
                     raise _OneRefused()
         return statuses

@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
+from workflows.bulk import insert_rows
 from workflows.clock import Clock
 from workflows.commands import Cause, Command
 from workflows.db import Database
@@ -91,8 +92,9 @@ class Sweeper:
                     )
                 )
             rows = [message for message, _ in command_messages(commands, self.message_batch)]
-            session.execute(
-                insert(table(Outbox)),
+            insert_rows(
+                session.connection(),
+                table(Outbox),
                 [
                     dict(id=r.id, queue=r.queue, actor=r.actor, message=r.message, created_at=now, sends=0)
                     for r in rows
