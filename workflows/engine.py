@@ -7,9 +7,7 @@ not allowed or fails its guard is recorded as a rejected attempt and not retried
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -17,7 +15,6 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from state_machines.base import Effect, Emit, Flow
-from workflows.bulk import insert_rows
 from workflows.calendar import WorkCalendar
 from workflows.clock import Clock
 from workflows.commands import Cause, Command, StartSpec, validate_payload
@@ -26,15 +23,13 @@ from workflows.deadlines import DeadlineSource
 from workflows.engine_batch import apply_batch
 from workflows.engine_fanout import finish
 from workflows.engine_rows import (
-    Gathered,
-    advance_actor,
-    command_messages,
     emit_row,
     history_values,
     start_history,
     start_values,
     timer_rows,
 )
+from workflows.engine_send import Sender
 from workflows.engine_sql import (
     DONE,
     HISTORY,
@@ -42,8 +37,6 @@ from workflows.engine_sql import (
     LOCK_BY_ID_PG,
     LOCK_BY_KEY,
     LOCK_BY_KEY_PG,
-    OUTBOX,
-    OUTBOX_TABLE,
     SEEN_AFTER_LOCK,
     Locked,
 )
@@ -51,12 +44,10 @@ from workflows.engine_write import Writes, write_start, write_transition
 from workflows.errors import InstanceNotFound, UnknownFlow
 from workflows.machines import Fired, MachineCache
 from workflows.models import TimerRow
-from workflows.outbox import Pending, pending
+from workflows.outbox import Pending
 
 log = logging.getLogger("yunshang.engine")
 
-#: ``session.info`` key of the commands gathered by ``Engine.batching``
-_GATHERED = "yunshang.gathered"
 
 #: side effects done in the emitting transaction: (session, [(body, effect id), …]) → None
 LocalEffect = Callable[[Session, list[tuple[dict[str, Any], str]]], None]
@@ -86,7 +77,7 @@ class Outcome:
     outbox: list[str] = field(default_factory=list)
 
 
-class Engine:
+class Engine(Sender):
     """The engine's decisions and their persistence. Stateless apart from its collaborators."""
 
     def __init__(
@@ -143,55 +134,6 @@ class Engine:
             dedupe_key=dedupe_key,
             start=start,
         )
-
-    def enqueue(self, session: Session, command: Command) -> str:
-        """Write the command to the outbox in the caller's transaction; send it after commit. Inside
-        ``batching`` the command joins a message of many, written when that block ends."""
-        gathered: Gathered | None = session.info.get(_GATHERED)
-        if gathered is not None:
-            return gathered.add(command)
-        return self._outbox(
-            session, command.flow, advance_actor(command.flow), command.model_dump(mode="json")
-        )
-
-    def enqueue_many(self, session: Session, commands: Sequence[Command], batch: int) -> list[str]:
-        """Write commands to the outbox as messages of up to ``batch`` commands of one flow each (the
-        ``<flow>.advance_many`` actor applies one such message in one transaction; a lone command
-        goes as a plain ``<flow>.advance`` message). Returns each command's message id, in the
-        commands' order (the commands of one message share it)."""
-        ids = [""] * len(commands)
-        messages = command_messages(commands, batch)
-        for message, positions in messages:
-            for i in positions:
-                ids[i] = message.id
-        self._write_messages(session, [message for message, _ in messages])
-        return ids
-
-    @contextmanager
-    def batching(self, session: Session, batch: int) -> Iterator[None]:
-        """Inside the block, commands ``enqueue``d on ``session`` are gathered into messages of up to
-        ``batch`` commands per flow, written to the outbox when the block ends (not if it raises)."""
-        if session.info.get(_GATHERED) is not None:  # already gathering: the outer block writes
-            yield
-            return
-        gathered = Gathered(batch)
-        session.info[_GATHERED] = gathered
-        try:
-            yield
-        finally:
-            del session.info[_GATHERED]
-        self._write_messages(session, gathered.messages())
-
-    def _write_messages(self, session: Session, messages: Sequence[Pending]) -> None:
-        if not messages:
-            return
-        now = self.clock.now()
-        rows = [
-            dict(id=m.id, queue=m.queue, actor=m.actor, message=m.message, created_at=now, sends=0)
-            for m in messages
-        ]
-        insert_rows(session.connection(), OUTBOX_TABLE, rows)
-        pending(session).extend(messages)
 
     # ----------------------------------------------------------------- start
     def start(
@@ -300,20 +242,6 @@ class Engine:
             return Outcome("rejected", row.id, row.state, decision.reason)
         fn = decision.transition.effect
         effect = fn(row.context, command.payload, now) if fn else Effect()
-        return self._persist(session, rules, flow, row, command, decision, effect, now, outbox_id)
-
-    def _persist(
-        self,
-        session: Session,
-        rules: DeadlineSource,
-        flow: Flow,
-        row: Locked,
-        command: Command,
-        decision: Fired,
-        effect: Effect,
-        now: datetime,
-        outbox_id: str | None,
-    ) -> Outcome:
         planned = self._plan(rules, flow, row, command, decision, effect, now, outbox_id)
         write_transition(session.connection(), self.db.dialect, planned.writes)
         return finish(self, session, rules, flow, [(row.id, planned)], now)[0]
@@ -414,14 +342,3 @@ class Engine:
     ) -> None:
         values = history_values(instance_id, command, source, dest, outcome, now, reason)
         session.connection().execute(HISTORY, values)
-
-    def _outbox(self, session: Session, queue: str, actor: str, message: dict[str, Any]) -> str:
-        message_id = str(uuid.uuid4())
-        session.connection().execute(
-            OUTBOX,
-            dict(
-                id=message_id, queue=queue, actor=actor, message=message, created_at=self.clock.now(), sends=0
-            ),
-        )
-        pending(session).append(Pending(message_id, queue, actor, message))
-        return message_id

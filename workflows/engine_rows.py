@@ -194,7 +194,12 @@ def emit_row(instance_id: int, flow_name: str, emit: Emit, now: datetime) -> tup
     else:
         body = {"instance_id": instance_id, "flow": flow_name, "payload": dict(emit.payload)}
         message = Pending(str(uuid.uuid4()), emit.target.split(".")[0], emit.target, body)
-    values = dict(
+    return outbox_values(message, now), message
+
+
+def outbox_values(message: Pending, now: datetime) -> dict[str, Any]:
+    """The outbox row of a message."""
+    return dict(
         id=message.id,
         queue=message.queue,
         actor=message.actor,
@@ -202,4 +207,3 @@ def emit_row(instance_id: int, flow_name: str, emit: Emit, now: datetime) -> tup
         created_at=now,
         sends=0,
     )
-    return values, message

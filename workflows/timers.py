@@ -19,7 +19,7 @@ from workflows.bulk import insert_rows
 from workflows.clock import Clock
 from workflows.commands import Cause, Command
 from workflows.db import Database
-from workflows.engine_rows import command_messages
+from workflows.engine_rows import command_messages, outbox_values
 from workflows.models import Instance, Outbox, TimerRow, table
 from workflows.outbox import Pending, Relay
 
@@ -92,14 +92,7 @@ class Sweeper:
                     )
                 )
             rows = [message for message, _ in command_messages(commands, self.message_batch)]
-            insert_rows(
-                session.connection(),
-                table(Outbox),
-                [
-                    dict(id=r.id, queue=r.queue, actor=r.actor, message=r.message, created_at=now, sends=0)
-                    for r in rows
-                ],
-            )
+            insert_rows(session.connection(), table(Outbox), [outbox_values(r, now) for r in rows])
         self.relay.send(rows)
         return len(due), worst
 

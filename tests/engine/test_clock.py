@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.support import Stack, running_stack
+from tests.support import Stack, running_stack, wait_until
 from workflows.clock import SimulatedClock, SystemClock, parse_span
 from workflows.db import Database
 from workflows.errors import BadInput, ClockNotSimulated
@@ -68,14 +68,26 @@ def test_reading_the_simulated_clock_never_waits_for_the_pool(tmp_path: Path) ->
         iid = stack.start_toy("clock-under-lock")
         url = stack.runtime.db.url
     db = Database(url, pool_size=1, lock_timeout=3.0)  # 2 connections in all
+    watch = Database(url)  # sees the waiter blocked
     clock = SimulatedClock(db, ttl=0)
     locked, errors = threading.Event(), []
+
+    def waiter_blocked() -> bool:
+        with watch.read() as s:
+            waiting = s.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            ).scalar_one()
+        return int(waiting) > 0
 
     def holder() -> None:
         with db.transaction() as s:
             s.execute(text("SELECT id FROM instances WHERE id = :i FOR UPDATE"), {"i": iid})
             locked.set()
-            time.sleep(0.3)  # the waiter is now blocked on the row, holding the second connection
+            # the waiter now holds the pool's second connection, blocked on this row
+            wait_until(waiter_blocked, timeout=5, what="the waiter to block on the row")
             clock.now()
 
     def waiter() -> None:
@@ -95,5 +107,6 @@ def test_reading_the_simulated_clock_never_waits_for_the_pool(tmp_path: Path) ->
             t.join()
     finally:
         db.dispose()
+        watch.dispose()
     assert errors == []
     assert time.monotonic() - started < 3.0
