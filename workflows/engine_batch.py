@@ -4,7 +4,9 @@ A message that carries many commands (``Engine.enqueue_many``; the ``<flow>.adva
 one broker message, one transaction and — on PostgreSQL — four round trips for the whole batch,
 instead of all of that per command. Each command gets exactly the outcome it would get alone:
 
-- the instances are locked together, in id order (two batches never wait for each other in a cycle);
+- the instances are locked together, in id order, so two batches do not deadlock over the rows they
+  lock (over a business key both insert, PostgreSQL may still find a deadlock: the loser's transaction
+  fails as a transient error and is retried);
 - the dedupe read follows the lock as its own statement (it must see what the lock waited for);
 - two commands naming one instance run in successive *rounds*, the later one seeing the earlier one's
   write, so a batch applies its commands in order;
