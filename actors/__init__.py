@@ -45,22 +45,22 @@ def _declare_advance(runtime: Runtime, flow: str, options: dict[str, Any]) -> No
     _register(runtime.broker, advance, advance_actor(flow), flow, options)
 
     def advance_many(body: dict[str, Any], outbox_id: str | None = None) -> None:
-        commands = [Command.model_validate(c) for c in body["commands"]]
+        raw: list[dict[str, Any]] = body["commands"]
         try:
-            outcomes = runtime.execute_many(commands, outbox_id)
+            outcomes = runtime.execute_many([Command.model_validate(c) for c in raw], outbox_id)
         except Exception as exc:
-            if is_transient(exc) or len(commands) == 1:
+            if is_transient(exc) or len(raw) == 1:
                 raise
             log.warning(
                 "%s: a batch of %d commands failed (%s: %s); re-sent as single messages",
                 flow,
-                len(commands),
+                len(raw),
                 type(exc).__name__,
                 exc,
             )
-            runtime.split(commands, outbox_id)
+            runtime.split(flow, raw, outbox_id)
             return
-        log.debug("%s: batch of %d: %s", flow, len(commands), [o.status for o in outcomes])
+        log.debug("%s: batch of %d: %s", flow, len(raw), [o.status for o in outcomes])
 
     advance_many.__name__ = advance_many.__qualname__ = f"{flow}_advance_many"
     _register(runtime.broker, advance_many, batch_actor(flow), flow, options)

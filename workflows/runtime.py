@@ -6,9 +6,11 @@ Built in entry points (``worker.py``, the CLI, tests) and passed down; nothing h
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -25,9 +27,10 @@ from workflows.db import Database
 from workflows.deadletters import RecordDeadLetters
 from workflows.deadlines import DeadlineSource
 from workflows.engine import Engine, Outcome
+from workflows.engine_rows import advance_actor
 from workflows.engine_sql import DONE
 from workflows.migrate import upgrade
-from workflows.outbox import Relay, pending
+from workflows.outbox import Pending, Relay, pending
 from workflows.settings import Settings
 from workflows.timers import Sweeper
 
@@ -61,14 +64,16 @@ class Runtime:
         with self.transaction() as session:
             return self.engine.apply_many(session, commands, outbox_id)
 
-    def split(self, commands: list[Command], outbox_id: str | None) -> list[str]:
-        """Re-send a failed batch as one message per command (so a bad command fails alone); the
-        batch's message is marked done in the same transaction."""
+    def split(self, flow: str, commands: list[dict[str, Any]], outbox_id: str | None) -> list[str]:
+        """Re-send a failed batch of ``flow`` as one ``<flow>.advance`` message per command, as it
+        came (so a bad command, even a malformed one, fails alone); the batch's message is marked
+        done in the same transaction."""
+        messages = [Pending(str(uuid.uuid4()), flow, advance_actor(flow), body) for body in commands]
         with self.transaction() as session:
-            ids = [self.engine.enqueue(session, command) for command in commands]
+            self.engine._write_messages(session, messages)
             if outbox_id is not None:
                 session.connection().execute(DONE, {"oid": outbox_id, "now": self.clock.now()})
-        return ids
+        return [message.id for message in messages]
 
     def close(self) -> None:
         self.relay.close()

@@ -13,6 +13,7 @@ from workflows.commands import Cause, Command, StartSpec
 from workflows.deadletters import list_dead
 from workflows.engine_rows import commands_in
 from workflows.models import History, Instance, Outbox, TimerRow
+from workflows.outbox import Pending
 
 
 @pytest.fixture(params=["embedded", pytest.param("production", marks=pytest.mark.production)])
@@ -248,3 +249,21 @@ def test_a_sweep_sends_due_timers_in_batches_and_fires_them_all(kind: str, tmp_p
                 for m in s.execute(select(Outbox.message).where(Outbox.queue == "toy")).scalars()
             )
         assert sizes == [4, 5] + [7] * 9  # 40 = 5×7 + 5, then 32 = 4×7 + 4
+
+
+def test_a_malformed_command_in_a_batch_is_dead_lettered_alone(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path) as stack:
+        iid = stack.start_toy("malformed-neighbour")
+        good = _command(stack, iid, "decide", "good-decide").model_dump(mode="json")
+        bad = {"flow": "toy", "trigger": "decide", "instance_id": iid}  # no cause, no dedupe key
+        batch = Pending(
+            "00000000-0000-4000-8000-00000000b47c", "toy", "toy.advance_many", {"commands": [bad, good]}
+        )
+        with stack.runtime.transaction() as session:
+            stack.runtime.engine._write_messages(session, [batch])
+        wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the malformed command's dead letter")
+        wait_until(lambda: stack.instance(iid).state == "decided", what="the good command")
+        (dead,) = list_dead(stack.runtime.db)
+        assert dead.actor == "toy.advance" and dead.message["args"][0] == bad
+        assert "dedupe_key" in dead.error and "Field required" in dead.error
+        assert [h.trigger for h in stack.history(iid)] == ["start", "decide"]
