@@ -27,6 +27,7 @@ from workflows.engine_rows import (
     history_values,
     start_history,
     start_values,
+    timer_current,
     timer_rows,
 )
 from workflows.engine_send import Sender
@@ -233,18 +234,34 @@ class Engine(Sender):
             return Outcome("duplicate", row.id, row.state)
         if command.cause.kind == "timer" and not self._timer_current(session, command, row.state):
             return Outcome("stale_timer", row.id, row.state)
+        decided = self._decide(rules, flow, row, command, now, outbox_id)
+        if isinstance(decided, dict):  # rejected: only its history row
+            session.connection().execute(HISTORY, decided)
+            return Outcome("rejected", row.id, row.state, decided["reason"])
+        write_transition(session.connection(), self.db.dialect, decided.writes)
+        return finish(self, session, rules, flow, [(row.id, decided)], now)[0]
+
+    def _decide(
+        self,
+        rules: DeadlineSource,
+        flow: Flow,
+        row: Locked,
+        command: Command,
+        now: datetime,
+        outbox_id: str | None = None,
+        refusal: int = logging.INFO,
+    ) -> Planned | dict[str, Any]:
+        """Fire the command's trigger on its locked instance: what the transition writes and what
+        follows it, or — refused — the rejected attempt's history row (logged at ``refusal``)."""
         decision = self.machines.get(flow.name).fire(
             row.state, command.trigger, row.context, command.payload, now
         )
         if not isinstance(decision, Fired):
-            self._history(session, row.id, command, row.state, None, "rejected", now, decision.reason)
-            log.info("rejected %s #%s %s: %s", flow.name, row.id, command.trigger, decision.reason)
-            return Outcome("rejected", row.id, row.state, decision.reason)
+            log.log(refusal, "rejected %s #%s %s: %s", flow.name, row.id, command.trigger, decision.reason)
+            return history_values(row.id, command, row.state, None, "rejected", now, decision.reason)
         fn = decision.transition.effect
         effect = fn(row.context, command.payload, now) if fn else Effect()
-        planned = self._plan(rules, flow, row, command, decision, effect, now, outbox_id)
-        write_transition(session.connection(), self.db.dialect, planned.writes)
-        return finish(self, session, rules, flow, [(row.id, planned)], now)[0]
+        return self._plan(rules, flow, row, command, decision, effect, now, outbox_id)
 
     def _plan(
         self,
@@ -326,19 +343,4 @@ class Engine(Sender):
         return Locked(found.id, found.state, found.context, found.version, seen)
 
     def _timer_current(self, session: Session, command: Command, state: str) -> bool:
-        timer = session.get(TimerRow, int(command.cause.id or 0))
-        return timer is not None and timer.status != "cancelled" and timer.state == state
-
-    def _history(
-        self,
-        session: Session,
-        instance_id: int,
-        command: Command,
-        source: str,
-        dest: str | None,
-        outcome: str,
-        now: datetime,
-        reason: str | None,
-    ) -> None:
-        values = history_values(instance_id, command, source, dest, outcome, now, reason)
-        session.connection().execute(HISTORY, values)
+        return timer_current(session.get(TimerRow, int(command.cause.id or 0)), state)

@@ -19,7 +19,6 @@ instead of all of that per command. Each command gets exactly the outcome it wou
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,20 +26,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from state_machines.base import Effect, Flow
+from state_machines.base import Flow
 from workflows.commands import Command
 from workflows.deadlines import DeadlineSource
 from workflows.engine_fanout import finish
-from workflows.engine_rows import history_values, start_history, start_values, timer_rows
+from workflows.engine_rows import start_history, start_values, timer_current, timer_rows
 from workflows.engine_sql import HISTORY_TABLE, INSTANCES, LOCK_COLUMNS, TIMERS_TABLE, Locked
 from workflows.engine_write import Writes, write_batch, write_starts
 from workflows.errors import InstanceNotFound
-from workflows.machines import Fired
 
 if TYPE_CHECKING:
     from workflows.engine import Engine, Outcome, Planned
 
-log = logging.getLogger("yunshang.engine")
 
 _LOCK = (
     select(*LOCK_COLUMNS, INSTANCES.c.business_key)
@@ -123,31 +120,23 @@ def _round(
     writes: list[Writes] = []
     rejected: list[dict[str, Any]] = []
     applied: list[tuple[int, int, Planned]] = []
-    machine = engine.machines.get(flow.name)
     for i, row in chosen:
         command = commands[i]
         if (row.id, command.dedupe_key) in seen:
             outcomes[i] = Outcome("duplicate", row.id, row.state)
             continue
         if command.cause.kind == "timer":
-            timer = timers.get(int(command.cause.id or 0))
-            if timer is None or timer.status == "cancelled" or timer.state != row.state:
+            if not timer_current(timers.get(int(command.cause.id or 0)), row.state):
                 outcomes[i] = Outcome("stale_timer", row.id, row.state)
                 continue
-        decision = machine.fire(row.state, command.trigger, row.context, command.payload, now)
-        if not isinstance(decision, Fired):
-            rejected.append(
-                history_values(row.id, command, row.state, None, "rejected", now, decision.reason)
-            )
-            log.info("rejected %s #%s %s: %s", flow.name, row.id, command.trigger, decision.reason)
-            outcomes[i] = Outcome("rejected", row.id, row.state, decision.reason)
-            continue
-        fn = decision.transition.effect
-        effect = fn(row.context, command.payload, now) if fn else Effect()
         locked = Locked(row.id, row.state, row.context, row.version, False)
-        planned = engine._plan(rules, flow, locked, command, decision, effect, now, None)
-        writes.append(planned.writes)
-        applied.append((i, row.id, planned))
+        decided = engine._decide(rules, flow, locked, command, now)
+        if isinstance(decided, dict):  # rejected: only its history row
+            rejected.append(decided)
+            outcomes[i] = Outcome("rejected", row.id, row.state, decided["reason"])
+            continue
+        writes.append(decided.writes)
+        applied.append((i, row.id, decided))
     write_batch(conn, engine.db.dialect, writes, rejected, outbox_id, now)
     finished = finish(engine, session, rules, flow, [(iid, planned) for _, iid, planned in applied], now)
     for (i, _, _), outcome in zip(applied, finished, strict=True):

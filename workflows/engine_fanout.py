@@ -19,20 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from state_machines.base import Effect, Emit, Flow
+from state_machines.base import Emit, Flow
 from workflows.bulk import insert_rows
 from workflows.commands import Cause, Command
 from workflows.deadlines import DeadlineSource
-from workflows.engine_rows import emit_row, history_values, start_history, start_values, timer_rows
+from workflows.engine_rows import emit_row, start_history, start_values, timer_rows
 from workflows.engine_sql import OUTBOX_TABLE, Locked
 from workflows.engine_write import Writes, write_batch, write_starts
-from workflows.machines import Fired
 from workflows.outbox import pending
 
 if TYPE_CHECKING:
     from workflows.engine import Engine, Outcome, Planned
-
-log = logging.getLogger("yunshang.engine")
 
 
 def finish(
@@ -105,7 +102,6 @@ def _start_flow(
             )
     timers = timer_rows(engine.calendar, rules, flow, flow.initial, now)
     started = write_starts(conn, engine.db.dialect, list(fresh.values()), timers)
-    machine = engine.machines.get(flow.name)
     writes: list[Writes] = []
     rejected: list[dict[str, Any]] = []
     done: list[tuple[int, Planned]] = []
@@ -124,19 +120,13 @@ def _start_flow(
             cause=Cause(kind="message", id=f"{parent}#{parent_id}"),
             dedupe_key=f"inline:{uuid.uuid4()}",
         )
-        decision = machine.fire(flow.initial, command.trigger, {}, command.payload, now)
-        if not isinstance(decision, Fired):
-            rejected.append(
-                history_values(child, command, flow.initial, None, "rejected", now, decision.reason)
-            )
-            log.warning("rejected %s #%s %s: %s", flow.name, child, command.trigger, decision.reason)
-            continue
-        fn = decision.transition.effect
-        effect = fn({}, command.payload, now) if fn else Effect()
         locked = Locked(child, flow.initial, {}, 1, False)
-        planned = engine._plan(rules, flow, locked, command, decision, effect, now, None)
-        writes.append(planned.writes)
-        done.append((child, planned))
+        decided = engine._decide(rules, flow, locked, command, now, refusal=logging.WARNING)
+        if isinstance(decided, dict):  # rejected: only its history row
+            rejected.append(decided)
+            continue
+        writes.append(decided.writes)
+        done.append((child, decided))
     insert_rows(conn, OUTBOX_TABLE, [values for values, _ in messages])
     pending(session).extend(message for _, message in messages)
     write_batch(conn, engine.db.dialect, writes, rejected, None, now)

@@ -152,6 +152,11 @@ def history_values(
     }
 
 
+def timer_current(timer: Any, state: str) -> bool:
+    """Whether a timer (a row with ``status`` and ``state``, or None) may still fire in ``state``."""
+    return timer is not None and timer.status != "cancelled" and timer.state == state
+
+
 def timer_rows(
     calendar: WorkCalendar, rules: DeadlineSource, flow: Flow, state: str, now: datetime
 ) -> list[dict[str, Any]]:
