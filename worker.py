@@ -19,7 +19,7 @@ from typing import Any
 import dramatiq
 
 import actors
-from workflows.cli import make_app
+from workflows.cli.app import make_app
 from workflows.runtime import Runtime, build_runtime
 from workflows.settings import Settings
 

@@ -14,9 +14,9 @@ from typing import Any
 import dramatiq
 
 from actors.deliveries import declare_deliveries
-from workflows.commands import Command
-from workflows.engine_rows import advance_actor, batch_actor
-from workflows.retry import is_transient, transient_retry
+from workflows.engine.commands import Command
+from workflows.engine.rows import advance_actor, batch_actor
+from workflows.messaging.retry import is_transient, transient_retry
 from workflows.runtime import Runtime
 
 log = logging.getLogger("yunshang.actors")

@@ -1,4 +1,4 @@
-"""The ``deliveries.push`` actor (queue ``deliveries``): a thin adapter onto ``workflows.deliveries``.
+"""The ``deliveries.push`` actor (queue ``deliveries``): a thin adapter onto ``workflows.delivery.service``.
 
 A failed webhook attempt raises ``dramatiq.Retry`` with the delivery's own backoff; the number of
 attempts lives in the delivery row, so a dead delivery is decided by the database, not by the broker.
@@ -12,8 +12,8 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-from workflows.deliveries import Deliveries, Policy, RulesInForce, build_channel
-from workflows.retry import transient_retry
+from workflows.delivery.service import Deliveries, Policy, RulesInForce, build_channel
+from workflows.messaging.retry import transient_retry
 from workflows.runtime import Runtime
 
 log = logging.getLogger("yunshang.actors")

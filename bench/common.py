@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from workflows.db import Database
-from workflows.models import Base
+from workflows.store.db import Database
+from workflows.store.models import Base
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from bench.common import (
     wait_for,
 )
-from workflows.commands import Cause, Command
-from workflows.models import DeadLetter, History, Instance, Outbox, TimerRow
+from workflows.engine.commands import Cause, Command
 from workflows.runtime import Runtime
+from workflows.store.models import DeadLetter, History, Instance, Outbox, TimerRow
 
 
 @dataclass

@@ -27,7 +27,7 @@ from bench.common import (
     wait_for,
 )
 from bench.noop import NOOP_QUEUE, declare_noop, noop_message
-from workflows.deadlines import StaticDeadlines
+from workflows.engine.deadlines import StaticDeadlines
 from workflows.runtime import Runtime
 from workflows.settings import Settings
 

@@ -231,8 +231,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="yunshang-events-") as tmp:
             if stack == "production":
                 ensure_pg_database(pg)
-                from workflows.db import Database
-                from workflows.migrate import upgrade
+                from workflows.store.db import Database
+                from workflows.store.migrate import upgrade
 
                 db = Database(pg)
                 upgrade(db)

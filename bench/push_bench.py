@@ -41,10 +41,10 @@ from bench.common import (
     write_result,
 )
 from tests.webhook_receiver import receiver
-from workflows.db import Database
-from workflows.demo_data import KINDS, make_uscc
-from workflows.migrate import upgrade
-from workflows.models import Delivery, Instance
+from workflows.flows.dual_notification.demo_data import KINDS, make_uscc
+from workflows.store.db import Database
+from workflows.store.migrate import upgrade
+from workflows.store.models import Delivery, Instance
 
 TOKEN = "ys_bench_push_token_0123456789abcdef"
 BATCH = "application/cloudevents-batch+json"

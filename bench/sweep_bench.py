@@ -45,9 +45,9 @@ from bench.common import (
     write_result,
 )
 from bench.sweep_setup import analyze, bench_runtime, insert_timers, reset
-from workflows.engine_rows import commands_in
-from workflows.models import Instance, Outbox, TimerRow
+from workflows.engine.rows import commands_in
 from workflows.runtime import Runtime
+from workflows.store.models import Instance, Outbox, TimerRow
 
 TARGETS = {"sweep_timers_per_s": 3000, "duplicates": 0, "empty_poll_ms_at_1M": 10}
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, text
 
 from bench.common import TOY_DEADLINES, flush_redis, truncate_all
-from workflows.deadlines import StaticDeadlines
-from workflows.models import UtcDateTime
+from workflows.engine.deadlines import StaticDeadlines
 from workflows.runtime import Runtime
 from workflows.settings import Settings
+from workflows.store.models import UtcDateTime
 
 
 def bench_runtime(database_url: str, broker: str, *, migrate: bool, batch: int | None = None) -> Runtime:

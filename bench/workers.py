@@ -13,7 +13,7 @@ from typing import Any
 import dramatiq
 
 from bench.noop import declare_noop
-from workflows.deadlines import StaticDeadlines
+from workflows.engine.deadlines import StaticDeadlines
 from workflows.runtime import Runtime
 from workflows.settings import Settings
 

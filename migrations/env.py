@@ -1,12 +1,13 @@
-"""Alembic environment: the URL comes from the caller (``workflows.migrate``) or YUNSHANG_DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (``workflows.store.migrate``) or
+YUNSHANG_DATABASE_URL."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from workflows.models import Base
 from workflows.settings import Settings
+from workflows.store.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or Settings().database_url

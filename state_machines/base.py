@@ -27,7 +27,7 @@ class Emit:
     (starting it first when ``start`` is true), or any other actor name for a side effect. The engine
     sends it through the outbox after commit, except when it can do the work in the same transaction:
     starting a new instance of a flow it runs, or a side effect registered as local (see
-    ``workflows.engine.Engine.local_effects``).
+    ``workflows.engine.core.Engine.local_effects``).
     """
 
     target: str

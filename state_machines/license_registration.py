@@ -1,12 +1,13 @@
 """License registration: one instance per enterprise (business key = USCC) that fans a license out.
 
 The registration system's ``license.issued`` is planned at the edge against the permit-routing rules
-(``workflows.notices``) and ``register``-ed here with the plan: every planned notice is started and
-pushed to its department (``dual_notification``), the enterprise gets one reminder listing the permits
-it needs, and the enterprise rests in ``notified``, ``no_permit_needed`` (nothing matched) or
-``routing_failed`` (an ambiguous scope: the permits that did match are pushed anyway, and the platform
-office is told to route the rest; an operator's ``route`` finishes it). A ``scope.changed`` is planned
-the same way and ``rescope``-d: new items get new notices, dropped ones are closed as not needed.
+(the dual-notification plug-in's ``planning``) and ``register``-ed here with the plan: every planned
+notice is started and pushed to its department (``dual_notification``), the enterprise gets one reminder
+listing the permits it needs, and the enterprise rests in ``notified``, ``no_permit_needed`` (nothing
+matched) or ``routing_failed`` (an ambiguous scope: the permits that did match are pushed anyway, and
+the platform office is told to route the rest; an operator's ``route`` finishes it). A ``scope.changed``
+is planned the same way and ``rescope``-d: new items get new notices, dropped ones are closed as not
+needed.
 """
 
 from __future__ import annotations

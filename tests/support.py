@@ -17,13 +17,13 @@ from sqlalchemy.engine import make_url
 
 from state_machines.base import Flow
 from worker import compose
-from workflows.clock import SimulatedClock, monotonic
-from workflows.commands import Cause
-from workflows.deadlines import DeadlineSource, StaticDeadlines
-from workflows.models import Base, History, Instance, Outbox, TimerRow
+from workflows.engine.commands import Cause
+from workflows.engine.deadlines import DeadlineSource, StaticDeadlines
+from workflows.messaging.services import EmbeddedStack
 from workflows.runtime import Runtime
-from workflows.services import EmbeddedStack
 from workflows.settings import Settings
+from workflows.store.models import Base, History, Instance, Outbox, TimerRow
+from workflows.time.clock import SimulatedClock, monotonic
 
 PG_URL = os.environ.get("YUNSHANG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/yunshang_test")
 REDIS_URL = os.environ.get("YUNSHANG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -20,19 +20,19 @@ from sqlalchemy.orm import Session
 
 from state_machines import FLOWS
 from state_machines.base import Flow
-from workflows.calendar import WorkCalendar
-from workflows.clock import Clock, SimulatedClock, SystemClock, build_clock
-from workflows.commands import Command
-from workflows.db import Database
-from workflows.deadletters import RecordDeadLetters
-from workflows.deadlines import DeadlineSource
-from workflows.engine import Engine, Outcome
-from workflows.engine_rows import advance_actor
-from workflows.engine_sql import DONE
-from workflows.migrate import upgrade
-from workflows.outbox import Pending, Relay, pending
+from workflows.engine.commands import Command
+from workflows.engine.core import Engine, Outcome
+from workflows.engine.deadlines import DeadlineSource
+from workflows.engine.rows import advance_actor
+from workflows.messaging.deadletters import RecordDeadLetters
+from workflows.messaging.outbox import Pending, Relay, pending
+from workflows.messaging.timers import Sweeper
 from workflows.settings import Settings
-from workflows.timers import Sweeper
+from workflows.store.db import Database
+from workflows.store.migrate import upgrade
+from workflows.store.sql import DONE
+from workflows.time.calendar import WorkCalendar
+from workflows.time.clock import Clock, SimulatedClock, SystemClock, build_clock
 
 log = logging.getLogger("yunshang")
 
@@ -86,8 +86,8 @@ def default_deadlines(
 ) -> DeadlineSource:
     """The rules' deadlines. With a database: its active stored version (the folder, stored and
     activated, when there is none yet); without one: the rules folder as it is."""
-    from workflows.rule_versions import RuleVersions
-    from workflows.rules_adapter import RuleDeadlines, startup_deadlines
+    from workflows.ruleset.adapter import RuleDeadlines, startup_deadlines
+    from workflows.ruleset.versions import RuleVersions
 
     if db is None or clock is None:
         return RuleDeadlines.load(settings.rules_dir)
@@ -126,8 +126,8 @@ def build_runtime(
     engine = Engine(db, flows or FLOWS, clock, WorkCalendar(), source)
     if deadlines is None and settings.rules_poll_interval > 0:
         # every process follows the database's active rule version while its worker runs
-        from workflows.rule_versions import RuleVersions
-        from workflows.rules_adapter import FollowRules, RulesFollower
+        from workflows.ruleset.adapter import FollowRules, RulesFollower
+        from workflows.ruleset.versions import RuleVersions
 
         versions = RuleVersions(db, clock)
         broker.add_middleware(FollowRules(RulesFollower(engine, versions, settings.rules_poll_interval)))

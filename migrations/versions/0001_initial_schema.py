@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import workflows.models
+import workflows.store.models
 
 revision = "0001"
 down_revision = None
@@ -24,7 +24,7 @@ def upgrade() -> None:
         "clock",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("offset_seconds", sa.Float(), nullable=False),
-        sa.Column("updated_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clock")),
     )
     op.create_table(
@@ -38,8 +38,8 @@ def upgrade() -> None:
         sa.Column("message", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("failed_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("requeued_at", workflows.models.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("failed_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("requeued_at", workflows.store.models.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letters")),
         sa.UniqueConstraint("message_id", name=op.f("uq_dead_letters_message_id")),
     )
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("warnings", sa.JSON(), nullable=False),
-        sa.Column("received_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox")),
         sa.UniqueConstraint("source", "event_id", name=op.f("uq_inbox_source_event_id")),
     )
@@ -75,9 +75,9 @@ def upgrade() -> None:
         sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("rules_version", sa.String(length=64), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", workflows.models.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", workflows.store.models.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_instances")),
         sa.UniqueConstraint("flow", "business_key", name=op.f("uq_instances_flow_business_key")),
     )
@@ -91,9 +91,9 @@ def upgrade() -> None:
         sa.Column("queue", sa.String(length=64), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("message", sa.JSON(), nullable=False),
-        sa.Column("created_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", workflows.models.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("done_at", workflows.models.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", workflows.store.models.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("done_at", workflows.store.models.UtcDateTime(timezone=True), nullable=True),
         sa.Column("sends", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
@@ -128,7 +128,7 @@ def upgrade() -> None:
         sa.Column("cause_id", sa.String(length=200), nullable=True),
         sa.Column("operator", sa.String(length=100), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("at", workflows.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("dedupe_key", sa.String(length=250), nullable=False),
         sa.ForeignKeyConstraint(
             ["instance_id"], ["instances.id"], name=op.f("fk_history_instance_id_instances")
@@ -148,11 +148,11 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("trigger", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=64), nullable=False),
-        sa.Column("due_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("provisional", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("created_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("fired_at", workflows.models.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("fired_at", workflows.store.models.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["instance_id"], ["instances.id"], name=op.f("fk_timers_instance_id_instances")
         ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import workflows.models
+import workflows.store.models
 
 revision = "0002"
 down_revision = "0001"
@@ -30,8 +30,8 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("event_types", sa.JSON(), nullable=False),
-        sa.Column("created_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", workflows.models.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", workflows.store.models.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("name", name=op.f("uq_api_tokens_name")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
@@ -45,8 +45,8 @@ def upgrade() -> None:
         sa.Column("files", sa.JSON(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("author", sa.String(length=100), nullable=False),
-        sa.Column("created_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("activated_at", workflows.models.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("activated_at", workflows.store.models.UtcDateTime(timezone=True), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rule_versions")),
         sa.UniqueConstraint("content_hash", name=op.f("uq_rule_versions_content_hash")),
@@ -65,8 +65,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", workflows.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", workflows.models.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", workflows.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", workflows.store.models.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["instance_id"], ["instances.id"], name=op.f("fk_deliveries_instance_id_instances")
         ),

@@ -11,8 +11,8 @@ import pytest
 import uvicorn
 
 from tests.support import Stack, running_stack, wait_until
-from workflows import tokens
-from workflows.api import create_app
+from workflows.api.app import create_app
+from workflows.intake import tokens
 
 STACKS = ["embedded", pytest.param("production", marks=pytest.mark.production)]
 

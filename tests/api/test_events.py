@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.api.conftest import Api
-from workflows.engine_rows import commands_in
-from workflows.models import Base, InboxEvent, Instance, Outbox
+from workflows.engine.rows import commands_in
+from workflows.store.models import Base, InboxEvent, Instance, Outbox
 
 BATCH = {"Content-Type": "application/cloudevents-batch+json"}
 

@@ -8,9 +8,9 @@ import pytest
 
 from tests.api.conftest import Api, serve
 from tests.support import running_stack
-from workflows import tokens
-from workflows.api import create_app
-from workflows.models import Outbox
+from workflows.api.app import create_app
+from workflows.intake import tokens
+from workflows.store.models import Outbox
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/events/schemas"}
 
@@ -141,7 +141,7 @@ def test_clock_advance_and_dead_letters_through_the_api(api: Api) -> None:
         assert c.post("/clock/advance", json={"by": "49h"}).status_code == 200
         assert c.post("/clock/advance", json={"by": "soon"}).status_code == 422
         engine = api.stack.runtime.engine
-        from workflows.commands import Cause
+        from workflows.engine.commands import Cause
 
         with api.stack.runtime.transaction() as session:
             engine.enqueue(

@@ -11,7 +11,7 @@ import pytest
 
 from rules import RuleSet, load_rules
 from tests.support import Stack, running_stack
-from workflows.rules_adapter import RuleDeadlines
+from workflows.ruleset.adapter import RuleDeadlines
 from workflows.settings import RULES_DIR
 
 STACKS = ["embedded", pytest.param("production", marks=pytest.mark.production)]

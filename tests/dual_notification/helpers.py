@@ -12,10 +12,10 @@ from state_machines import FLOWS
 from state_machines.base import Emit, Flow
 from state_machines.dual_notification import notice_key
 from tests.support import Stack
-from workflows.commands import Cause, StartSpec, validate_payload
-from workflows.engine import Outcome
-from workflows.machines import Fired, FlowMachine, Refused
-from workflows.models import Delivery
+from workflows.engine.commands import Cause, StartSpec, validate_payload
+from workflows.engine.core import Outcome
+from workflows.engine.machines import Fired, FlowMachine, Refused
+from workflows.store.models import Delivery
 
 PHARMACY = "91370212MA3QK7T84W"
 HOTEL = "913702121635678027"

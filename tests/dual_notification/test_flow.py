@@ -9,8 +9,8 @@ import pytest
 
 from state_machines.dual_notification import OPEN, S
 from tests.dual_notification.helpers import PHARMACY, T0, Sim, facts
+from workflows.engine.machines import Refused, mermaid
 from workflows.errors import InvalidPayload, NaiveDatetime
-from workflows.machines import Refused, mermaid
 
 
 def pushed(**kw: Any) -> Sim:

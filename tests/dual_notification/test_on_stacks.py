@@ -12,10 +12,10 @@ from actors.deliveries import build_deliveries
 from rules import RuleSet
 from tests.dual_notification.helpers import HOTEL, PHARMACY, deliveries, facts, send, start_notice
 from tests.support import Stack, wait_until
-from workflows.commands import Cause, StartSpec
-from workflows.event_models import LicenseIssued
-from workflows.models import History, Instance, Outbox
-from workflows.notices import plan_license
+from workflows.engine.commands import Cause, StartSpec
+from workflows.flows.dual_notification.events import LicenseIssued
+from workflows.flows.dual_notification.planning import plan_license
+from workflows.store.models import History, Instance, Outbox
 
 
 def advance_past(stack: Stack, instance_id: int, timer: str) -> None:

@@ -11,10 +11,9 @@ import pytest
 from rules import RuleSet, load_rules
 from state_machines.license_registration import PlanPayload
 from tests.dual_notification.helpers import HOTEL, PHARMACY, T0, Sim
-from workflows.calendar import WorkCalendar
-from workflows.event_models import LicenseIssued, ScopeChanged
-from workflows.machines import Refused
-from workflows.notices import (
+from workflows.engine.machines import Refused
+from workflows.flows.dual_notification.events import LicenseIssued, ScopeChanged
+from workflows.flows.dual_notification.planning import (
     Enterprise,
     claim_window_hours,
     permit_working_days,
@@ -23,6 +22,7 @@ from workflows.notices import (
     plan_scope_change,
 )
 from workflows.settings import RULES_DIR
+from workflows.time.calendar import WorkCalendar
 
 
 def license(scope: str, uscc: str = PHARMACY, **extra: Any) -> LicenseIssued:

@@ -8,8 +8,8 @@ import pytest
 
 from rules import RuleSet
 from tests.dual_notification.helpers import PHARMACY
-from workflows.deliveries import Policy, compose, encode, sign, verify
-from workflows.recipients import NoRecipient, resolve
+from workflows.delivery.service import Policy, compose, encode, sign, verify
+from workflows.flows.dual_notification.recipients import NoRecipient, resolve
 
 NOTICE = {"department": "SCJG_YP", "street": "ZHONGHAN", "grid": "ZH-001", "uscc": PHARMACY, "name": "药房"}
 

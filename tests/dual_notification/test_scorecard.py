@@ -10,8 +10,8 @@ import pytest
 from rules import RuleSet
 from tests.dual_notification.helpers import HOTEL, PHARMACY, T0, facts, send, start_notice
 from tests.support import Stack
-from workflows.calendar import WorkCalendar
-from workflows.scorecard import aggregate, scorecard
+from workflows.flows.dual_notification.scorecard import aggregate, scorecard
+from workflows.time.calendar import WorkCalendar
 
 NOW = T0 + timedelta(hours=100)
 LICENSE = datetime(2025, 9, 30, 2, tzinfo=UTC)  # the eve of National Day 2025

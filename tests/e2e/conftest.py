@@ -22,10 +22,10 @@ from sqlalchemy import func, select
 from tests.api.conftest import Api, serve
 from tests.support import Stack, running_stack
 from workflows import uscc
-from workflows.calendar import SHANGHAI
-from workflows.models import Base, Delivery
-from workflows.rules_adapter import RuleDeadlines
+from workflows.ruleset.adapter import RuleDeadlines
 from workflows.settings import RULES_DIR
+from workflows.store.models import Base, Delivery
+from workflows.time.calendar import SHANGHAI
 
 STACKS = ["embedded", pytest.param("production", marks=pytest.mark.production)]
 

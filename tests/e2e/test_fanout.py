@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from tests.e2e.conftest import E2E, HOTEL, PHARMACY, cloudevent, event_id, license_data
-from workflows.models import InboxEvent
+from workflows.store.models import InboxEvent
 
 
 def received_at(e2e: E2E, source: str, id: str) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tests.e2e.conftest import E2E, HOTEL, PHARMACY, at
-from workflows.calendar import SHANGHAI
+from workflows.time.calendar import SHANGHAI
 
 LICENSED = datetime.fromisoformat("2025-09-29T02:00:00+00:00")  # Mon 29 Sep 2025, 10:00 in Shanghai
 PERMIT = datetime.fromisoformat("2025-10-13T07:00:00+00:00")  # 5 working days later (see test_permits)

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support import Stack, running_stack, wait_until
-from workflows.commands import Cause, Command, StartSpec
-from workflows.deadletters import list_dead
-from workflows.engine_rows import commands_in
-from workflows.models import History, Instance, Outbox, TimerRow
-from workflows.outbox import Pending
+from workflows.engine.commands import Cause, Command, StartSpec
+from workflows.engine.rows import commands_in
+from workflows.messaging.deadletters import list_dead
+from workflows.messaging.outbox import Pending
+from workflows.store.models import History, Instance, Outbox, TimerRow
 
 
 @pytest.fixture(params=["embedded", pytest.param("production", marks=pytest.mark.production)])

@@ -1,4 +1,4 @@
-"""Many rows in one statement (``workflows.bulk``): values, JSON and times arrive intact, conflicting
+"""Many rows in one statement (``workflows.store.bulk``): values, JSON and times arrive intact, conflicting
 rows are skipped and only the inserted ones are returned. Both stacks."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from tests.support import Stack
-from workflows.bulk import insert_rows
-from workflows.models import InboxEvent, table
+from workflows.store.bulk import insert_rows
+from workflows.store.models import InboxEvent, table
 
 INBOX = table(InboxEvent)
 SHANGHAI = timezone(timedelta(hours=8))

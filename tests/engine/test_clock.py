@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from tests.support import Stack, running_stack, wait_until
-from workflows.clock import SimulatedClock, SystemClock, parse_span
-from workflows.db import Database
 from workflows.errors import BadInput, ClockNotSimulated
+from workflows.store.db import Database
+from workflows.time.clock import SimulatedClock, SystemClock, parse_span
 
 
 def test_simulated_clock_is_shared_by_every_process(stack: Stack) -> None:

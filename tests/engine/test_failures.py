@@ -14,16 +14,16 @@ from typer.testing import CliRunner
 
 from tests.support import PG_URL, TOY_DEADLINES, Stack, running_stack, settings_for, wait_until
 from worker import compose
-from workflows import cli_ops
-from workflows.cli import Composer, app
-from workflows.commands import Cause
-from workflows.deadletters import DeadLetterView, list_dead, requeue
-from workflows.deadlines import StaticDeadlines
+from workflows.cli import ops as cli_ops
+from workflows.cli.app import Composer, app
+from workflows.engine.commands import Cause
+from workflows.engine.deadlines import StaticDeadlines
 from workflows.errors import BadInput, InvalidPayload, NaiveDatetime, UnknownFlow, UnknownTrigger
-from workflows.models import Base, Outbox
-from workflows.outbox import pending
+from workflows.messaging.deadletters import DeadLetterView, list_dead, requeue
+from workflows.messaging.outbox import pending
+from workflows.messaging.services import EmbeddedStack
 from workflows.runtime import Runtime
-from workflows.services import EmbeddedStack
+from workflows.store.models import Base, Outbox
 
 
 def snapshot(stack: Stack) -> dict[str, Any]:

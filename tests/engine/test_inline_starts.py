@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from state_machines import FLOWS
 from state_machines.base import Context, Effect, Emit, Flow, Payload, State, Timer, Trigger, transition
 from tests.support import TOY_DEADLINES, running_stack, wait_until
-from workflows.commands import Cause
-from workflows.deadletters import list_dead
-from workflows.deadlines import StaticDeadlines
-from workflows.models import History, Instance, Outbox, TimerRow
+from workflows.engine.commands import Cause
+from workflows.engine.deadlines import StaticDeadlines
+from workflows.messaging.deadletters import list_dead
+from workflows.store.models import History, Instance, Outbox, TimerRow
 
 
 class FanOut(BaseModel):

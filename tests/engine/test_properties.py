@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from state_machines.toy import FLOW
 from tests.support import Stack
-from workflows.commands import Cause
-from workflows.models import History, Outbox, TimerRow
+from workflows.engine.commands import Cause
+from workflows.store.models import History, Outbox, TimerRow
 
 PAYLOADS: dict[str, dict[str, Any]] = {
     "decide": {"decision": "approve"},

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tests.support import Stack
-from workflows.commands import Cause
-from workflows.deadletters import list_dead
-from workflows.models import History, Instance, Outbox
+from workflows.engine.commands import Cause
+from workflows.messaging.deadletters import list_dead
+from workflows.store.models import History, Instance, Outbox
 
 
 def test_start_is_idempotent_by_business_key(stack: Stack) -> None:

@@ -10,9 +10,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from tests.support import PG_URL, ensure_pg_database
-from workflows.db import Database
-from workflows.migrate import upgrade
-from workflows.models import Base
+from workflows.store.db import Database
+from workflows.store.migrate import upgrade
+from workflows.store.models import Base
 
 
 def _fresh_pg() -> Database:

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 
 from tests.support import PG_URL, REDIS_URL, ensure_pg_database, reset_pg, wait_until
 from worker import compose
-from workflows.commands import Cause
-from workflows.engine_rows import commands_in
-from workflows.models import History, Instance, Outbox, TimerRow
+from workflows.engine.commands import Cause
+from workflows.engine.rows import commands_in
 from workflows.settings import Settings
+from workflows.store.models import History, Instance, Outbox, TimerRow
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 300

@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from rules import DEFAULT_DIRECTORY, RuleSet, load_rules
-from workflows.calendar import SHANGHAI, WorkCalendar
-from workflows.cli_rules import rules_app
+from workflows.cli.rules import rules_app
 from workflows.errors import BadInput
-from workflows.rules_explain import Explanation, Notice, explain, read_event
-from workflows.rules_explain_text import format_explanation
+from workflows.flows.dual_notification.explain import Explanation, Notice, explain, read_event
+from workflows.flows.dual_notification.explain_text import format_explanation
+from workflows.time.calendar import SHANGHAI, WorkCalendar
 
 PHARMACY_SCOPE = "药品零售;食品销售(仅销售预包装食品)"
 HOTEL_SCOPE = "住宿服务;会议及展览服务"
@@ -320,8 +320,8 @@ def test_cli_refuses_bad_json_and_bad_events(tmp_path: Path) -> None:
     "scope", [PHARMACY_SCOPE, HOTEL_SCOPE, "食品销售;医疗器械经营", "软件开发", "住宿服务;第三类医疗器械经营"]
 )
 def test_explain_shows_the_notices_the_engine_plans(ruleset: RuleSet, scope: str) -> None:
-    from workflows.event_models import LicenseIssued
-    from workflows.notices import plan_license
+    from workflows.flows.dual_notification.events import LicenseIssued
+    from workflows.flows.dual_notification.planning import plan_license
 
     raw = event(scope, "2025-09-29T10:00:00+08:00")
     plan = plan_license(ruleset, LicenseIssued.model_validate(raw["data"]))

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from rules import content_hash
 from tests.rules_engine.conftest import MakeRuntime, copy_rules, replace_line, set_toy_deadline
 from tests.support import Stack, wait_until
-from workflows.commands import Cause, StartSpec
-from workflows.models import Instance, TimerRow
-from workflows.rule_versions import RuleVersions, version_of
-from workflows.rules_adapter import RulesFollower, follower_of, rules_watcher
+from workflows.engine.commands import Cause, StartSpec
+from workflows.messaging.services import build_scheduler
+from workflows.ruleset.adapter import RulesFollower, follower_of, rules_watcher
+from workflows.ruleset.versions import RuleVersions, version_of
 from workflows.runtime import Runtime
-from workflows.services import build_scheduler
+from workflows.store.models import Instance, TimerRow
 
 
 def start_toy(runtime: Runtime, key: str) -> int:

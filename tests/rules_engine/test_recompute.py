@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from tests.rules_engine.conftest import copy_rules
 from tests.support import Stack
-from workflows.calendar import Duration, WorkCalendar
-from workflows.cli_rules import rules_app
-from workflows.rule_versions import RuleVersions
-from workflows.rules_adapter import RuleDeadlines, RulesFollower
-from workflows.rules_recompute import apply_recompute, format_recompute, plan_recompute
+from workflows.cli.rules import rules_app
+from workflows.ruleset.adapter import RuleDeadlines, RulesFollower
+from workflows.ruleset.recompute import apply_recompute, format_recompute, plan_recompute
+from workflows.ruleset.versions import RuleVersions
+from workflows.time.calendar import Duration, WorkCalendar
 
 
 def follow(stack: Stack) -> RulesFollower:

@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 from rules import content_hash
 from tests.rules_engine.conftest import MakeRuntime, copy_rules, replace_line, set_toy_deadline
 from tests.support import Stack
-from workflows.cli_rules import rules_app
-from workflows.commands import Cause
-from workflows.rule_versions import LINT_REPORT, RuleVersionNotFound, RuleVersions, version_of
-from workflows.rules_adapter import RuleDeadlines
+from workflows.cli.rules import rules_app
+from workflows.engine.commands import Cause
+from workflows.ruleset.adapter import RuleDeadlines
+from workflows.ruleset.versions import LINT_REPORT, RuleVersionNotFound, RuleVersions, version_of
 
 BROKEN_LINE = "      claim_deadline: 48小时                # broken on purpose"
 BROKEN_REPORT = (

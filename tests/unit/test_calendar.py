@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.calendar import (
+from workflows.time.calendar import (
     SHANGHAI,
     Deadline,
     Duration,

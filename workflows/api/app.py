@@ -1,0 +1,151 @@
+"""The HTTP API (FastAPI): CloudEvents intake, health and metrics; operator routes in ``api_ops``.
+
+``create_app(runtime)`` builds an app around a composed runtime; nothing is created at import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from workflows.api.deps import Caller, RuntimeDep, TokenCache, get_intake, get_metrics
+from workflows.api.models import EVENTS_OPENAPI
+from workflows.errors import YunshangError
+from workflows.intake.core import Intake
+from workflows.intake.routes import schemas
+from workflows.queries.metrics import Metrics
+from workflows.runtime import Runtime
+
+BATCH_TYPE = "application/cloudevents-batch+json"
+router = APIRouter()
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    from workflows.api.ops import router as ops
+    from workflows.ruleset.adapter import follower_of
+
+    follower = follower_of(runtime)  # the API has no worker: follow rule reloads on its own
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if follower is not None:
+            follower.start()
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.stop()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="yunshang",
+        version="0.1.0",
+        description="Event intake, operator queries and actions of the supervision workflow engine.",
+    )
+    app.add_middleware(RefuseNul)
+    app.state.runtime = runtime
+    app.state.intake = Intake(runtime)
+    app.state.tokens = TokenCache(ttl=runtime.settings.token_cache_seconds)
+    app.state.metrics = Metrics(runtime.db, runtime.clock)
+    app.include_router(router)
+    app.include_router(ops)
+    app.add_exception_handler(YunshangError, _error)  # type: ignore[arg-type]
+    return app
+
+
+class RefuseNul:
+    """A NUL character fits no database text column: refuse it in the URL up front (plain ASGI, so
+    that a request costs no extra task or stream, as an ``@app.middleware("http")`` one would)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"] or "%00" in scope["path"]
+        ):
+            response = JSONResponse(
+                {"code": "bad_input", "detail": "NUL characters are not allowed in the URL"}, 422
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _error(request: Request, exc: YunshangError) -> JSONResponse:
+    return JSONResponse({"code": exc.code, "detail": str(exc)}, status_code=exc.http_status)
+
+
+@router.post("/events", status_code=202, openapi_extra=EVENTS_OPENAPI, tags=["events"])
+async def post_events(
+    request: Request,
+    who: Caller,
+    intake: Annotated[Intake, Depends(get_intake)],
+    metrics: Annotated[Metrics, Depends(get_metrics)],
+) -> JSONResponse:
+    """One CloudEvent (structured JSON) or a batch (`application/cloudevents-batch+json`, ≤ 1,000)."""
+    body = await request.body()
+    try:
+        payload = json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return JSONResponse({"code": "bad_json", "detail": f"body is not JSON: {exc}"}, status_code=422)
+    batch = request.headers.get("content-type", "").split(";")[0].strip() == BATCH_TYPE
+    if batch and not isinstance(payload, list):
+        return JSONResponse({"code": "bad_batch", "detail": "a batch is a JSON array of events"}, 422)
+    events = payload if isinstance(payload, list) else [payload]
+    statuses = await run_in_threadpool(intake.accept, events, who)  # blocking DB work off the loop
+    for s in statuses:
+        metrics.events.labels(s.type or "?", s.source or "?", s.status).inc()
+    if isinstance(payload, list):
+        return JSONResponse([s.as_json() for s in statuses], status_code=202)
+    (only,) = statuses
+    code = {"accepted": 202, "duplicate": 202, "rejected": 422, "forbidden": 403}[only.status]
+    return JSONResponse(only.as_json(), status_code=code)
+
+
+@router.get("/events/schemas", tags=["events"])
+def event_schemas() -> dict[str, Any]:
+    """The JSON Schema of `data` for every accepted event type."""
+    return {name: model.model_json_schema() for name, model in schemas().items()}
+
+
+@router.get("/healthz", tags=["health"])
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "alive"}
+
+
+@router.get("/readyz", tags=["health"])
+def readyz(runtime: RuntimeDep) -> JSONResponse:
+    """The database and the broker are reachable."""
+    checks: dict[str, str] = {}
+    try:
+        with runtime.db.read() as s:
+            s.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    try:
+        client = getattr(runtime.broker, "client", None)
+        if client is not None:
+            client.ping()
+        checks["broker"] = "ok"
+    except Exception as exc:
+        checks["broker"] = f"unreachable: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+def get_metrics_text(metrics: Annotated[Metrics, Depends(get_metrics)]) -> PlainTextResponse:
+    """Prometheus metrics."""
+    return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

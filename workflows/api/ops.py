@@ -1,0 +1,171 @@
+"""Operator routes: queries over instances, tasks and dead letters; audited actions; the clock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+
+from workflows.api.deps import Operator, RuntimeDep
+from workflows.api.models import ActionBody, AdvanceBody, RerouteBody, RouteBody
+from workflows.engine.commands import Cause
+from workflows.errors import BadInput, ClockNotSimulated
+from workflows.flows.dual_notification.routes import manual_route
+from workflows.flows.dual_notification.scorecard_view import scorecard_between
+from workflows.intake.tokens import Principal
+from workflows.messaging.deadletters import list_dead, requeue
+from workflows.queries.instances import InstanceFilter, instance_detail, list_instances
+from workflows.queries.status import status as status_report
+from workflows.runtime import Runtime
+from workflows.time.clock import parse_span
+
+router = APIRouter()
+Cursor = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="next_cursor of the previous page")]
+InstanceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+DeadId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+@router.get("/instances", tags=["queries"])
+def get_instances(
+    runtime: RuntimeDep,
+    _: Operator,
+    flow: str | None = None,
+    state: str | None = None,
+    subject: str | None = None,
+    department: str | None = None,
+    overdue: bool | None = None,
+    due_before: datetime | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    """Instances, filtered; pass `next_cursor` back as `cursor` for the next page."""
+    if due_before is not None and due_before.tzinfo is None:
+        raise BadInput("due_before: give a timezone, e.g. 2026-12-01T00:00:00+08:00")
+    f = InstanceFilter(flow, state, subject, department, overdue=overdue, due_before=due_before)
+    items, nxt = list_instances(runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": nxt}
+
+
+@router.get("/instances/{instance_id}", tags=["queries"])
+def get_instance(instance_id: InstanceId, runtime: RuntimeDep, _: Operator) -> dict[str, Any]:
+    """State, context, timers with due times, and the full history with causes."""
+    return instance_detail(runtime.db, instance_id)
+
+
+@router.get("/tasks", tags=["queries"])
+def get_tasks(
+    runtime: RuntimeDep,
+    _: Operator,
+    department: str | None = None,
+    person: str | None = None,
+    grid: str | None = None,
+    flow: str | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    """Open work by department, person (officer) or grid."""
+    f = InstanceFilter(flow, department=department, person=person, grid=grid, open_only=True)
+    items, nxt = list_instances(runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": nxt}
+
+
+@router.get("/status", tags=["queries"])
+def get_status(runtime: RuntimeDep, _: Operator) -> dict[str, Any]:
+    """Instances per flow × state, open timers, next due, dead letters."""
+    return status_report(runtime.db).as_json()
+
+
+@router.get("/deadletters", tags=["operations"])
+def get_deadletters(
+    runtime: RuntimeDep,
+    _: Operator,
+    include_requeued: Annotated[
+        bool, Query(description="also those already requeued, with who and why")
+    ] = False,
+) -> list[dict[str, Any]]:
+    """Messages that exhausted their retries, with the error that killed them."""
+    return [d.as_json() for d in list_dead(runtime.db, include_requeued)]
+
+
+@router.post("/deadletters/{dead_id}/requeue", tags=["operations"])
+def post_requeue(dead_id: DeadId, body: ActionBody, runtime: RuntimeDep, who: Operator) -> dict[str, Any]:
+    """Send a dead letter again (consumers dedupe, so a repeat is harmless)."""
+    d = requeue(runtime.db, runtime.relay, runtime.clock, dead_id, operator=who.name, reason=body.reason)
+    return {"requeued": d.id, "message_id": d.message_id}
+
+
+def act(
+    runtime: Runtime, instance_id: int, trigger: str, payload: dict[str, Any], who: Principal, reason: str
+) -> dict[str, Any]:
+    flow = instance_detail(runtime.db, instance_id)["flow"]
+    command = runtime.engine.command(
+        flow,
+        trigger,
+        cause=Cause(kind="operator", operator=who.name, reason=reason),
+        dedupe_key=f"operator:{uuid.uuid4()}",
+        payload=payload,
+        instance_id=instance_id,
+    )
+    outcome = runtime.execute(command)
+    if outcome.status == "rejected":
+        raise HTTPException(409, outcome.reason or "rejected")
+    return {"status": outcome.status, "state": outcome.state}
+
+
+@router.post("/instances/{instance_id}/cancel", tags=["operations"])
+def post_cancel(
+    instance_id: InstanceId, body: ActionBody, runtime: RuntimeDep, who: Operator
+) -> dict[str, Any]:
+    """Cancel an instance (audited with the operator's name and reason)."""
+    flow = runtime.engine.flows.get(str(instance_detail(runtime.db, instance_id)["flow"]))
+    spec = flow.trigger("cancel") if flow else None
+    takes_reason = spec is not None and spec.payload is not None and "reason" in spec.payload.model_fields
+    return act(
+        runtime, instance_id, "cancel", {"reason": body.reason} if takes_reason else {}, who, body.reason
+    )
+
+
+@router.post("/instances/{instance_id}/reroute", tags=["operations"])
+def post_reroute(
+    instance_id: InstanceId, body: RerouteBody, runtime: RuntimeDep, who: Operator
+) -> dict[str, Any]:
+    """Re-route a returned or unroutable notice to a department (audited)."""
+    return act(runtime, instance_id, "reroute", {"department": body.department}, who, body.reason)
+
+
+@router.post("/instances/{instance_id}/route", tags=["operations"])
+def post_route(
+    instance_id: InstanceId, body: RouteBody, runtime: RuntimeDep, who: Operator
+) -> dict[str, Any]:
+    """Route a license registration whose business scope needed a person (`routing_failed`): each
+    permit item chosen gets a notice per department, pushed at once; none chosen records that no
+    permit is needed (audited). 409 when the registration is not waiting for routing."""
+    instance_detail(runtime.db, instance_id)  # 404 when there is no such instance
+    with runtime.db.read() as session:
+        payload = manual_route(session, runtime.engine, instance_id, body.permit_items)
+    return act(runtime, instance_id, "route", payload, who, body.reason)
+
+
+@router.get("/scorecard", tags=["queries"])
+def get_scorecard(
+    runtime: RuntimeDep,
+    _: Operator,
+    start: Annotated[
+        str | None, Query(description="first day (YYYY-MM-DD, Asia/Shanghai) or aware time")
+    ] = None,
+    end: Annotated[str | None, Query(description="last day (inclusive) or aware time")] = None,
+) -> dict[str, Any]:
+    """Dual notification per department and overall: notices, claimed within 48 h, overdue now,
+    permit-processing rate, average working days from license to permit."""
+    return scorecard_between(runtime, start, end).as_json()
+
+
+@router.post("/clock/advance", tags=["operations"])
+def post_advance(body: AdvanceBody, runtime: RuntimeDep, _: Operator) -> dict[str, Any]:
+    """Move the simulated clock forward; 409 when the clock is the system clock."""
+    if not runtime.clock.simulated:
+        raise ClockNotSimulated()
+    return {"now": runtime.clock.advance(parse_span(body.by)).isoformat()}

@@ -1,0 +1,186 @@
+"""``yunshang emit|show|tasks|tokens``: the front door from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from workflows.cli.app import JsonOpt, fail, runtime
+from workflows.errors import YunshangError
+from workflows.intake import tokens as token_store
+from workflows.queries.instances import InstanceFilter, instance_detail, list_instances
+from workflows.settings import Settings
+
+front = typer.Typer()
+tokens_app = typer.Typer(help="Bearer tokens of source systems and operators.", no_args_is_help=True)
+BATCH = "application/cloudevents-batch+json"
+
+
+def _api(settings: Settings) -> tuple[str, str]:
+    url = settings.api_url or f"http://{settings.api_host}:{settings.api_port}"
+    token = settings.api_token
+    if token is None and settings.dev_token_file.exists():
+        token = settings.dev_token_file.read_text(encoding="utf-8").strip()
+    if not token:
+        fail("no token: set YUNSHANG_API_TOKEN (or start `yunshang serve`, which writes a development token)")
+    return url.rstrip("/"), token
+
+
+@front.command()
+def emit(
+    file: Annotated[
+        str, typer.Argument(help="a JSON file with one event or an array of events; - for stdin")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Send one event or a batch to the API and print each event's status."""
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"{file}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
+    url, token = _api(Settings())
+    content_type = BATCH if isinstance(payload, list) else "application/cloudevents+json"
+    try:
+        response = httpx.post(
+            f"{url}/events",
+            content=json.dumps(payload).encode(),
+            timeout=60,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+        )
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach the API at {url}: {exc}")
+    body: Any = (
+        response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    )
+    if response.status_code in (401, 403) or not isinstance(body, list | dict) or "code" in body:
+        fail(
+            f"{response.status_code}: {body.get('detail', response.text) if isinstance(body, dict) else body}"
+        )
+    results = body if isinstance(body, list) else [body]
+    if as_json:
+        typer.echo(json.dumps(results, ensure_ascii=False, indent=2))
+    for r in [] if as_json else results:
+        extra = f" → {r['result']} {r.get('instances', [])}" if r.get("result") else ""
+        errors = "; ".join(f"{e['field']}: {e['message']}" for e in r.get("errors", []))
+        typer.echo(f"{r.get('source')}#{r.get('id')} {r.get('type')}: {r['status']}{extra} {errors}".rstrip())
+        for w in r.get("warnings", []):
+            typer.echo(f"  warning: {w}")
+    if any(r["status"] in ("rejected", "forbidden") for r in results):
+        raise typer.Exit(1)
+
+
+@front.command()
+def show(ctx: typer.Context, instance_id: int, as_json: JsonOpt = False) -> None:
+    """One instance: state, context, timers and its full history."""
+    try:
+        detail = instance_detail(runtime(ctx).db, instance_id)
+    except YunshangError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(detail, ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"#{detail['id']} {detail['flow']} v{detail['flow_version']} {detail['business_key']}: "
+        f"{detail['state']} (subject {detail['subject'] or '-'}, rules {detail['rules_version']})"
+    )
+    typer.echo("context: " + json.dumps(detail["context"], ensure_ascii=False))
+    for t in detail["timers"]:
+        typer.echo(
+            f"  timer {t['name']:<22} {t['status']:<9} due {t['due_at']}{' (provisional)' * t['provisional']}"
+        )
+    for h in detail["history"]:
+        cause = h["cause"]["operator"] or h["cause"]["id"] or ""
+        typer.echo(
+            f"  {h['at']} {h['trigger']:<24} {h['from'] or '∅'} → {h['to'] or '✗'} "
+            f"[{h['outcome']}] {h['cause']['kind']} {cause} {h['reason'] or ''}".rstrip()
+        )
+
+
+@front.command()
+def tasks(
+    ctx: typer.Context,
+    department: str | None = None,
+    person: str | None = None,
+    grid: str | None = None,
+    limit: int = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open work by department, person (officer) or grid."""
+    rt = runtime(ctx)
+    items, _ = list_instances(
+        rt.db,
+        InstanceFilter(department=department, person=person, grid=grid, open_only=True),
+        rt.clock.now(),
+        limit=limit,
+    )
+    if as_json:
+        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        typer.echo("no open tasks")
+    for i in items:
+        typer.echo(
+            f"#{i['id']:<6} {i['flow']:<18} {i['state']:<18} due {i['next_due'] or '-':<32} "
+            f"{i['department'] or ''} {i['business_key']}"
+        )
+
+
+@tokens_app.command("create")
+def tokens_create(
+    ctx: typer.Context,
+    name: str,
+    kind: Annotated[str, typer.Option(help="source, operator or admin")] = "source",
+    event_type: Annotated[
+        list[str] | None, typer.Option(help="event type a source may emit; repeat; * for all")
+    ] = None,
+) -> None:
+    """Create a token; it is printed once and only its hash is stored."""
+    if kind not in ("source", "operator", "admin"):
+        fail(f"--kind must be source, operator or admin, not {kind!r}")
+    rt = runtime(ctx)
+    try:
+        token = token_store.create(rt.db, rt.clock, name, kind, list(event_type or []))  # type: ignore[arg-type]
+    except YunshangError as exc:
+        fail(str(exc))
+    typer.echo(token)
+
+
+@tokens_app.command("list")
+def tokens_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Tokens (names, kinds, scopes; never the tokens themselves)."""
+    rows = token_store.list_tokens(runtime(ctx).db)
+    data: list[dict[str, Any]] = [
+        {
+            "name": t.name,
+            "kind": t.kind,
+            "prefix": t.prefix,
+            "event_types": t.event_types,
+            "created_at": t.created_at.isoformat(),
+            "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+        }
+        for t in rows
+    ]
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for d in data:
+        state = f"revoked {d['revoked_at']}" if d["revoked_at"] else "active"
+        scopes = ",".join(d["event_types"]) or "-"
+        typer.echo(f"{d['name']:<24} {d['kind']:<9} {d['prefix']}…  {scopes}  {state}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(ctx: typer.Context, name: str) -> None:
+    """Revoke a token by name: every endpoint refuses it from now on."""
+    rt = runtime(ctx)
+    try:
+        token_store.revoke(rt.db, rt.clock, name)
+    except YunshangError as exc:
+        fail(str(exc))
+    typer.echo(f"revoked {name}")

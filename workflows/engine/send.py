@@ -1,0 +1,71 @@
+"""Commands into the outbox, sent after commit: one message each, many per message, or gathered
+while a block runs (``Engine.batching``) — the sending half of the engine."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from workflows.engine.commands import Command
+from workflows.engine.rows import Gathered, command_message, command_messages, outbox_values
+from workflows.messaging.outbox import Pending, pending
+from workflows.store.bulk import insert_rows
+from workflows.store.sql import OUTBOX_TABLE
+from workflows.time.clock import Clock
+
+#: ``session.info`` key of the commands gathered by ``Sender.batching``
+_GATHERED = "yunshang.gathered"
+
+
+class Sender:
+    """Mixed into ``Engine``: writes commands to the outbox in the caller's transaction."""
+
+    clock: Clock
+
+    def enqueue(self, session: Session, command: Command) -> str:
+        """Write the command to the outbox in the caller's transaction; send it after commit. Inside
+        ``batching`` the command joins a message of many, written when that block ends."""
+        gathered: Gathered | None = session.info.get(_GATHERED)
+        if gathered is not None:
+            return gathered.add(command)
+        message = command_message(str(uuid.uuid4()), command.flow, [command])
+        self._write_messages(session, [message])
+        return message.id
+
+    def enqueue_many(self, session: Session, commands: Sequence[Command], batch: int) -> list[str]:
+        """Write commands to the outbox as messages of up to ``batch`` commands of one flow each (the
+        ``<flow>.advance_many`` actor applies one such message in one transaction; a lone command
+        goes as a plain ``<flow>.advance`` message). Returns each command's message id, in the
+        commands' order (the commands of one message share it)."""
+        ids = [""] * len(commands)
+        messages = command_messages(commands, batch)
+        for message, positions in messages:
+            for i in positions:
+                ids[i] = message.id
+        self._write_messages(session, [message for message, _ in messages])
+        return ids
+
+    @contextmanager
+    def batching(self, session: Session, batch: int) -> Iterator[None]:
+        """Inside the block, commands ``enqueue``d on ``session`` are gathered into messages of up to
+        ``batch`` commands per flow, written to the outbox when the block ends (not if it raises)."""
+        if session.info.get(_GATHERED) is not None:  # already gathering: the outer block writes
+            yield
+            return
+        gathered = Gathered(batch)
+        session.info[_GATHERED] = gathered
+        try:
+            yield
+        finally:
+            del session.info[_GATHERED]
+        self._write_messages(session, gathered.messages())
+
+    def _write_messages(self, session: Session, messages: Sequence[Pending]) -> None:
+        if not messages:
+            return
+        now = self.clock.now()
+        insert_rows(session.connection(), OUTBOX_TABLE, [outbox_values(m, now) for m in messages])
+        pending(session).extend(messages)

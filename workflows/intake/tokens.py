@@ -1,0 +1,124 @@
+"""Bearer tokens for source systems and operators. Only a SHA-256 of each token is stored.
+
+Kinds: ``source`` (may emit the event types it is granted; ``*`` grants all), ``operator`` (queries
+and operator actions), ``admin`` (both; the embedded stack's development token).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from workflows.errors import BadInput, YunshangError
+from workflows.store.db import Database
+from workflows.store.models import ApiToken
+from workflows.time.clock import Clock
+
+Kind = Literal["source", "operator", "admin"]
+
+
+class TokenConfig(BaseModel):
+    """A token given in configuration (``YUNSHANG_API_TOKENS``, a JSON list of these)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    token: str = Field(min_length=16)
+    kind: Kind
+    event_types: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    kind: Kind
+    event_types: tuple[str, ...]
+
+    @property
+    def operator(self) -> bool:
+        return self.kind in ("operator", "admin")
+
+    def may_emit(self, event_type: str) -> bool:
+        return self.kind == "admin" or (
+            self.kind == "source" and ("*" in self.event_types or event_type in self.event_types)
+        )
+
+
+class TokenError(YunshangError):
+    code = "token_error"
+    http_status = 409
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(
+    db: Database,
+    clock: Clock,
+    name: str,
+    kind: Kind,
+    event_types: list[str] | None = None,
+    token: str | None = None,
+) -> str:
+    """Create a token and return it (shown once; only its hash is stored)."""
+    if kind == "source" and not event_types:
+        raise BadInput("a source token needs at least one --event-type (or '*' for all)")
+    token = token or "ys_" + secrets.token_urlsafe(24)
+    with db.transaction() as session:
+        if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
+            raise TokenError(f"a token named {name!r} exists; revoke it or pick another name")
+        session.add(
+            ApiToken(
+                name=name,
+                kind=kind,
+                token_hash=digest(token),
+                prefix=token[:8],
+                event_types=sorted(set(event_types or [])),
+                created_at=clock.now(),
+            )
+        )
+    return token
+
+
+def ensure(db: Database, clock: Clock, configs: list[TokenConfig]) -> None:
+    """Make the configured tokens valid (created or updated by name)."""
+    with db.transaction() as session:
+        for config in configs:
+            row = session.execute(select(ApiToken).where(ApiToken.name == config.name)).scalar_one_or_none()
+            if row is None:
+                row = ApiToken(name=config.name, created_at=clock.now())
+                session.add(row)
+            row.kind = config.kind
+            row.token_hash = digest(config.token)
+            row.prefix = config.token[:8]
+            row.event_types = sorted(set(config.event_types))
+            row.revoked_at = None
+
+
+def revoke(db: Database, clock: Clock, name: str) -> None:
+    with db.transaction() as session:
+        row = session.execute(select(ApiToken).where(ApiToken.name == name)).scalar_one_or_none()
+        if row is None or row.revoked_at is not None:
+            raise TokenError(f"no active token named {name!r}; see `yunshang tokens list`")
+        row.revoked_at = clock.now()
+
+
+def list_tokens(db: Database) -> list[ApiToken]:
+    with db.read() as session:
+        return list(session.execute(select(ApiToken).order_by(ApiToken.name)).scalars())
+
+
+def verify(db: Database, token: str) -> Principal | None:
+    """The principal a presented token belongs to, or None when it is unknown or revoked."""
+    with db.read() as session:
+        row = session.execute(
+            select(ApiToken).where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))
+        ).scalar_one_or_none()
+    if row is None:
+        return None
+    return Principal(row.name, row.kind, tuple(row.event_types))  # type: ignore[arg-type]

@@ -1,0 +1,182 @@
+"""The outbox relay: messages committed with a transition reach the broker after commit.
+
+Every outbox row's id is its Dramatiq message id. After a commit the relay sends the transaction's rows
+and stamps ``sent_at``; a periodic pass re-sends rows committed but never stamped (a crash between
+commit and send); on the embedded stack, whose broker is not durable, rows not yet ``done`` are
+re-dispatched at start-up. Consumers dedupe, so sending twice is harmless; losing is not.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import dramatiq
+from dramatiq.common import current_millis
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from workflows.store.db import Database
+from workflows.store.models import DeadLetter, Outbox
+from workflows.store.sql import DONE
+from workflows.time.clock import Clock
+
+log = logging.getLogger("yunshang.outbox")
+
+
+@dataclass(frozen=True)
+class Pending:
+    id: str
+    queue: str
+    actor: str
+    message: dict[str, Any]
+
+
+def pending(session: Session) -> list[Pending]:
+    """The outbox rows written in this session's transaction, to send once it commits."""
+    rows: list[Pending] = session.info.setdefault("outbox", [])
+    return rows
+
+
+def to_message(row: Pending) -> dramatiq.Message[Any]:
+    return dramatiq.Message(
+        queue_name=row.queue,
+        actor_name=row.actor,
+        args=(row.message,),
+        kwargs={"outbox_id": row.id},
+        options={},
+        message_id=row.id,
+        message_timestamp=current_millis(),
+    )
+
+
+class Relay:
+    def __init__(self, db: Database, broker: dramatiq.Broker, clock: Clock, *, dispatch: bool = True) -> None:
+        self.db = db
+        self.broker = broker
+        self.clock = clock
+        #: False in a process whose broker nobody consumes (an embedded-stack CLI command): rows are
+        #: left unsent for the serving process's re-send pass instead of vanishing in a local stub
+        self.dispatch = dispatch
+        self._held: set[str] = set()
+        #: ids handed to the broker, stamped ``sent_at`` in one UPDATE per ``stamp_interval`` by a
+        #: background thread (a crash before the stamp only means a harmless re-send)
+        self.stamp_interval = 0.1
+        self._unstamped: list[str] = []
+        self._stamp_lock = threading.Lock()
+        self._stamper: threading.Thread | None = None
+        self._closing = threading.Event()
+
+    def send(self, rows: Sequence[Pending]) -> int:
+        """Hand rows to the broker and stamp them sent. A failure leaves them for the re-send pass."""
+        if not self.dispatch:
+            return 0
+        sent: list[str] = []
+        known = self.broker.get_declared_actors()
+        for row in rows:
+            if row.actor not in known:  # e.g. a referral to a flow not deployed yet: held, not lost
+                self._hold(row)
+                continue
+            try:
+                self.broker.enqueue(to_message(row))
+            except Exception:
+                log.exception("could not send outbox message %s to %s; it will be re-sent", row.id, row.actor)
+                continue
+            sent.append(row.id)
+        if sent:
+            with self._stamp_lock:
+                self._unstamped.extend(sent)
+                if self._stamper is None:
+                    self._stamper = threading.Thread(
+                        target=self._stamp_loop, name="yunshang-outbox-stamp", daemon=True
+                    )
+                    self._stamper.start()
+        return len(sent)
+
+    def flush(self) -> None:
+        """Stamp every row handed to the broker so far as sent."""
+        with self._stamp_lock:
+            ids, self._unstamped = self._unstamped, []
+        if ids:
+            try:
+                self._stamp(ids)
+            except Exception:
+                log.exception("could not stamp %d outbox rows as sent; they may be sent again", len(ids))
+
+    def _stamp_loop(self) -> None:
+        while not self._closing.wait(self.stamp_interval):
+            self.flush()
+
+    def close(self) -> None:
+        self._closing.set()
+        if self._stamper is not None:
+            self._stamper.join(timeout=10)
+        self.flush()
+
+    def _hold(self, row: Pending) -> None:
+        if row.actor not in self._held:
+            self._held.add(row.actor)
+            log.warning("holding outbox messages for %s: no such actor is declared here yet", row.actor)
+
+    def _stamp(self, ids: list[str]) -> None:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            for chunk in _chunks(ids, 500):
+                session.execute(
+                    update(Outbox).where(Outbox.id.in_(chunk)).values(sent_at=now, sends=Outbox.sends + 1)
+                )
+
+    def mark_done(self, outbox_id: str) -> None:
+        """A side-effect consumer finished the message: the row needs no more re-sends."""
+        with self.db.transaction() as session:
+            session.connection().execute(DONE, {"oid": outbox_id, "now": self.clock.now()})
+
+    def resend_unsent(self, grace: float, limit: int = 1000) -> int:
+        """Re-send rows committed more than ``grace`` seconds ago and never stamped as sent."""
+        self.flush()
+        cutoff = self.clock.now() - timedelta(seconds=grace)
+        not_yet = Outbox.sent_at.is_(None)
+        total = 0
+        while True:
+            rows = self._select(not_yet, Outbox.created_at <= cutoff, limit=limit)
+            if not rows:
+                return total
+            count = self.send(rows)
+            total += count
+            if count < len(rows) or len(rows) < limit:
+                return total
+
+    def redispatch_undone(self, limit: int = 1000) -> int:
+        """Embedded start-up: re-send every row no consumer has finished (not dead-lettered ones)."""
+        total = 0
+        after = ""
+        while True:
+            rows = self._select(Outbox.done_at.is_(None), Outbox.id > after, limit=limit, dead_too=False)
+            if not rows:
+                break
+            total += self.send(rows)
+            after = rows[-1].id
+        if total:
+            log.info("re-dispatched %d unfinished outbox messages", total)
+        return total
+
+    def _select(self, *where: Any, limit: int, dead_too: bool = True) -> list[Pending]:
+        known = sorted(self.broker.get_declared_actors())
+        query = select(Outbox.id, Outbox.queue, Outbox.actor, Outbox.message).where(
+            *where, Outbox.actor.in_(known)
+        )
+        if not dead_too:
+            dead = select(DeadLetter.message_id).where(DeadLetter.requeued_at.is_(None))
+            query = query.where(Outbox.id.not_in(dead))
+        query = query.order_by(Outbox.id).limit(limit)
+        with self.db.read() as session:
+            return [Pending(r.id, r.queue, r.actor, r.message) for r in session.execute(query)]
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

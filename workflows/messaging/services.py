@@ -1,0 +1,131 @@
+"""Long-running parts: the APScheduler sweep/re-send jobs and the embedded in-process worker."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import dramatiq
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from workflows.runtime import Runtime
+
+log = logging.getLogger("yunshang.services")
+
+
+def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
+    """The sweep of due timers, the re-send of unsent outbox rows and the rules hot reload (when the
+    runtime's deadlines come from the rules), as APScheduler interval jobs.
+
+    Each job runs one at a time per process (``max_instances=1``) and late runs coalesce; several
+    scheduler processes are safe because the sweep claims timers with row locks and a rules
+    activation is serialised in the database.
+    """
+    settings = runtime.settings
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        _guarded(runtime.sweeper.sweep, "timer sweep"),
+        "interval",
+        seconds=settings.sweep_interval,
+        id="sweep",
+        name="timer sweep",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        _guarded(lambda: runtime.relay.resend_unsent(settings.relay_grace), "outbox re-send"),
+        "interval",
+        seconds=settings.relay_interval,
+        id="relay",
+        name="outbox re-send",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    from workflows.ruleset.adapter import rules_watcher
+
+    watcher = rules_watcher(runtime)
+    if watcher is not None:
+        scheduler.add_job(
+            _guarded(watcher.poll, "rules reload"),
+            "interval",
+            seconds=settings.rules_poll_interval,
+            id="rules",
+            name="rules reload",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+    return scheduler
+
+
+def _guarded(job: object, name: str) -> object:
+    def run() -> None:
+        try:
+            job()  # type: ignore[operator]
+        except Exception:
+            log.exception("%s failed; it runs again at the next interval", name)
+
+    return run
+
+
+class EmbeddedStack:
+    """Everything in one process: the Dramatiq worker on the StubBroker plus the scheduler jobs."""
+
+    def __init__(self, runtime: Runtime, *, threads: int | None = None) -> None:
+        self.runtime = runtime
+        self.worker = dramatiq.Worker(
+            runtime.broker, worker_threads=threads or runtime.settings.worker_threads, worker_timeout=100
+        )
+        self.scheduler = build_scheduler(runtime)
+        self.stopped = threading.Event()
+
+    def start(self) -> None:
+        self.worker.start()
+        self.runtime.relay.redispatch_undone()
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=True)
+        self.worker.stop()
+        self.stopped.set()
+
+    def join(self, timeout_ms: int = 60_000) -> None:
+        """Wait until every queue (and delay queue) is empty and the workers are idle."""
+        broker = self.runtime.broker
+        for _ in range(3):  # a message may enqueue another on a queue already joined
+            for queue in sorted(broker.get_declared_queues() | broker.get_declared_delay_queues()):
+                broker.join(queue, timeout=timeout_ms)
+            self.worker.join()
+
+
+def serve_api(runtime: Runtime, *, development: bool) -> None:
+    """Run the HTTP API under uvicorn until Ctrl-C. Configured tokens are made valid first; the
+    embedded stack also mints a development token (admin scope), prints it and writes it to a file
+    the CLI reads (``YUNSHANG_DEV_TOKEN_FILE``)."""
+    import secrets
+
+    import uvicorn
+
+    from workflows.api.app import create_app
+    from workflows.intake import tokens
+
+    settings = runtime.settings
+    configured = [tokens.TokenConfig.model_validate(t) for t in json.loads(settings.api_tokens)]
+    if development:
+        dev = "ys_dev_" + secrets.token_urlsafe(18)
+        configured.append(tokens.TokenConfig(name="dev", token=dev, kind="admin", event_types=["*"]))
+        settings.dev_token_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.dev_token_file.write_text(dev + "\n", encoding="utf-8")
+        print(f"development token (admin): {dev}\n  also in {settings.dev_token_file}", flush=True)
+    tokens.ensure(runtime.db, runtime.clock, configured)
+    print(f"HTTP API on http://{settings.api_host}:{settings.api_port} (docs at /docs)", flush=True)
+    uvicorn.run(
+        create_app(runtime),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )

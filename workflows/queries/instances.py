@@ -1,0 +1,169 @@
+"""Operator queries: instances (filtered, cursor-paginated), one instance in full, open tasks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from workflows.errors import InstanceNotFound
+from workflows.store.db import Database
+from workflows.store.models import History, Instance, TimerRow
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    flow: str | None = None
+    state: str | None = None
+    subject: str | None = None
+    department: str | None = None
+    grid: str | None = None
+    person: str | None = None
+    overdue: bool | None = None
+    due_before: datetime | None = None
+    open_only: bool = False
+
+
+#: timers named ``*_warning`` are early (yellow) warnings: passing one does not make a case overdue
+WARNING_SUFFIX = "%\\_warning"
+
+
+def _overdue(now: datetime) -> Any:
+    """Open, and a deadline of its current state has passed: an armed timer past due, or a fired one
+    (the state was not left in time). Early warnings (timers named ``*_warning``) do not count."""
+    late_timer = exists().where(
+        TimerRow.instance_id == Instance.id,
+        TimerRow.name.not_like(WARNING_SUFFIX, escape="\\"),
+        or_(
+            and_(TimerRow.status == "armed", TimerRow.due_at < now),
+            and_(TimerRow.status == "fired", TimerRow.state == Instance.state),
+        ),
+    )
+    return and_(Instance.closed_at.is_(None), late_timer)
+
+
+def _filtered(query: Any, f: InstanceFilter, now: datetime) -> Any:
+    if f.flow:
+        query = query.where(Instance.flow == f.flow)
+    if f.state:
+        query = query.where(Instance.state == f.state)
+    if f.subject:
+        query = query.where(Instance.subject == f.subject)
+    for key, value in (("department", f.department), ("grid", f.grid), ("officer", f.person)):
+        if value:
+            query = query.where(Instance.context[key].as_string() == value)
+    if f.open_only:
+        query = query.where(Instance.closed_at.is_(None))
+    if f.overdue is not None:
+        query = query.where(_overdue(now) if f.overdue else ~_overdue(now))
+    if f.due_before is not None:
+        query = query.where(
+            exists().where(
+                TimerRow.instance_id == Instance.id,
+                TimerRow.status == "armed",
+                TimerRow.due_at < f.due_before,
+            )
+        )
+    return query
+
+
+def summary(inst: Instance, next_due: datetime | None = None) -> dict[str, Any]:
+    return {
+        "id": inst.id,
+        "flow": inst.flow,
+        "flow_version": inst.flow_version,
+        "business_key": inst.business_key,
+        "subject": inst.subject,
+        "state": inst.state,
+        "rules_version": inst.rules_version,
+        "created_at": inst.created_at.isoformat(),
+        "updated_at": inst.updated_at.isoformat(),
+        "closed_at": inst.closed_at.isoformat() if inst.closed_at else None,
+        "next_due": next_due.isoformat() if next_due else None,
+        "department": inst.context.get("department"),
+        "grid": inst.context.get("grid"),
+        "officer": inst.context.get("officer"),
+    }
+
+
+def list_instances(
+    db: Database, f: InstanceFilter, now: datetime, *, cursor: int | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of instances ordered by id, and the cursor of the next page (None at the end)."""
+    next_due = (
+        select(func.min(TimerRow.due_at))
+        .where(TimerRow.instance_id == Instance.id, TimerRow.status == "armed")
+        .correlate(Instance)
+        .scalar_subquery()
+    )
+    query = _filtered(select(Instance, next_due), f, now).order_by(Instance.id).limit(limit + 1)
+    if cursor is not None:
+        query = query.where(Instance.id > cursor)
+    with db.read() as session:
+        rows = session.execute(query).all()
+    page = [summary(inst, _aware(due)) for inst, due in rows[:limit]]
+    return page, (rows[limit - 1][0].id if len(rows) > limit else None)
+
+
+def _aware(value: Any) -> datetime | None:
+    """SQLite returns scalar-subquery datetimes as text; normalise to aware UTC."""
+    from datetime import UTC
+
+    if value is None:
+        return None
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def instance_detail(db: Database, instance_id: int) -> dict[str, Any]:
+    with db.read() as session:
+        inst = session.get(Instance, instance_id)
+        if inst is None:
+            raise InstanceNotFound(f"no instance #{instance_id}")
+        timers = (
+            session.execute(
+                select(TimerRow).where(TimerRow.instance_id == instance_id).order_by(TimerRow.due_at)
+            )
+            .scalars()
+            .all()
+        )
+        history = (
+            session.execute(select(History).where(History.instance_id == instance_id).order_by(History.id))
+            .scalars()
+            .all()
+        )
+    armed = [t for t in timers if t.status == "armed"]
+    return {
+        **summary(inst, min((t.due_at for t in armed), default=None)),
+        "context": inst.context,
+        "version": inst.version,
+        "timers": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "trigger": t.trigger,
+                "state": t.state,
+                "status": t.status,
+                "due_at": t.due_at.isoformat(),
+                "provisional": t.provisional,
+                "fired_at": t.fired_at.isoformat() if t.fired_at else None,
+            }
+            for t in timers
+        ],
+        "history": [
+            {
+                "id": h.id,
+                "at": h.at.isoformat(),
+                "from": h.from_state,
+                "to": h.to_state,
+                "trigger": h.trigger,
+                "outcome": h.outcome,
+                "reason": h.reason,
+                "cause": {"kind": h.cause_kind, "id": h.cause_id, "operator": h.operator},
+                "payload": h.payload,
+            }
+            for h in history
+        ],
+    }

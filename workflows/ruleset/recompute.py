@@ -1,0 +1,227 @@
+"""``yunshang rules recompute``: move armed deadlines to what the active rules say.
+
+Deadlines already armed keep their due times when the rules change; an operator may recompute them.
+Each armed timer is recomputed from its state-entry time (when it was armed) under the target rule
+set. ``plan_recompute`` only reads and says how many timers would move and by how much, per flow /
+state / timer; ``apply_recompute`` moves them, with one audit history row per instance (trigger
+``rules_recompute``, cause operator, reason ``rules recompute to version X``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from workflows.ruleset.adapter import RuleDeadlines
+from workflows.store.db import Database
+from workflows.store.models import History, Instance, TimerRow
+from workflows.time.calendar import Duration, WorkCalendar
+from workflows.time.clock import Clock
+
+log = logging.getLogger("yunshang.rules")
+
+
+@dataclass
+class TimerShift:
+    """The armed timers of one flow / state / timer, and how far a recompute moves them."""
+
+    flow: str
+    state: str
+    timer: str
+    armed: int = 0
+    moved: int = 0
+    no_rule: int = 0
+    """Timers whose rule is gone from the target rule set: left as they are."""
+    min_shift: timedelta | None = None
+    max_shift: timedelta | None = None
+
+    def as_json(self) -> dict[str, object]:
+        def seconds(delta: timedelta | None) -> float | None:
+            return delta.total_seconds() if delta is not None else None
+
+        return {
+            "flow": self.flow,
+            "state": self.state,
+            "timer": self.timer,
+            "armed": self.armed,
+            "moved": self.moved,
+            "no_rule": self.no_rule,
+            "min_shift_seconds": seconds(self.min_shift),
+            "max_shift_seconds": seconds(self.max_shift),
+        }
+
+
+@dataclass(frozen=True)
+class _Move:
+    timer_id: int
+    instance_id: int
+    name: str
+    old: datetime
+    new: datetime
+    provisional: bool
+
+
+@dataclass
+class Recompute:
+    """A recompute of every armed timer from its state-entry time under one rule version."""
+
+    version: str
+    groups: dict[tuple[str, str, str], TimerShift] = field(default_factory=dict)
+    moves: list[_Move] = field(default_factory=list)
+    applied: int | None = None
+    """Timers actually moved (None for a dry run)."""
+
+    @property
+    def instances(self) -> int:
+        return len({move.instance_id for move in self.moves})
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "dry_run": self.applied is None,
+            "armed": sum(g.armed for g in self.groups.values()),
+            "moved": len(self.moves),
+            "applied": self.applied,
+            "instances": self.instances,
+            "timers": [g.as_json() for _, g in sorted(self.groups.items())],
+        }
+
+
+def plan_recompute(db: Database, calendar: WorkCalendar, deadlines: RuleDeadlines) -> Recompute:
+    """Where every armed timer would be due if it were armed now (from its state-entry time, which is
+    when it was armed) under ``deadlines``. Reads only."""
+    plan = Recompute(deadlines.version or "")
+    durations: dict[str, Duration] = {}
+    query = (
+        select(
+            TimerRow.id,
+            TimerRow.instance_id,
+            TimerRow.name,
+            TimerRow.state,
+            TimerRow.due_at,
+            TimerRow.created_at,
+            Instance.flow,
+        )
+        .join(Instance, Instance.id == TimerRow.instance_id)
+        .where(TimerRow.status == "armed")
+        .order_by(TimerRow.instance_id, TimerRow.id)
+    )
+    with db.read() as session:
+        for timer_id, instance_id, name, state, due_at, armed_at, flow in session.execute(query):
+            group = plan.groups.setdefault((flow, state, name), TimerShift(flow, state, name))
+            group.armed += 1
+            text = deadlines.ruleset.deadline(flow, state, name)
+            if text is None:
+                group.no_rule += 1
+                continue
+            duration = durations.get(text) or durations.setdefault(text, Duration.parse(text))
+            due = calendar.add(armed_at, duration)
+            shift = due.due_at - due_at
+            if shift:
+                group.moved += 1
+                group.min_shift = shift if group.min_shift is None else min(group.min_shift, shift)
+                group.max_shift = shift if group.max_shift is None else max(group.max_shift, shift)
+                plan.moves.append(_Move(timer_id, instance_id, name, due_at, due.due_at, due.provisional))
+    return plan
+
+
+def apply_recompute(db: Database, clock: Clock, plan: Recompute, operator: str, batch: int = 200) -> int:
+    """Move the planned timers, with one audit row per instance; a timer that fired, was cancelled or
+    moved meanwhile is left alone. Returns how many timers moved."""
+    by_instance: dict[int, list[_Move]] = {}
+    for move in plan.moves:
+        by_instance.setdefault(move.instance_id, []).append(move)
+    ids = sorted(by_instance)
+    moved = 0
+    for start in range(0, len(ids), batch):
+        with db.transaction() as session:
+            for instance_id in ids[start : start + batch]:
+                moved += _apply_instance(session, db, clock, plan.version, by_instance[instance_id], operator)
+    plan.applied = moved
+    log.info("rules recompute to version %s moved %d timers", plan.version, moved)
+    return moved
+
+
+def _apply_instance(
+    session: Session, db: Database, clock: Clock, version: str, moves: list[_Move], operator: str
+) -> int:
+    query = select(Instance).where(Instance.id == moves[0].instance_id)
+    instance = session.execute(query.with_for_update() if db.is_postgres else query).scalar_one()
+    done = []
+    for move in moves:
+        result = session.execute(
+            update(TimerRow)
+            .where(TimerRow.id == move.timer_id, TimerRow.status == "armed", TimerRow.due_at == move.old)
+            .values(due_at=move.new, provisional=move.provisional)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            done.append(move)
+    if not done:
+        return 0
+    key = f"recompute:{version}:{done[0].timer_id}"
+    taken = session.execute(
+        select(func.count())
+        .select_from(History)
+        .where(History.instance_id == instance.id, History.dedupe_key.startswith(key))
+    ).scalar_one()
+    timers = [
+        {"timer_id": m.timer_id, "name": m.name, "from": m.old.isoformat(), "to": m.new.isoformat()}
+        for m in done
+    ]
+    session.add(
+        History(
+            instance_id=instance.id,
+            from_state=instance.state,
+            to_state=instance.state,
+            trigger="rules_recompute",
+            outcome="applied",
+            reason=f"rules recompute to version {version}",
+            cause_kind="operator",
+            cause_id=None,
+            operator=operator,
+            payload={"version": version, "timers": timers},
+            at=clock.now(),
+            dedupe_key=f"{key}#{taken + 1}" if taken else key,
+        )
+    )
+    return len(done)
+
+
+def format_recompute(plan: Recompute) -> str:
+    dry = plan.applied is None
+    lines = [
+        f"recompute armed timers to rules version {plan.version}" + (" (dry run: nothing changed)" * dry)
+    ]
+    header = f"{'flow / state / timer':<56} {'armed':>6} {'move':>6} {'min shift':>12} {'max shift':>12}"
+    lines.append(header)
+    for _, group in sorted(plan.groups.items()):
+        name = f"{group.flow} / {group.state} / {group.timer}"
+        lines.append(
+            f"{name:<56} {group.armed:>6} {group.moved:>6} {_span(group.min_shift):>12} "
+            f"{_span(group.max_shift):>12}"
+            + (f"  ({group.no_rule} without a rule: kept)" * bool(group.no_rule))
+        )
+    armed = sum(g.armed for g in plan.groups.values())
+    if dry:
+        lines.append(f"{len(plan.moves)} of {armed} armed timers would move, on {plan.instances} instances")
+    else:
+        lines.append(f"{plan.applied} of {armed} armed timers moved, on {plan.instances} instances")
+    return "\n".join(lines)
+
+
+def _span(delta: timedelta | None) -> str:
+    """``+1d 2h``, ``-30m``, ``-`` for none."""
+    if delta is None:
+        return "-"
+    sign, seconds = ("-" if delta < timedelta(0) else "+"), int(abs(delta.total_seconds()))
+    parts = [
+        (seconds // 86400, "d"),
+        (seconds % 86400 // 3600, "h"),
+        (seconds % 3600 // 60, "m"),
+        (seconds % 60, "s"),
+    ]
+    return sign + " ".join(f"{n}{unit}" for n, unit in parts if n) if seconds else "0"

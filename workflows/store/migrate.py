@@ -1,0 +1,30 @@
+"""Schema management through Alembic (``migrations/``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from workflows.store.db import Database
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(db: Database) -> None:
+    """Bring the schema to the newest revision (idempotent, safe from several processes on PostgreSQL)."""
+    config = alembic_config(db.url)
+    with db.engine.begin() as connection:
+        if db.is_postgres:
+            # one migrator at a time across processes
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7340211)")
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
