@@ -1,9 +1,10 @@
 """Composition root and worker entry point.
 
-``python worker.py [--processes N] [--threads M]`` runs Dramatiq worker processes — the same as
-``dramatiq worker:broker``. Each worker process imports this module and asks for ``broker``, which
-wires settings → database → broker → engine and declares the actors (lazily: importing this module
-for the ``yunshang`` CLI builds nothing).
+``PLUGINS`` lists the business flows this engine runs, one flow plug-in each (``workflows/flows/``):
+adding a flow is one line here. ``python worker.py [--processes N] [--threads M]`` runs Dramatiq
+worker processes — the same as ``dramatiq worker:broker``. Each worker process imports this module and
+asks for ``broker``, which wires settings → database → broker → engine and declares the actors
+(lazily: importing this module for the ``yunshang`` CLI builds nothing).
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ import dramatiq
 
 import actors
 from workflows.cli.app import make_app
+from workflows.flows import dual_notification, toy
+from workflows.plugins import FlowPlugin
 from workflows.runtime import Runtime, build_runtime
 from workflows.settings import Settings
+
+#: the flows this engine runs; a plug-in left out of this list is not run, not routed, not served
+PLUGINS: tuple[FlowPlugin, ...] = (toy.PLUGIN, dual_notification.PLUGIN)
 
 _runtime: Runtime | None = None
 
 
 def compose(settings: Settings, **kwargs: Any) -> Runtime:
-    """Build a runtime with every actor declared."""
+    """Build a runtime of ``PLUGINS`` (unless ``plugins=`` says otherwise) with every actor declared."""
+    kwargs.setdefault("plugins", PLUGINS)
     return build_runtime(settings, declare=actors.declare, **kwargs)
 
 
@@ -48,7 +55,7 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """The ``yunshang`` console script."""
-    make_app(compose)()
+    make_app(compose, PLUGINS)()
 
 
 def run_workers(argv: list[str]) -> int:

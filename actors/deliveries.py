@@ -1,4 +1,4 @@
-"""The ``deliveries.push`` actor (queue ``deliveries``): a thin adapter onto ``workflows.delivery.service``.
+"""The ``deliveries.push`` actor (queue ``deliveries``): a thin adapter onto the runtime's deliveries.
 
 A failed webhook attempt raises ``dramatiq.Retry`` with the delivery's own backoff; the number of
 attempts lives in the delivery row, so a dead delivery is decided by the database, not by the broker.
@@ -12,37 +12,21 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-from workflows.delivery.service import Deliveries, Policy, RulesInForce, build_channel
+from state_machines.base import PUSH_ACTOR
 from workflows.messaging.retry import transient_retry
 from workflows.runtime import Runtime
 
 log = logging.getLogger("yunshang.actors")
 
-ACTOR = "deliveries.push"
 QUEUE = "deliveries"
-
-
-def build_deliveries(runtime: Runtime) -> Deliveries:
-    settings = runtime.settings
-    policy = Policy(
-        max_attempts=settings.webhook_max_attempts,
-        min_backoff_ms=settings.webhook_min_backoff_ms,
-        max_backoff_ms=settings.webhook_max_backoff_ms,
-    )
-    rules = RulesInForce(lambda: runtime.engine.deadlines, settings)
-    return Deliveries(runtime.db, runtime.clock, rules, build_channel(settings), policy)
 
 
 def declare_deliveries(runtime: Runtime) -> None:
     """Register ``deliveries.push`` on the runtime's broker (once; a second call changes nothing)."""
     broker = runtime.broker
-    if ACTOR in broker.actors:
+    if PUSH_ACTOR in broker.actors:
         return
-    service = build_deliveries(runtime)
-    if getattr(service.channel, "local", False):  # nothing leaves the process: no message needed
-        runtime.engine.local_effects[ACTOR] = service.record_local
-    else:  # the row is recorded with the transition; the actor sends it
-        runtime.engine.message_companions[ACTOR] = service.record_pending
+    service = runtime.deliveries
     transient = transient_retry(runtime.settings.max_retries)
 
     def retry_when(retries: int, exc: BaseException) -> bool:
@@ -62,7 +46,7 @@ def declare_deliveries(runtime: Runtime) -> None:
     dramatiq.Actor(
         push,
         broker=broker,
-        actor_name=ACTOR,
+        actor_name=PUSH_ACTOR,
         queue_name=QUEUE,
         priority=0,
         options=dict(

@@ -13,6 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+#: the engine's side-effect actor that delivers a push (a notice, a warning, a reminder) to whoever the
+#: rules name for its ``kind``; an ``Emit(target=PUSH_ACTOR, payload={"kind": …, …})`` asks for one
+PUSH_ACTOR = "deliveries.push"
+
 Context = Mapping[str, Any]
 Payload = Mapping[str, Any]
 #: A guard answers ``None`` when the transition may run, or the reason it may not.
@@ -27,7 +31,7 @@ class Emit:
     (starting it first when ``start`` is true), or any other actor name for a side effect. The engine
     sends it through the outbox after commit, except when it can do the work in the same transaction:
     starting a new instance of a flow it runs, or a side effect registered as local (see
-    ``workflows.engine.core.Engine.local_effects``).
+    the engine's ``local_effects``).
     """
 
     target: str

@@ -11,9 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from state_machines.base import Context, Effect, EffectFn, Emit, Guard, Payload
+from state_machines.base import PUSH_ACTOR, Context, Effect, EffectFn, Emit, Guard, Payload
 
-DELIVERIES = "deliveries.push"
+DELIVERIES = PUSH_ACTOR
 GRID_CHECK = "grid_check"
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,11 +15,11 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from state_machines.base import Flow
-from worker import compose
+from worker import PLUGINS, compose
 from workflows.engine.commands import Cause
 from workflows.engine.deadlines import DeadlineSource, StaticDeadlines
 from workflows.messaging.services import EmbeddedStack
+from workflows.plugins import FlowPlugin
 from workflows.runtime import Runtime
 from workflows.settings import Settings
 from workflows.store.models import Base, History, Instance, Outbox, TimerRow
@@ -168,16 +168,18 @@ def running_stack(
     tmp_path: Any,
     *,
     deadlines: DeadlineSource | None = None,
-    flows: dict[str, Flow] | None = None,
+    plugins: Sequence[FlowPlugin] | None = None,
     **overrides: Any,
 ) -> Iterator[Stack]:
     """A stack with a running worker; ``deadlines`` default to the toy flow's (pass
-    ``RuleDeadlines.load(RULES_DIR)`` for the business flows); ``flows`` to the registered ones."""
+    ``RuleDeadlines.load(RULES_DIR)`` for the business flows); ``plugins`` to ``worker.PLUGINS``."""
     settings = settings_for(kind, tmp_path, **overrides)
     if kind == "production":
         ensure_pg_database(PG_URL)
     runtime = compose(
-        settings, deadlines=deadlines or StaticDeadlines(TOY_DEADLINES, version="test"), flows=flows
+        settings,
+        deadlines=deadlines or StaticDeadlines(TOY_DEADLINES, version="test"),
+        plugins=plugins or PLUGINS,
     )
     if kind == "production":
         reset_pg(PG_URL)

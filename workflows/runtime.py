@@ -1,13 +1,15 @@
-"""Composition: settings → database → clock → broker → engine → relay → sweeper.
+"""Composition: settings → plug-ins → database → clock → broker → rules → deliveries → engine → relay →
+sweeper.
 
 Built in entry points (``worker.py``, the CLI, tests) and passed down; nothing here runs at import.
+The flow plug-ins come from the caller (the composition root lists them): the runtime never imports one.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,15 +20,17 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries
 from sqlalchemy.orm import Session
 
-from state_machines import FLOWS
-from state_machines.base import Flow
+from workflows.delivery.service import Deliveries, build_deliveries, engine_hooks
 from workflows.engine.commands import Command
 from workflows.engine.core import Engine, Outcome
-from workflows.engine.deadlines import DeadlineSource
+from workflows.engine.deadlines import DeadlineSource, RulesInForce
 from workflows.engine.rows import advance_actor
 from workflows.messaging.deadletters import RecordDeadLetters
 from workflows.messaging.outbox import Pending, Relay, pending
 from workflows.messaging.timers import Sweeper
+from workflows.plugins import FlowPlugin, Registry
+from workflows.ruleset.adapter import FollowRules, RuleDeadlines, RulesFollower, startup_deadlines
+from workflows.ruleset.versions import RuleVersions
 from workflows.settings import Settings
 from workflows.store.db import Database
 from workflows.store.migrate import upgrade
@@ -46,6 +50,11 @@ class Runtime:
     engine: Engine
     relay: Relay
     sweeper: Sweeper
+    registry: Registry
+    rules: RulesInForce
+    deliveries: Deliveries
+    #: keeps ``rules`` on the database's active version (None when the deadlines were given)
+    follower: RulesFollower | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -70,7 +79,7 @@ class Runtime:
         done in the same transaction."""
         messages = [Pending(str(uuid.uuid4()), flow, advance_actor(flow), body) for body in commands]
         with self.transaction() as session:
-            self.engine._write_messages(session, messages)
+            self.engine.write_messages(session, messages)
             if outbox_id is not None:
                 session.connection().execute(DONE, {"oid": outbox_id, "now": self.clock.now()})
         return [message.id for message in messages]
@@ -86,9 +95,6 @@ def default_deadlines(
 ) -> DeadlineSource:
     """The rules' deadlines. With a database: its active stored version (the folder, stored and
     activated, when there is none yet); without one: the rules folder as it is."""
-    from workflows.ruleset.adapter import RuleDeadlines, startup_deadlines
-    from workflows.ruleset.versions import RuleVersions
-
     if db is None or clock is None:
         return RuleDeadlines.load(settings.rules_dir)
     return startup_deadlines(RuleVersions(db, clock), settings.rules_dir)
@@ -97,14 +103,16 @@ def default_deadlines(
 def build_runtime(
     settings: Settings,
     *,
-    flows: dict[str, Flow] | None = None,
+    plugins: Sequence[FlowPlugin],
     deadlines: DeadlineSource | None = None,
     migrate: bool = True,
     broker: dramatiq.Broker | None = None,
     declare: Callable[[Runtime], None] | None = None,
     dispatch: bool = True,
 ) -> Runtime:
-    """Wire a runtime; ``declare`` registers the actors (the engine never imports ``actors``)."""
+    """Wire a runtime for ``plugins``; ``declare`` registers the actors (the engine never imports
+    ``actors``). Raises ``PluginConflict`` when two plug-ins claim one name."""
+    registry = Registry(plugins)
     # ``transitions`` logs every state exit and entry at INFO: per transition, in every process
     logging.getLogger("transitions").setLevel(max(logging.WARNING, logging.getLogger().level))
     db = Database(
@@ -122,15 +130,23 @@ def build_runtime(
         broker.add_middleware(RecordDeadLetters(db, clock), before=Retries)
     if isinstance(broker, StubBroker):
         broker.emit_after("process_boot")
-    source = deadlines or default_deadlines(settings, db, clock)
-    engine = Engine(db, flows or FLOWS, clock, WorkCalendar(), source)
+    rules = RulesInForce(deadlines or default_deadlines(settings, db, clock))
+    follower = None
     if deadlines is None and settings.rules_poll_interval > 0:
         # every process follows the database's active rule version while its worker runs
-        from workflows.ruleset.adapter import FollowRules, RulesFollower
-        from workflows.ruleset.versions import RuleVersions
-
-        versions = RuleVersions(db, clock)
-        broker.add_middleware(FollowRules(RulesFollower(engine, versions, settings.rules_poll_interval)))
+        follower = RulesFollower(rules, RuleVersions(db, clock), settings.rules_poll_interval)
+        broker.add_middleware(FollowRules(follower))
+    deliveries = build_deliveries(settings, db, clock, rules, registry.recipients, registry.titles)
+    local_effects, companions = engine_hooks(deliveries)
+    engine = Engine(
+        db,
+        registry.flows,
+        clock,
+        WorkCalendar(),
+        rules,
+        local_effects=local_effects,
+        companions=companions,
+    )
     relay = Relay(db, broker, clock, dispatch=dispatch)
     runtime = Runtime(
         settings,
@@ -140,6 +156,10 @@ def build_runtime(
         engine,
         relay,
         Sweeper(db, clock, relay, message_batch=settings.batch_size),
+        registry,
+        rules,
+        deliveries,
+        follower,
     )
     if declare is not None:
         declare(runtime)

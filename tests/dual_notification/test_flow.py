@@ -238,9 +238,9 @@ def test_bad_payloads_are_stopped_at_the_edge() -> None:
 
 
 def test_the_diagram_is_generated() -> None:
-    from state_machines import FLOWS
+    from state_machines import dual_notification
 
-    text = mermaid(FLOWS["dual_notification"])
+    text = mermaid(dual_notification.FLOW)
     assert "created --> awaiting_claim: push" in text
     assert "manual_routing --> awaiting_claim: reroute" in text
     assert "permit_issued --> [*]" in text

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from actors.deliveries import build_deliveries
 from rules import RuleSet
 from tests.dual_notification.helpers import HOTEL, PHARMACY, deliveries, facts, send, start_notice
 from tests.support import Stack, wait_until
@@ -239,7 +238,7 @@ def test_a_license_registration_fans_out_to_departments_and_the_enterprise(
 def test_a_push_the_rules_address_to_nobody_is_recorded_dead(nstack: Stack) -> None:
     outcome = start_notice(nstack, facts())
     nstack.settle()
-    service = build_deliveries(nstack.runtime)
+    service = nstack.runtime.deliveries
     body = {"flow": "dual_notification", "instance_id": outcome.instance_id, "payload": {"kind": "gossip"}}
     first = service.push(body, "no-recipient-1")
     again = service.push(body, "no-recipient-1")

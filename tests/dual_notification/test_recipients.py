@@ -8,8 +8,10 @@ import pytest
 
 from rules import RuleSet
 from tests.dual_notification.helpers import PHARMACY
-from workflows.delivery.service import Policy, compose, encode, sign, verify
-from workflows.flows.dual_notification.recipients import NoRecipient, resolve
+from workflows.delivery.channels import encode, sign, verify
+from workflows.delivery.recipients import NoRecipient
+from workflows.delivery.service import Policy, compose
+from workflows.flows.dual_notification.recipients import TITLES, resolve
 
 NOTICE = {"department": "SCJG_YP", "street": "ZHONGHAN", "grid": "ZH-001", "uscc": PHARMACY, "name": "药房"}
 
@@ -63,7 +65,7 @@ def test_a_timer_no_ladder_names_has_no_recipient(ruleset: RuleSet) -> None:
 def test_signature_is_hmac_sha256_over_the_exact_body(ruleset: RuleSet) -> None:
     recipient = resolve(ruleset, "dual_notification", push("notice", permit_name="药品经营许可(零售)"))
     message = compose(
-        "abc", {"flow": "dual_notification", "instance_id": 7, "payload": push("notice")}, recipient
+        "abc", {"flow": "dual_notification", "instance_id": 7, "payload": push("notice")}, recipient, TITLES
     )
     assert message["recipient"]["code"] == "SCJG_YP" and message["instance_id"] == 7
     body = encode(message)

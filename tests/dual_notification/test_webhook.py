@@ -11,7 +11,7 @@ from tests.dual_notification.conftest import notice_stack
 from tests.dual_notification.helpers import deliveries, facts, start_notice
 from tests.support import wait_until
 from tests.webhook_receiver import receiver
-from workflows.delivery.service import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+from workflows.delivery.channels import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from workflows.messaging.outbox import Pending, to_message
 from workflows.store.models import Outbox
 

@@ -260,7 +260,7 @@ def test_a_malformed_command_in_a_batch_is_dead_lettered_alone(kind: str, tmp_pa
             "00000000-0000-4000-8000-00000000b47c", "toy", "toy.advance_many", {"commands": [bad, good]}
         )
         with stack.runtime.transaction() as session:
-            stack.runtime.engine._write_messages(session, [batch])
+            stack.runtime.engine.write_messages(session, [batch])
         wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the malformed command's dead letter")
         wait_until(lambda: stack.instance(iid).state == "decided", what="the good command")
         (dead,) = list_dead(stack.runtime.db)

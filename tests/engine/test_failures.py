@@ -13,9 +13,8 @@ from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
 from tests.support import PG_URL, TOY_DEADLINES, Stack, running_stack, settings_for, wait_until
-from worker import compose
-from workflows.cli import ops as cli_ops
-from workflows.cli.app import Composer, app
+from worker import PLUGINS, compose
+from workflows.cli.app import build_app
 from workflows.engine.commands import Cause
 from workflows.engine.deadlines import StaticDeadlines
 from workflows.errors import BadInput, InvalidPayload, NaiveDatetime, UnknownFlow, UnknownTrigger
@@ -247,7 +246,6 @@ def test_the_cli_requeues_with_who_and_why_and_lists_the_audit(
     monkeypatch.setenv("YUNSHANG_BROKER", settings.broker)
     monkeypatch.setenv("YUNSHANG_CLOCK", settings.clock)
     runner = CliRunner()
-    cli_ops.register(app)  # what ``yunshang`` (make_app) does before running
     made: list[Runtime] = []
 
     def composing(settings: Any, **kwargs: Any) -> Runtime:
@@ -255,7 +253,7 @@ def test_the_cli_requeues_with_who_and_why_and_lists_the_audit(
         return made[-1]
 
     def cli(*args: str) -> Any:
-        return runner.invoke(app, list(args), obj=Composer(composing))
+        return runner.invoke(build_app(composing, PLUGINS), list(args))
 
     try:
         stack.start_toy("cli-not-yet")  # the requeued message now applies: it cannot die again meanwhile

@@ -10,12 +10,13 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from state_machines import FLOWS
 from state_machines.base import Context, Effect, Emit, Flow, Payload, State, Timer, Trigger, transition
 from tests.support import TOY_DEADLINES, running_stack, wait_until
+from worker import PLUGINS
 from workflows.engine.commands import Cause
 from workflows.engine.deadlines import StaticDeadlines
 from workflows.messaging.deadletters import list_dead
+from workflows.plugins import FlowPlugin
 from workflows.store.models import History, Instance, Outbox, TimerRow
 
 
@@ -62,7 +63,7 @@ CHILD = Flow(
         transition("remind", "open", "reminded"),
     ),
 )
-FLOWS_HERE = {**FLOWS, "parent": PARENT, "child": CHILD}
+PLUGINS_HERE = (*PLUGINS, FlowPlugin("fan_out_test", flows=(PARENT, CHILD)))
 DEADLINES = StaticDeadlines({**TOY_DEADLINES, "child.open.reminder": "2h"}, version="test")
 
 
@@ -85,7 +86,7 @@ def _fan_out(stack: object, key: str, children: list[str]) -> int:
 
 
 def test_children_are_started_and_fired_in_the_parents_transaction(kind: str, tmp_path: Path) -> None:
-    with running_stack(kind, tmp_path, deadlines=DEADLINES, flows=FLOWS_HERE) as stack:
+    with running_stack(kind, tmp_path, deadlines=DEADLINES, plugins=PLUGINS_HERE) as stack:
         parent = _fan_out(stack, "p1", ["a", "b"])
         assert stack.instance(parent).state == "fanned_out"
         with stack.runtime.db.read() as s:
@@ -115,7 +116,7 @@ def test_children_are_started_and_fired_in_the_parents_transaction(kind: str, tm
 
 
 def test_a_child_that_fails_leaves_nothing_of_the_parents_transition(kind: str, tmp_path: Path) -> None:
-    with running_stack(kind, tmp_path, deadlines=DEADLINES, flows=FLOWS_HERE) as stack:
+    with running_stack(kind, tmp_path, deadlines=DEADLINES, plugins=PLUGINS_HERE) as stack:
         with stack.runtime.transaction() as session:
             parent = stack.runtime.engine.start(
                 session, "parent", "p2", subject=None, context={}, cause=Cause(kind="system")
@@ -137,7 +138,7 @@ def test_a_child_that_fails_leaves_nothing_of_the_parents_transition(kind: str, 
 
 
 def test_an_existing_child_gets_a_message_of_its_own(kind: str, tmp_path: Path) -> None:
-    with running_stack(kind, tmp_path, deadlines=DEADLINES, flows=FLOWS_HERE) as stack:
+    with running_stack(kind, tmp_path, deadlines=DEADLINES, plugins=PLUGINS_HERE) as stack:
         with stack.runtime.transaction() as session:
             existing = stack.runtime.engine.start(
                 session, "child", "old", subject=None, context={}, cause=Cause(kind="system")
@@ -159,7 +160,7 @@ def test_an_existing_child_gets_a_message_of_its_own(kind: str, tmp_path: Path) 
 
 
 def test_a_batch_of_fan_outs_starts_every_child_together(kind: str, tmp_path: Path) -> None:
-    with running_stack(kind, tmp_path, deadlines=DEADLINES, flows=FLOWS_HERE) as stack:
+    with running_stack(kind, tmp_path, deadlines=DEADLINES, plugins=PLUGINS_HERE) as stack:
         engine = stack.runtime.engine
         plans = {"q1": ["x", "y"], "q2": ["y2", "shared"], "q3": ["shared", "z"]}
         with stack.runtime.transaction() as session:

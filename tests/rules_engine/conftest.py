@@ -12,6 +12,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from rules import DEFAULT_DIRECTORY
 from tests.support import Stack
+from worker import PLUGINS
 from workflows.runtime import Runtime, build_runtime
 
 MakeRuntime = Callable[..., Runtime]
@@ -61,7 +62,9 @@ def runtimes(stack: Stack) -> Iterator[MakeRuntime]:
             "relay_interval": 3600.0,
             **overrides,
         }
-        runtime = build_runtime(stack.runtime.settings.model_copy(update=values), broker=StubBroker())
+        runtime = build_runtime(
+            stack.runtime.settings.model_copy(update=values), plugins=PLUGINS, broker=StubBroker()
+        )
         built.append(runtime)
         return runtime
 

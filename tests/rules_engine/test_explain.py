@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rules import DEFAULT_DIRECTORY, RuleSet, load_rules
-from workflows.cli.rules import rules_app
+from worker import PLUGINS, compose
+from workflows.cli.app import build_app
 from workflows.errors import BadInput
 from workflows.flows.dual_notification.explain import Explanation, Notice, explain, read_event
 from workflows.flows.dual_notification.explain_text import format_explanation
@@ -20,6 +21,8 @@ from workflows.time.calendar import SHANGHAI, WorkCalendar
 PHARMACY_SCOPE = "药品零售;食品销售(仅销售预包装食品)"
 HOTEL_SCOPE = "住宿服务;会议及展览服务"
 CST = SHANGHAI
+
+CLI = build_app(compose, PLUGINS)
 
 
 def event(scope: str, issued_at: str, **data: Any) -> dict[str, Any]:
@@ -291,10 +294,10 @@ def test_cli_explains_a_file_or_stdin_as_text_or_json(tmp_path: Path) -> None:
     path = tmp_path / "hotel.json"
     path.write_text(json.dumps(event(HOTEL_SCOPE, "2026-02-12T09:30:00+08:00"), ensure_ascii=False), "utf-8")
     runner = CliRunner()
-    text = runner.invoke(rules_app, ["explain", str(path), "--dir", str(DEFAULT_DIRECTORY)])
+    text = runner.invoke(CLI, ["rules", "explain", str(path), "--dir", str(DEFAULT_DIRECTORY)])
     assert text.exit_code == 0, text.output
     assert "outcome: notified: 2 notices to 2 departments" in text.output
-    data = runner.invoke(rules_app, ["explain", "-", "--json"], input=path.read_text("utf-8"))
+    data = runner.invoke(CLI, ["rules", "explain", "-", "--json"], input=path.read_text("utf-8"))
     assert data.exit_code == 0, data.output
     parsed = json.loads(data.output)
     assert parsed["status"] == "matched"
@@ -308,10 +311,10 @@ def test_cli_explains_a_file_or_stdin_as_text_or_json(tmp_path: Path) -> None:
 
 def test_cli_refuses_bad_json_and_bad_events(tmp_path: Path) -> None:
     runner = CliRunner()
-    broken = runner.invoke(rules_app, ["explain", "-"], input='{"type": ')
+    broken = runner.invoke(CLI, ["rules", "explain", "-"], input='{"type": ')
     assert broken.exit_code == 1
     assert "-:1:10: not JSON" in broken.output
-    wrong = runner.invoke(rules_app, ["explain", "-"], input=json.dumps({"specversion": "1.0"}))
+    wrong = runner.invoke(CLI, ["rules", "explain", "-"], input=json.dumps({"specversion": "1.0"}))
     assert wrong.exit_code == 1
     assert "event.id: Field required" in wrong.output
 

@@ -16,7 +16,7 @@ from tests.rules_engine.conftest import MakeRuntime, copy_rules, replace_line, s
 from tests.support import Stack, wait_until
 from workflows.engine.commands import Cause, StartSpec
 from workflows.messaging.services import build_scheduler
-from workflows.ruleset.adapter import RulesFollower, follower_of, rules_watcher
+from workflows.ruleset.adapter import RulesFollower, RulesWatcher
 from workflows.ruleset.versions import RuleVersions, version_of
 from workflows.runtime import Runtime
 from workflows.store.models import Instance, TimerRow
@@ -74,13 +74,13 @@ def test_two_processes_converge_and_a_broken_edit_changes_nothing(
     finally:
         scheduler.shutdown(wait=True)
         worker.stop()
-    follower = follower_of(worker_process)
+    follower = worker_process.follower
     assert follower is not None and follower._thread is None  # stopped with the worker
 
 
 def test_a_change_made_elsewhere_is_followed(stack: Stack, tmp_path: Path, runtimes: MakeRuntime) -> None:
     runtime = runtimes(copy_rules(tmp_path / "a", toy="2h"))
-    follower = follower_of(runtime)
+    follower = runtime.follower
     assert follower is not None
     assert follower.sync() is False
     other = RuleVersions(stack.runtime.db, stack.runtime.clock)  # e.g. `yunshang rules reload`
@@ -94,7 +94,7 @@ def test_a_change_made_elsewhere_is_followed(stack: Stack, tmp_path: Path, runti
 def test_reload_under_traffic_never_mixes_rule_sets(stack: Stack, tmp_path: Path) -> None:
     runtime = stack.runtime
     two_hours, three_hours = copy_rules(tmp_path / "two", toy="2h"), copy_rules(tmp_path / "three", toy="3h")
-    follower = RulesFollower(runtime.engine, RuleVersions(runtime.db, runtime.clock), 0.05)
+    follower = RulesFollower(runtime.rules, RuleVersions(runtime.db, runtime.clock), 0.05)
     expected = {
         follower.reload(three_hours).version: 3 * 3600.0,
         follower.reload(two_hours).version: 2 * 3600.0,
@@ -170,8 +170,8 @@ def test_the_watcher_waits_for_the_folder_to_hold_still(
     stack: Stack, rules_dir: Path, runtimes: MakeRuntime
 ) -> None:
     runtime = runtimes(rules_dir)
-    watcher = rules_watcher(runtime)
-    assert watcher is not None
+    assert runtime.follower is not None
+    watcher = RulesWatcher(runtime.follower, runtime.settings.rules_dir)
     first = runtime.engine.deadlines.version
     assert watcher.poll() is None  # first look: remember the folder
     settled = watcher.poll()

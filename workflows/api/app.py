@@ -1,4 +1,5 @@
-"""The HTTP API (FastAPI): CloudEvents intake, health and metrics; operator routes in ``api_ops``.
+"""The HTTP API (FastAPI): CloudEvents intake, health and metrics; operator routes in ``ops``; each
+flow plug-in's own router.
 
 ``create_app(runtime)`` builds an app around a composed runtime; nothing is created at import.
 """
@@ -19,9 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workflows.api.deps import Caller, RuntimeDep, TokenCache, get_intake, get_metrics
 from workflows.api.models import EVENTS_OPENAPI
+from workflows.api.ops import router as ops_router
 from workflows.errors import YunshangError
 from workflows.intake.core import Intake
-from workflows.intake.routes import schemas
 from workflows.queries.metrics import Metrics
 from workflows.runtime import Runtime
 
@@ -30,10 +31,8 @@ router = APIRouter()
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    from workflows.api.ops import router as ops
-    from workflows.ruleset.adapter import follower_of
-
-    follower = follower_of(runtime)  # the API has no worker: follow rule reloads on its own
+    """The app: intake, health and metrics, the operator routes, and each flow plug-in's router."""
+    follower = runtime.follower  # the API has no worker: follow rule reloads on its own
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -57,7 +56,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.tokens = TokenCache(ttl=runtime.settings.token_cache_seconds)
     app.state.metrics = Metrics(runtime.db, runtime.clock)
     app.include_router(router)
-    app.include_router(ops)
+    app.include_router(ops_router)
+    for plugin in runtime.registry.plugins:
+        if plugin.router is not None:
+            app.include_router(plugin.router())
     app.add_exception_handler(YunshangError, _error)  # type: ignore[arg-type]
     return app
 
@@ -113,9 +115,10 @@ async def post_events(
 
 
 @router.get("/events/schemas", tags=["events"])
-def event_schemas() -> dict[str, Any]:
+def event_schemas(runtime: RuntimeDep) -> dict[str, Any]:
     """The JSON Schema of `data` for every accepted event type."""
-    return {name: model.model_json_schema() for name, model in schemas().items()}
+    events = runtime.registry.events
+    return {name: events[name].model.model_json_schema() for name in sorted(events)}
 
 
 @router.get("/healthz", tags=["health"])

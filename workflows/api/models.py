@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,19 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 class ActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=500, description="why: kept in the audit trail")
-
-
-class RerouteBody(ActionBody):
-    department: str = Field(
-        min_length=1, max_length=100, description="department code to route the notice to"
-    )
-
-
-class RouteBody(ActionBody):
-    permit_items: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        max_length=50,
-        description="permit item codes (rules/permit_routing.yaml) the enterprise needs; empty: none",
-    )
 
 
 class AdvanceBody(BaseModel):

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 
+from workflows.api.actions import act
 from workflows.api.deps import Operator, RuntimeDep
-from workflows.api.models import ActionBody, AdvanceBody, RerouteBody, RouteBody
-from workflows.engine.commands import Cause
+from workflows.api.models import ActionBody, AdvanceBody
 from workflows.errors import BadInput, ClockNotSimulated
-from workflows.flows.dual_notification.routes import manual_route
-from workflows.flows.dual_notification.scorecard_view import scorecard_between
-from workflows.intake.tokens import Principal
 from workflows.messaging.deadletters import list_dead, requeue
 from workflows.queries.instances import InstanceFilter, instance_detail, list_instances
 from workflows.queries.status import status as status_report
-from workflows.runtime import Runtime
 from workflows.time.clock import parse_span
 
 router = APIRouter()
@@ -97,24 +92,6 @@ def post_requeue(dead_id: DeadId, body: ActionBody, runtime: RuntimeDep, who: Op
     return {"requeued": d.id, "message_id": d.message_id}
 
 
-def act(
-    runtime: Runtime, instance_id: int, trigger: str, payload: dict[str, Any], who: Principal, reason: str
-) -> dict[str, Any]:
-    flow = instance_detail(runtime.db, instance_id)["flow"]
-    command = runtime.engine.command(
-        flow,
-        trigger,
-        cause=Cause(kind="operator", operator=who.name, reason=reason),
-        dedupe_key=f"operator:{uuid.uuid4()}",
-        payload=payload,
-        instance_id=instance_id,
-    )
-    outcome = runtime.execute(command)
-    if outcome.status == "rejected":
-        raise HTTPException(409, outcome.reason or "rejected")
-    return {"status": outcome.status, "state": outcome.state}
-
-
 @router.post("/instances/{instance_id}/cancel", tags=["operations"])
 def post_cancel(
     instance_id: InstanceId, body: ActionBody, runtime: RuntimeDep, who: Operator
@@ -126,41 +103,6 @@ def post_cancel(
     return act(
         runtime, instance_id, "cancel", {"reason": body.reason} if takes_reason else {}, who, body.reason
     )
-
-
-@router.post("/instances/{instance_id}/reroute", tags=["operations"])
-def post_reroute(
-    instance_id: InstanceId, body: RerouteBody, runtime: RuntimeDep, who: Operator
-) -> dict[str, Any]:
-    """Re-route a returned or unroutable notice to a department (audited)."""
-    return act(runtime, instance_id, "reroute", {"department": body.department}, who, body.reason)
-
-
-@router.post("/instances/{instance_id}/route", tags=["operations"])
-def post_route(
-    instance_id: InstanceId, body: RouteBody, runtime: RuntimeDep, who: Operator
-) -> dict[str, Any]:
-    """Route a license registration whose business scope needed a person (`routing_failed`): each
-    permit item chosen gets a notice per department, pushed at once; none chosen records that no
-    permit is needed (audited). 409 when the registration is not waiting for routing."""
-    instance_detail(runtime.db, instance_id)  # 404 when there is no such instance
-    with runtime.db.read() as session:
-        payload = manual_route(session, runtime.engine, instance_id, body.permit_items)
-    return act(runtime, instance_id, "route", payload, who, body.reason)
-
-
-@router.get("/scorecard", tags=["queries"])
-def get_scorecard(
-    runtime: RuntimeDep,
-    _: Operator,
-    start: Annotated[
-        str | None, Query(description="first day (YYYY-MM-DD, Asia/Shanghai) or aware time")
-    ] = None,
-    end: Annotated[str | None, Query(description="last day (inclusive) or aware time")] = None,
-) -> dict[str, Any]:
-    """Dual notification per department and overall: notices, claimed within 48 h, overdue now,
-    permit-processing rate, average working days from license to permit."""
-    return scorecard_between(runtime, start, end).as_json()
 
 
 @router.post("/clock/advance", tags=["operations"])

@@ -1,77 +1,38 @@
-"""The ``yunshang`` command line (Typer).
+"""The ``yunshang`` command line (Typer), built by ``build_app`` for a list of flow plug-ins.
 
-Commands get the runtime through the context object, a ``Composer`` built by ``worker.main`` with the
-actor declarations injected (the engine never imports the actors itself).
+Commands get the runtime through the context object, a ``Composer`` made by ``worker.py`` with the
+actor declarations and the plug-ins injected (the engine never imports the actors or a plug-in).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from rules import RulesError
-from workflows.errors import YunshangError
-from workflows.runtime import Runtime
+from workflows.api.serve import serve_api
+from workflows.cli import front, ops
+from workflows.cli.common import Compose, Composer, JsonOpt, fail, runtime, wait_for_signal
+from workflows.cli.rules import rules_app
+from workflows.messaging.services import EmbeddedStack, build_scheduler
+from workflows.plugins import FlowPlugin
+from workflows.queries.status import status as build_status
 from workflows.settings import Settings
-
-Compose = Callable[..., Runtime]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-
-
-@dataclass
-class Composer:
-    compose: Compose
-
-    def runtime(self, *, serving: bool = False, overrides: dict[str, object] | None = None) -> Runtime:
-        """Compose this command's runtime. An embedded-stack command that does not serve leaves its
-        outbox rows for the serving process (its in-process broker has no consumer)."""
-        settings = Settings(**(overrides or {}))  # type: ignore[arg-type]
-        logging.basicConfig(
-            level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        for noisy in ("apscheduler", "alembic", "transitions"):
-            logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-        try:
-            rt = self.compose(settings, dispatch=serving or not settings.embedded_broker)
-        except (YunshangError, RulesError) as exc:
-            fail(str(exc))
-        return rt
+from workflows.store.db import Database
+from workflows.store.migrate import upgrade
 
 
-def fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
-
-
-def runtime(ctx: typer.Context, *, serving: bool = False) -> Runtime:
-    composer: Composer = ctx.find_root().obj
-    return composer.runtime(serving=serving)
-
-
-app = typer.Typer(
-    help="yunshang: the supervision workflow engine.", no_args_is_help=True, pretty_exceptions_enable=False
-)
-
-
-@app.command()
 def serve(
     ctx: typer.Context,
     threads: Annotated[int, typer.Option(help="worker threads")] = 4,
     api: Annotated[bool, typer.Option(help="serve the HTTP API too")] = True,
 ) -> None:
     """Run the embedded stack: SQLite + in-process worker + timer sweep + HTTP API, until Ctrl-C."""
-    from workflows.messaging.services import EmbeddedStack, serve_api
-
     rt = runtime(ctx, serving=True)
     if not rt.settings.embedded_broker:
         fail(
@@ -93,11 +54,8 @@ def serve(
         rt.close()
 
 
-@app.command()
 def api(ctx: typer.Context) -> None:
     """Serve the HTTP API (production stack; put several behind a load balancer)."""
-    from workflows.messaging.services import serve_api
-
     rt = runtime(ctx, serving=True)
     if rt.settings.embedded_broker:
         fail("the embedded stack serves its API with `yunshang serve`")
@@ -107,11 +65,8 @@ def api(ctx: typer.Context) -> None:
         rt.close()
 
 
-@app.command()
 def scheduler(ctx: typer.Context) -> None:
     """Run the timer sweep and the outbox re-send (production; run several for HA)."""
-    from workflows.messaging.services import build_scheduler
-
     rt = runtime(ctx)
     sched = build_scheduler(rt)
     sched.start()
@@ -121,7 +76,6 @@ def scheduler(ctx: typer.Context) -> None:
     rt.close()
 
 
-@app.command()
 def worker(
     processes: Annotated[int, typer.Option(help="worker processes")] = 2,
     threads: Annotated[int, typer.Option(help="threads per process")] = 8,
@@ -132,22 +86,15 @@ def worker(
     raise typer.Exit(subprocess.call(argv))
 
 
-@app.command()
 def migrate() -> None:
     """Bring the database schema to the newest revision."""
-    from workflows.store.db import Database
-    from workflows.store.migrate import upgrade
-
     upgrade(Database(Settings().database_url))
     typer.echo("schema up to date")
 
 
-@app.command()
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Instances per flow × state, open timers, next due, dead letters."""
-    from workflows.queries.status import status as build
-
-    report = build(runtime(ctx).db)
+    report = build_status(runtime(ctx).db)
     if as_json:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         return
@@ -162,20 +109,29 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     typer.echo(f"dead letters: {report.dead_letters}  outbox unsent: {report.outbox_unsent}")
 
 
-def wait_for_signal() -> None:
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    while not done.wait(1.0):
-        pass
+def build_app(compose: Compose, plugins: Sequence[FlowPlugin]) -> typer.Typer:
+    """The root command: the engine's commands, then each plug-in's own. Raises ``PluginConflict``."""
+    app = typer.Typer(
+        help="yunshang: the supervision workflow engine.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"obj": Composer(compose, plugins)},
+    )
+    commands: list[Callable[..., Any]] = [serve, api, scheduler, worker, migrate, status]
+    commands += [front.emit, front.show, front.tasks]
+    for command in commands:
+        app.command()(command)
+    app.add_typer(ops.flows_app, name="flows")
+    app.add_typer(ops.clock_app, name="clock")
+    app.add_typer(ops.dead_app, name="deadletters")
+    app.add_typer(rules_app, name="rules")
+    app.add_typer(front.tokens_app, name="tokens")
+    for plugin in plugins:
+        if plugin.cli is not None:
+            plugin.cli(app)
+    return app
 
 
-def make_app(compose: Compose) -> Callable[[], None]:
-    from workflows.cli import ops as cli_ops
-
-    cli_ops.register(app)
-
-    def run() -> None:
-        app(obj=Composer(compose))
-
-    return run
+def make_app(compose: Compose, plugins: Sequence[FlowPlugin]) -> Callable[[], None]:
+    """The ``yunshang`` console script's entry."""
+    return build_app(compose, plugins)

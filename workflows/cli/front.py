@@ -10,13 +10,12 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from workflows.cli.app import JsonOpt, fail, runtime
+from workflows.cli.common import JsonOpt, fail, runtime
 from workflows.errors import YunshangError
 from workflows.intake import tokens as token_store
 from workflows.queries.instances import InstanceFilter, instance_detail, list_instances
 from workflows.settings import Settings
 
-front = typer.Typer()
 tokens_app = typer.Typer(help="Bearer tokens of source systems and operators.", no_args_is_help=True)
 BATCH = "application/cloudevents-batch+json"
 
@@ -31,7 +30,6 @@ def _api(settings: Settings) -> tuple[str, str]:
     return url.rstrip("/"), token
 
 
-@front.command()
 def emit(
     file: Annotated[
         str, typer.Argument(help="a JSON file with one event or an array of events; - for stdin")
@@ -75,7 +73,6 @@ def emit(
         raise typer.Exit(1)
 
 
-@front.command()
 def show(ctx: typer.Context, instance_id: int, as_json: JsonOpt = False) -> None:
     """One instance: state, context, timers and its full history."""
     try:
@@ -102,7 +99,6 @@ def show(ctx: typer.Context, instance_id: int, as_json: JsonOpt = False) -> None
         )
 
 
-@front.command()
 def tasks(
     ctx: typer.Context,
     department: str | None = None,

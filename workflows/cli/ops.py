@@ -7,54 +7,39 @@ from typing import Annotated
 
 import typer
 
-from workflows.cli.app import JsonOpt, fail, runtime
-from workflows.cli.front import front, tokens_app
-from workflows.cli.rules import rules_app
+from workflows.cli.common import JsonOpt, composer, fail, runtime
 from workflows.engine.machines import mermaid
 from workflows.errors import YunshangError
-from workflows.flows.dual_notification.cli import demo_app
 from workflows.messaging.deadletters import list_dead, requeue
 from workflows.time.clock import SimulatedClock, parse_span
 
-flows = typer.Typer(help="Flow definitions.", no_args_is_help=True)
-clock = typer.Typer(help="The engine's clock (advance only when simulated).", no_args_is_help=True)
-dead = typer.Typer(help="Messages that exhausted their retries.", no_args_is_help=True)
+flows_app = typer.Typer(help="Flow definitions.", no_args_is_help=True)
+clock_app = typer.Typer(help="The engine's clock (advance only when simulated).", no_args_is_help=True)
+dead_app = typer.Typer(help="Messages that exhausted their retries.", no_args_is_help=True)
 
 
-def register(app: typer.Typer) -> None:
-    if not any(group.name == "flows" for group in app.registered_groups):
-        app.add_typer(flows, name="flows")
-        app.add_typer(clock, name="clock")
-        app.add_typer(dead, name="deadletters")
-        app.add_typer(rules_app, name="rules")
-        app.add_typer(tokens_app, name="tokens")
-        for command in [*front.registered_commands, *demo_app.registered_commands]:
-            app.registered_commands.append(command)
+@flows_app.command("list")
+def flows_list(ctx: typer.Context) -> None:
+    """The flows this engine runs, by plug-in."""
+    for plugin in composer(ctx).registry.plugins:
+        for flow in plugin.flows:
+            typer.echo(
+                f"{flow.name} v{flow.version} ({plugin.name}): {len(flow.states)} states, "
+                f"{len(flow.transitions)} transitions"
+            )
 
 
-@flows.command("list")
-def flows_list() -> None:
-    """The flows this engine runs."""
-    from state_machines import FLOWS
-
-    for flow in FLOWS.values():
-        typer.echo(
-            f"{flow.name} v{flow.version}: {len(flow.states)} states, {len(flow.transitions)} transitions"
-        )
-
-
-@flows.command("diagram")
-def flows_diagram(name: str) -> None:
+@flows_app.command("diagram")
+def flows_diagram(ctx: typer.Context, name: str) -> None:
     """Print the flow's Mermaid state diagram."""
-    from state_machines import FLOWS
-
-    flow = FLOWS.get(name)
+    flows = composer(ctx).registry.flows
+    flow = flows.get(name)
     if flow is None:
-        fail(f"unknown flow {name!r}; known flows: {', '.join(sorted(FLOWS))}")
+        fail(f"unknown flow {name!r}; known flows: {', '.join(sorted(flows))}")
     typer.echo(mermaid(flow), nl=False)
 
 
-@clock.command("show")
+@clock_app.command("show")
 def clock_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """The engine's current time (and the offset, when simulated)."""
     rt = runtime(ctx)
@@ -69,7 +54,7 @@ def clock_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         typer.echo(f"{now.isoformat()} ({kind} clock, offset {offset:.0f}s)")
 
 
-@clock.command("advance")
+@clock_app.command("advance")
 def clock_advance(ctx: typer.Context, span: Annotated[str, typer.Argument(help="e.g. 49h, 2d, 90m")]) -> None:
     """Move the simulated clock forward (refused on the system clock)."""
     rt = runtime(ctx)
@@ -80,7 +65,7 @@ def clock_advance(ctx: typer.Context, span: Annotated[str, typer.Argument(help="
     typer.echo(f"clock is now {now.isoformat()}")
 
 
-@dead.command("list")
+@dead_app.command("list")
 def dead_list(
     ctx: typer.Context,
     as_json: JsonOpt = False,
@@ -103,7 +88,7 @@ def dead_list(
             typer.echo(f"    requeued {when} by {d.requeued_by}: {d.requeue_reason or '-'}")
 
 
-@dead.command("requeue")
+@dead_app.command("requeue")
 def dead_requeue(
     ctx: typer.Context,
     ids: Annotated[list[int], typer.Argument(help="dead letter ids")],

@@ -9,17 +9,20 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from rules import RuleSet, RulesInvalid, content_hash, diff, format_diff, format_report, lint, load_rules
-from workflows.cli.app import JsonOpt, fail
-from workflows.errors import YunshangError
+from workflows.cli.common import JsonOpt, composer, fail
+from workflows.errors import BadInput, YunshangError
+from workflows.intake.core import CloudEvent, field_errors
+from workflows.plugins import Explainer
 from workflows.ruleset.versions import RuleVersions, StoredVersion, load_files, version_of
 from workflows.settings import ClockMode, Settings
 from workflows.store.db import Database
@@ -88,8 +91,9 @@ def _resolve(ref: str, versions: RuleVersions) -> RuleSet:
 
 @rules_app.command("explain")
 def rules_explain(
+    ctx: typer.Context,
     event: Annotated[
-        str, typer.Argument(help="CloudEvent JSON file (license.issued, scope.changed); - for stdin")
+        str, typer.Argument(help="CloudEvent JSON file (e.g. license.issued, scope.changed); - for stdin")
     ],
     directory: DirOpt = None,
     version: Annotated[
@@ -101,10 +105,9 @@ def rules_explain(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A dry run: which rules match, who is notified, which deadlines fall when. Changes nothing."""
-    from workflows.flows.dual_notification.explain import explain, read_event
-    from workflows.flows.dual_notification.explain_text import format_explanation
-
+    """A dry run: which rules match, who is notified, which deadlines fall when. Changes nothing.
+    Each flow plug-in explains the event types it declares an explainer for."""
+    explainers = composer(ctx).registry.explainers
     settings = Settings()
     raw = _read_json(event)
     if version is not None:
@@ -115,14 +118,28 @@ def rules_explain(
     start = _instant(at) if at else None
     events = raw if isinstance(raw, list) else [raw]
     try:
-        results = [explain(ruleset, read_event(item), WorkCalendar(), start) for item in events]
+        results = [_explainer(explainers, item)(ruleset, item, WorkCalendar(), start) for item in events]
     except YunshangError as exc:
         fail(str(exc))
     if as_json:
         data: Any = [r.as_json() for r in results] if isinstance(raw, list) else results[0].as_json()
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        typer.echo("\n\n".join(format_explanation(r) for r in results))
+        typer.echo("\n\n".join(r.as_text() for r in results))
+
+
+def _explainer(explainers: Mapping[str, Explainer], raw: Any) -> Explainer:
+    """The explainer of the event's type; BadInput names what is wrong with the envelope."""
+    try:
+        envelope = CloudEvent.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(exc, "event."))
+        raise BadInput(f"not a CloudEvent: {problems}") from None
+    found = explainers.get(envelope.type)
+    if found is None:
+        known = " and ".join(sorted(explainers)) or "no event types (no plug-in explains any)"
+        raise BadInput(f"explain reads {known} events; this one is {envelope.type!r}")
+    return found
 
 
 def _read_json(source: str) -> Any:

@@ -11,21 +11,22 @@ is ``dead``. The outbox row is marked done in the transaction that records a fin
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from pathlib import Path
+from typing import Any, Literal
 
-import httpx
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rules import RuleSet, load_rules
-from workflows.flows.dual_notification.recipients import NoRecipient, Recipient, resolve
+from state_machines.base import PUSH_ACTOR
+from workflows.delivery.channels import Channel, DeliveryFailed, build_channel
+from workflows.delivery.recipients import NoRecipient, Recipient, Resolver
+from workflows.engine.core import Companion, LocalEffect
+from workflows.engine.deadlines import RulesInForce
 from workflows.settings import Settings
 from workflows.store.bulk import insert_rows
 from workflows.store.db import Database
@@ -43,74 +44,7 @@ _SENT = (
     .where(_DELIVERIES.c.id == bindparam("row_id"))
     .values(status="sent", attempts=_DELIVERIES.c.attempts + 1, sent_at=bindparam("now"), last_error=None)
 )
-SIGNATURE_HEADER = "X-Yunshang-Signature"
-DELIVERY_HEADER = "X-Yunshang-Delivery"
 FINAL = frozenset({"sent", "dead"})
-
-
-class DeliveryFailed(Exception):
-    """A channel could not hand the push over; the message says why."""
-
-
-class Channel(Protocol):
-    name: str
-
-    def send(self, delivery_id: str, message: Mapping[str, Any]) -> None:
-        """Hand the push over, or raise ``DeliveryFailed``."""
-        ...
-
-
-class LogChannel:
-    name = "log"
-    local = True  # never fails, never leaves the process
-
-    def send(self, delivery_id: str, message: Mapping[str, Any]) -> None:
-        recipient = message.get("recipient", {})
-        log.info("push %s %s → %s: %s", delivery_id, message.get("kind"), recipient, message.get("title"))
-
-
-def encode(message: Mapping[str, Any]) -> bytes:
-    return json.dumps(message, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify(secret: str, body: bytes, signature: str) -> bool:
-    """What a receiver does: recompute the signature over the raw body, compare in constant time."""
-    return hmac.compare_digest(sign(secret, body), signature)
-
-
-class WebhookChannel:
-    name = "webhook"
-
-    def __init__(self, url: str, secret: str, client: httpx.Client) -> None:
-        self.url = url
-        self.secret = secret
-        self.client = client
-
-    def send(self, delivery_id: str, message: Mapping[str, Any]) -> None:
-        body = encode(message)
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            SIGNATURE_HEADER: sign(self.secret, body),
-            DELIVERY_HEADER: delivery_id,
-        }
-        try:
-            response = self.client.post(self.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"POST {self.url}: {type(exc).__name__}: {exc}") from exc
-        if not response.is_success:
-            raise DeliveryFailed(f"POST {self.url}: HTTP {response.status_code} {response.text[:200]}")
-
-
-def build_channel(settings: Settings) -> Channel:
-    """``webhook`` when ``YUNSHANG_WEBHOOK_URL`` is set, else ``log``."""
-    if settings.webhook_url and settings.webhook_secret is not None:
-        client = httpx.Client(timeout=settings.webhook_timeout)
-        return WebhookChannel(settings.webhook_url, settings.webhook_secret.get_secret_value(), client)
-    return LogChannel()
 
 
 @dataclass(frozen=True)
@@ -135,13 +69,29 @@ class Deliveries:
     """The ``deliveries.push`` side effect. ``rules`` returns the rule set in force (hot reload safe)."""
 
     def __init__(
-        self, db: Database, clock: Clock, rules: Callable[[], RuleSet], channel: Channel, policy: Policy
+        self,
+        db: Database,
+        clock: Clock,
+        rules: Callable[[], RuleSet],
+        channel: Channel,
+        policy: Policy,
+        *,
+        recipients: Mapping[str, Resolver],
+        titles: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.rules = rules
         self.channel = channel
         self.policy = policy
+        #: who receives the pushes of each flow (the flow plug-ins' resolvers)
+        self.recipients = dict(recipients)
+        self.titles = dict(titles or {})
+
+    @property
+    def local(self) -> bool:
+        """Whether pushes never leave the process (done inside the emitting transaction)."""
+        return bool(getattr(self.channel, "local", False))
 
     def push(self, body: Mapping[str, Any], outbox_id: str) -> Outcome:
         """Record and send one push; safe to call again with the same outbox id."""
@@ -232,7 +182,10 @@ class Deliveries:
             sent_at=None,
         )
         try:
-            recipient = resolve(self.rules(), flow, payload)
+            resolver = self.recipients.get(flow)
+            if resolver is None:
+                raise NoRecipient(f"flow {flow!r} declares no push recipients (its plug-in's `recipients`)")
+            recipient = resolver(self.rules(), flow, payload)
         except (NoRecipient, KeyError) as exc:
             # recorded as dead at once, so operators see a push that reached nobody
             log.warning("push %s (%s) has no recipient: %s", outbox_id, payload.get("kind"), exc)
@@ -240,7 +193,7 @@ class Deliveries:
                 recipient="", payload={"data": payload}, status="dead", last_error=f"no recipient: {exc}"
             )
         else:
-            message = compose(outbox_id, body, recipient)
+            message = compose(outbox_id, body, recipient, self.titles.get(flow, {}))
             values.update(recipient=recipient.address[:200], payload=message, status="pending")
         return values
 
@@ -266,26 +219,17 @@ class Deliveries:
         session.connection().execute(DONE, {"oid": outbox_id, "now": self.clock.now()})
 
 
-_TITLES = {
-    "notice": "双告知: {name} 需办理「{permit_name}」, 请认领",
-    "warning": "黄色预警: {name}「{permit_name}」告知即将超时未认领",
-    "overdue": "超时未认领: {name}「{permit_name}」",
-    "supervision": "督办: {name}「{permit_name}」告知超时未认领",
-    "returned": "告知被退回, 请重新指派: {name}「{permit_name}」",
-    "routing_failed": "经营范围需人工指派: {name}",
-    "reminder": "{name}: 请办理后置许可",
-}
-
-
-def compose(delivery_id: str, body: Mapping[str, Any], recipient: Recipient) -> dict[str, Any]:
-    """The JSON a channel sends: what happened, to whom, about which case."""
+def compose(
+    delivery_id: str, body: Mapping[str, Any], recipient: Recipient, titles: Mapping[str, str]
+) -> dict[str, Any]:
+    """The JSON a channel sends: what happened, to whom, about which case. ``titles`` are the flow
+    plug-in's, by push kind (``str.format`` over the payload; a missing field reads as empty)."""
     payload = dict(body.get("payload") or {})
     kind = str(payload.get("kind", ""))
-    fields = {"name": payload.get("name", ""), "permit_name": payload.get("permit_name", "")}
     return {
         "id": delivery_id,
         "kind": kind,
-        "title": _TITLES.get(kind, kind).format(**fields),
+        "title": titles.get(kind, kind).format_map(_Blank(payload)),
         "recipient": recipient.as_json(),
         "step": recipient.step,
         "flow": body.get("flow"),
@@ -294,18 +238,58 @@ def compose(delivery_id: str, body: Mapping[str, Any], recipient: Recipient) -> 
     }
 
 
-class RulesInForce:
-    """The rule set of a runtime's deadlines (swapped on reload), else the settings' rules folder."""
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
 
-    def __init__(self, deadlines: Callable[[], object], settings: Settings) -> None:
-        self._deadlines = deadlines
-        self._settings = settings
+
+class PushRules:
+    """The rule set pushes are resolved with: the rules in force, or — when the engine runs on static
+    deadlines (tests, benchmarks) — the settings' rules folder, loaded once."""
+
+    def __init__(self, rules: RulesInForce, directory: Path) -> None:
+        self._rules = rules
+        self._directory = directory
         self._loaded: RuleSet | None = None
 
     def __call__(self) -> RuleSet:
-        ruleset = getattr(self._deadlines(), "ruleset", None)
-        if isinstance(ruleset, RuleSet):
+        ruleset = self._rules.current.ruleset
+        if ruleset is not None:
             return ruleset
         if self._loaded is None:
-            self._loaded = load_rules(self._settings.rules_dir)
+            self._loaded = load_rules(self._directory)
         return self._loaded
+
+
+def build_deliveries(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    rules: RulesInForce,
+    recipients: Mapping[str, Resolver],
+    titles: Mapping[str, Mapping[str, str]],
+) -> Deliveries:
+    """The ``deliveries.push`` service of a runtime, with the channel and retry policy of ``settings``."""
+    policy = Policy(
+        max_attempts=settings.webhook_max_attempts,
+        min_backoff_ms=settings.webhook_min_backoff_ms,
+        max_backoff_ms=settings.webhook_max_backoff_ms,
+    )
+    return Deliveries(
+        db,
+        clock,
+        PushRules(rules, settings.rules_dir),
+        build_channel(settings),
+        policy,
+        recipients=recipients,
+        titles=titles,
+    )
+
+
+def engine_hooks(service: Deliveries) -> tuple[dict[str, LocalEffect], dict[str, Companion]]:
+    """What the engine does in an emitting transaction for a push: the whole push through a local
+    channel (nothing leaves the process, no message), or the delivery row beside the message to the
+    ``deliveries.push`` actor (which only sends it)."""
+    if service.local:
+        return {PUSH_ACTOR: service.record_local}, {}
+    return {}, {PUSH_ACTOR: service.record_pending}

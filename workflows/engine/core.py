@@ -7,7 +7,7 @@ not allowed or fails its guard is recorded as a rejected attempt and not retried
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from state_machines.base import Effect, Emit, Flow
 from workflows.engine.batch import apply_batch
 from workflows.engine.commands import Cause, Command, StartSpec, validate_payload
-from workflows.engine.deadlines import DeadlineSource
+from workflows.engine.deadlines import DeadlineSource, RulesInForce
 from workflows.engine.fanout import finish
 from workflows.engine.machines import Fired, MachineCache
 from workflows.engine.rows import (
@@ -84,29 +84,38 @@ class Engine(Sender):
     def __init__(
         self,
         db: Database,
-        flows: dict[str, Flow],
+        flows: Mapping[str, Flow],
         clock: Clock,
         calendar: WorkCalendar,
-        deadlines: DeadlineSource,
+        rules: RulesInForce,
+        *,
+        local_effects: Mapping[str, LocalEffect] | None = None,
+        companions: Mapping[str, Companion] | None = None,
+        inline_starts: bool = True,
     ) -> None:
         self.db = db
-        self.flows = flows
+        self.flows = dict(flows)
         self.clock = clock
         self.calendar = calendar
-        #: swapped whole on a rules reload; each start/apply reads it once, so no transition ever
-        #: sees a mix of two rule sets
-        self.deadlines = deadlines
-        self.machines = MachineCache(flows)
+        #: the rules in force, swapped whole on a reload; each start/apply reads them once, so no
+        #: transition ever sees a mix of two rule sets
+        self.rules = rules
+        self.machines = MachineCache(self.flows)
         #: side-effect actors whose work is done inside the emitting transaction instead of through a
         #: message (a push through the in-process ``log`` channel): target → handler
-        self.local_effects: dict[str, LocalEffect] = {}
+        self.local_effects: Mapping[str, LocalEffect] = dict(local_effects or {})
         #: work done in the emitting transaction *beside* a message to a side-effect actor, given the
         #: message's id (a webhook push's delivery row, recorded at once): target → handler
-        self.message_companions: dict[str, Companion] = {}
+        self.message_companions: Mapping[str, Companion] = dict(companions or {})
         #: an emit that starts a new instance of a flow of this engine is started and fired inside
         #: the emitting transaction (all or nothing, no message); one whose business key exists
         #: already goes out as a message, so that no transaction ever waits for a second row lock
-        self.inline_starts = True
+        self.inline_starts = inline_starts
+
+    @property
+    def deadlines(self) -> DeadlineSource:
+        """The deadlines in force (read once per transaction)."""
+        return self.rules.current
 
     # ----------------------------------------------------------------- edge
     def command(

@@ -1,20 +1,38 @@
-"""Where timers get their deadlines: the rules, looked up by flow, state and timer name."""
+"""Where timers get their deadlines: the rules in force, looked up by flow, state and timer name.
+
+``RulesInForce`` holds this process's rule set and is swapped whole on a reload (``install``), never
+mutated: a transition reads ``current`` once, so it sees one rule set or the other, never a mix. The
+engine, the deliveries and the flow plug-ins all read the same holder, handed to each of them by the
+composition root.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Protocol
 
-from workflows.errors import YunshangError
+from rules import RuleSet
+from workflows.errors import BadInput, YunshangError
 
 
 class MissingDeadline(YunshangError):
     code = "missing_deadline"
 
 
+class RulesUnavailable(BadInput):
+    """The engine runs on static deadlines (tests, benchmarks): there is no rule set to read."""
+
+    code = "rules_unavailable"
+
+
 class DeadlineSource(Protocol):
     @property
     def version(self) -> str | None: ...
+
+    @property
+    def ruleset(self) -> RuleSet | None:
+        """The validated rule set behind the deadlines, if they come from rule files."""
+        ...
 
     def deadline(self, flow: str, state: str, timer: str) -> str:
         """The duration text (``48h``, ``5 working days``) of a timer."""
@@ -32,9 +50,43 @@ class StaticDeadlines:
     def version(self) -> str | None:
         return self._version
 
+    @property
+    def ruleset(self) -> RuleSet | None:
+        return None
+
     def deadline(self, flow: str, state: str, timer: str) -> str:
         key = f"{flow}.{state}.{timer}"
         try:
             return self._table[key]
         except KeyError:
             raise MissingDeadline(f"no deadline rule for {key}; add it to the deadline rules") from None
+
+
+class RulesInForce:
+    """The rule set this process runs on; ``install`` swaps it whole (hot reload)."""
+
+    def __init__(self, initial: DeadlineSource) -> None:
+        self._current = initial
+
+    @property
+    def current(self) -> DeadlineSource:
+        return self._current
+
+    @property
+    def version(self) -> str | None:
+        return self._current.version
+
+    def install(self, fresh: DeadlineSource) -> DeadlineSource:
+        """Put ``fresh`` in force; returns the one it replaced."""
+        before, self._current = self._current, fresh
+        return before
+
+    def ruleset(self, needed_for: str = "this") -> RuleSet:
+        """The rule set in force; raises ``RulesUnavailable`` on static deadlines."""
+        ruleset = self._current.ruleset
+        if ruleset is None:
+            raise RulesUnavailable(
+                f"type: {needed_for} needs the rule files, and the engine runs without them "
+                "(static deadlines)"
+            )
+        return ruleset

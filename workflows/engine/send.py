@@ -32,7 +32,7 @@ class Sender:
         if gathered is not None:
             return gathered.add(command)
         message = command_message(str(uuid.uuid4()), command.flow, [command])
-        self._write_messages(session, [message])
+        self.write_messages(session, [message])
         return message.id
 
     def enqueue_many(self, session: Session, commands: Sequence[Command], batch: int) -> list[str]:
@@ -45,7 +45,7 @@ class Sender:
         for message, positions in messages:
             for i in positions:
                 ids[i] = message.id
-        self._write_messages(session, [message for message, _ in messages])
+        self.write_messages(session, [message for message, _ in messages])
         return ids
 
     @contextmanager
@@ -61,9 +61,10 @@ class Sender:
             yield
         finally:
             del session.info[_GATHERED]
-        self._write_messages(session, gathered.messages())
+        self.write_messages(session, gathered.messages())
 
-    def _write_messages(self, session: Session, messages: Sequence[Pending]) -> None:
+    def write_messages(self, session: Session, messages: Sequence[Pending]) -> None:
+        """Write ready-made messages to the outbox in the caller's transaction; sent after commit."""
         if not messages:
             return
         now = self.clock.now()

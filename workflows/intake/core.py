@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from workflows import uscc
 from workflows.errors import BadInput
-from workflows.intake.routes import ROUTES, Envelope, RouteResult
+from workflows.intake.routes import Envelope, EventRoute, RouteResult
 from workflows.intake.tokens import Principal
 from workflows.messaging.outbox import pending
 from workflows.runtime import Runtime
@@ -80,7 +80,7 @@ class EventStatus:
         return out
 
 
-def _errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
     return [
         {
             "field": prefix + ".".join(str(p) for p in err["loc"])
@@ -144,6 +144,8 @@ class _Refused(Exception):
 class Intake:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        #: the accepted event types: what the runtime's flow plug-ins declare
+        self.routes: dict[str, EventRoute] = dict(runtime.registry.events)
 
     def accept(self, raw_events: list[Any], principal: Principal) -> list[EventStatus]:
         """Validate and route every event in one transaction, none ever half-applied.
@@ -253,11 +255,11 @@ class Intake:
         try:
             event = CloudEvent.model_validate(raw)
         except ValidationError as exc:
-            status.errors = _errors(exc)
+            status.errors = field_errors(exc)
             return status
-        route = ROUTES.get(event.type)
+        route = self.routes.get(event.type)
         if route is None:
-            known = ", ".join(sorted(ROUTES))
+            known = ", ".join(sorted(self.routes))
             status.errors = [
                 {"field": "type", "message": f"unknown event type {event.type!r}; accepted: {known}"}
             ]
@@ -271,7 +273,7 @@ class Intake:
         try:
             data = route.model.model_validate(event.data)
         except ValidationError as exc:
-            status.errors = _errors(exc, "data.")
+            status.errors = field_errors(exc, "data.")
             return status
         return event, data, _uscc_warnings(data)
 
@@ -330,7 +332,7 @@ class Intake:
 
     def _route(self, session: Session, event: CloudEvent, data: BaseModel) -> RouteResult:
         envelope = Envelope(event.id, event.source, event.type, event.subject)
-        return ROUTES[event.type].handle(session, self.runtime.engine, envelope, data)
+        return self.routes[event.type].handle(session, self.runtime.engine, envelope, data)
 
     def _seen(self, session: Session, event: CloudEvent) -> bool:
         found = session.execute(

@@ -1,14 +1,14 @@
-"""Long-running parts: the APScheduler sweep/re-send jobs and the embedded in-process worker."""
+"""Long-running parts: the APScheduler sweep/re-send/rules jobs and the embedded in-process worker."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 
 import dramatiq
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from workflows.ruleset.adapter import RulesWatcher
 from workflows.runtime import Runtime
 
 log = logging.getLogger("yunshang.services")
@@ -44,10 +44,8 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
         coalesce=True,
         misfire_grace_time=None,
     )
-    from workflows.ruleset.adapter import rules_watcher
-
-    watcher = rules_watcher(runtime)
-    if watcher is not None:
+    if runtime.follower is not None:
+        watcher = RulesWatcher(runtime.follower, settings.rules_dir)
         scheduler.add_job(
             _guarded(watcher.poll, "rules reload"),
             "interval",
@@ -99,33 +97,3 @@ class EmbeddedStack:
             for queue in sorted(broker.get_declared_queues() | broker.get_declared_delay_queues()):
                 broker.join(queue, timeout=timeout_ms)
             self.worker.join()
-
-
-def serve_api(runtime: Runtime, *, development: bool) -> None:
-    """Run the HTTP API under uvicorn until Ctrl-C. Configured tokens are made valid first; the
-    embedded stack also mints a development token (admin scope), prints it and writes it to a file
-    the CLI reads (``YUNSHANG_DEV_TOKEN_FILE``)."""
-    import secrets
-
-    import uvicorn
-
-    from workflows.api.app import create_app
-    from workflows.intake import tokens
-
-    settings = runtime.settings
-    configured = [tokens.TokenConfig.model_validate(t) for t in json.loads(settings.api_tokens)]
-    if development:
-        dev = "ys_dev_" + secrets.token_urlsafe(18)
-        configured.append(tokens.TokenConfig(name="dev", token=dev, kind="admin", event_types=["*"]))
-        settings.dev_token_file.parent.mkdir(parents=True, exist_ok=True)
-        settings.dev_token_file.write_text(dev + "\n", encoding="utf-8")
-        print(f"development token (admin): {dev}\n  also in {settings.dev_token_file}", flush=True)
-    tokens.ensure(runtime.db, runtime.clock, configured)
-    print(f"HTTP API on http://{settings.api_host}:{settings.api_port} (docs at /docs)", flush=True)
-    uvicorn.run(
-        create_app(runtime),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )

@@ -3,8 +3,8 @@
 ``RuleDeadlines`` is a validated rule set seen as a ``DeadlineSource``; its ``version`` (the first 16
 hex characters of the content hash, as in ``rule_versions``) is recorded on every instance.
 
-Hot reload: ``Engine.deadlines`` is replaced whole, never mutated, so a transition (which reads it
-once) sees one rule set or the other, never a mix. Every process runs a ``RulesFollower`` that polls
+Hot reload: the runtime's ``RulesInForce`` is swapped whole, never mutated, so a transition (which
+reads it once) sees one rule set or the other, never a mix. Every process runs a ``RulesFollower`` that polls
 the database's active version and swaps in a fully built ``RuleDeadlines`` when it changed: workers
 through the ``FollowRules`` middleware, schedulers through their ``RulesWatcher`` job, which also
 reloads the rules folder when its content hash changes.
@@ -16,17 +16,12 @@ import logging
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dramatiq
 
 from rules import RuleSet, RulesInvalid, content_hash, load_rules
-from workflows.engine.deadlines import MissingDeadline
+from workflows.engine.deadlines import MissingDeadline, RulesInForce
 from workflows.ruleset.versions import ReloadResult, RuleVersions, load_files, version_of
-
-if TYPE_CHECKING:
-    from workflows.engine.core import Engine
-    from workflows.runtime import Runtime
 
 log = logging.getLogger("yunshang.rules")
 
@@ -77,10 +72,10 @@ def startup_deadlines(versions: RuleVersions, directory: Path) -> RuleDeadlines:
 
 
 class RulesFollower:
-    """Keeps one engine on the database's active rule version."""
+    """Keeps one process's rules in force on the database's active rule version."""
 
-    def __init__(self, engine: Engine, versions: RuleVersions, interval: float) -> None:
-        self.engine = engine
+    def __init__(self, rules: RulesInForce, versions: RuleVersions, interval: float) -> None:
+        self.rules = rules
         self.versions = versions
         self.interval = interval
         self._stop = threading.Event()
@@ -90,13 +85,13 @@ class RulesFollower:
         """Install the active version if the engine runs another one; True when it swapped."""
         with _swap:
             ref = self.versions.active_ref()
-            if ref is None or version_of(ref[1]) == self.engine.deadlines.version:
+            if ref is None or version_of(ref[1]) == self.rules.version:
                 return False
             stored = self.versions.get(ref[0])
             if stored is None:  # pragma: no cover - deleted between the two reads
                 return False
             fresh = RuleDeadlines.from_files(stored.rule_files, f"rule version {stored.version}")
-            before, self.engine.deadlines = self.engine.deadlines.version, fresh
+            before = self.rules.install(fresh).version
         log.info("rules version %s now in force (was %s)", fresh.version, before)
         return True
 
@@ -104,8 +99,8 @@ class RulesFollower:
         """Reload the folder (``RuleVersions.reload``) and, if it is now active, install it here."""
         with _swap:
             result = self.versions.reload(directory, note=note, author=author)
-            if result.ruleset is not None and self.engine.deadlines.version != result.version:
-                self.engine.deadlines = RuleDeadlines(result.ruleset)
+            if result.ruleset is not None and self.rules.version != result.version:
+                self.rules.install(RuleDeadlines(result.ruleset))
         return result
 
     def start(self) -> None:
@@ -169,19 +164,3 @@ class RulesWatcher:
             self.seen, self.changing, self.last = result.report.content_hash, None, result
         self.follower.sync()
         return result
-
-
-def follower_of(runtime: Runtime) -> RulesFollower | None:
-    """The runtime's follower (added by ``build_runtime`` when its deadlines come from the rules)."""
-    for middleware in runtime.broker.middleware:
-        if isinstance(middleware, FollowRules) and middleware.follower.engine is runtime.engine:
-            return middleware.follower
-    return None
-
-
-def rules_watcher(runtime: Runtime) -> RulesWatcher | None:
-    """A folder watcher for the runtime, or None when its deadlines do not come from the rules."""
-    follower = follower_of(runtime)
-    if follower is None:
-        return None
-    return RulesWatcher(follower, runtime.settings.rules_dir)

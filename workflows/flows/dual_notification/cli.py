@@ -1,4 +1,5 @@
-"""``yunshang demo`` and ``yunshang scorecard``."""
+"""The dual-notification commands: ``yunshang demo`` (its replay of a synthetic district) and
+``yunshang scorecard``."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from typing import Annotated
 
 import typer
 
-from workflows.cli.app import Composer, JsonOpt, fail, runtime
+from workflows.api.serve import serve_api
+from workflows.cli.common import JsonOpt, composer, fail, runtime
 from workflows.errors import YunshangError
+from workflows.flows.dual_notification.demo import Demo
 from workflows.flows.dual_notification.scorecard_view import format_scorecard, scorecard_between
+from workflows.messaging.services import EmbeddedStack
 
-demo_app = typer.Typer()
 
-
-@demo_app.command()
 def demo(
     ctx: typer.Context,
     enterprises: Annotated[int, typer.Option(help="synthetic enterprises licensed during the week")] = 2000,
@@ -31,21 +32,19 @@ def demo(
 ) -> None:
     """Replay a week of a synthetic district through dual notification on the embedded stack with the
     simulated clock, print the scorecard, then keep serving the API for exploration."""
-    from workflows.flows.dual_notification.demo import Demo
-    from workflows.messaging.services import EmbeddedStack, serve_api
-
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    composer: Composer = ctx.find_root().obj
-    rt = composer.runtime(
+    rt = composer(ctx).runtime(
         serving=True,
         overrides={"database_url": f"sqlite:///{database}", "broker": "embedded", "clock": "simulated"},
     )
     for noisy in ("yunshang", "dramatiq"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    ruleset = getattr(rt.engine.deadlines, "ruleset", None)
-    if ruleset is None:
-        fail("the demo needs the rule files (YUNSHANG_RULES_DIR)")
+    try:
+        ruleset = rt.rules.ruleset("the demo")
+    except YunshangError as exc:
+        rt.close()
+        fail(str(exc))
     stack = EmbeddedStack(rt, threads=threads)
     stack.start()
     try:
@@ -73,7 +72,6 @@ def demo(
         rt.close()
 
 
-@demo_app.command()
 def scorecard(
     ctx: typer.Context,
     start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD (Asia/Shanghai)")] = None,
@@ -89,3 +87,9 @@ def scorecard(
     typer.echo(
         json.dumps(card.as_json(), ensure_ascii=False, indent=2) if as_json else format_scorecard(card)
     )
+
+
+def add_commands(app: typer.Typer) -> None:
+    """The plug-in's CLI hook: its commands on the root app."""
+    app.command()(demo)
+    app.command()(scorecard)

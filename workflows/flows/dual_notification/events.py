@@ -1,32 +1,14 @@
-"""Pydantic models of the ``data`` of each CloudEvent type the engine accepts.
-
-Every model forbids unknown fields and takes only timezone-aware times. The registry (``EVENT_TYPES``)
-is what ``POST /events`` validates against and what ``GET /events/schemas`` publishes.
-"""
+"""The ``data`` models of the dual-notification (双告知) event types: licenses, scope changes, the
+departments' claims, returns and feedback, and permits. Strict: unknown fields and naive times are
+refused."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
-from workflows import uscc
-
-
-def _uscc(value: str) -> str:
-    problem = uscc.malformed(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-Uscc = Annotated[str, Field(description="统一社会信用代码, 18 characters"), AfterValidator(_uscc)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class EventData(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from workflows.intake.events import EventData, Name, Text, Uscc
 
 
 class LicenseIssued(EventData):
@@ -98,13 +80,3 @@ class PermitIssued(EventData):
     department: Name
     permit_no: Name
     issued_at: AwareDatetime
-
-
-EVENT_TYPES: dict[str, type[EventData]] = {
-    "license.issued": LicenseIssued,
-    "scope.changed": ScopeChanged,
-    "notice.claimed": NoticeClaimed,
-    "notice.returned": NoticeReturned,
-    "notice.feedback": NoticeFeedback,
-    "permit.issued": PermitIssued,
-}

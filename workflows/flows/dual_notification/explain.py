@@ -27,7 +27,7 @@ from rules.schema import Ladder, StepRef
 from workflows import uscc
 from workflows.errors import BadInput
 from workflows.flows.dual_notification.events import LicenseIssued, ScopeChanged
-from workflows.flows.dual_notification.explain_text import (
+from workflows.flows.dual_notification.explain_words import (
     NOTICE_FLOW,
     NOTICE_STATE,
     describe_day,
@@ -219,7 +219,7 @@ def explain(
         rules_version=ruleset.content_hash[:16],
         counted_from=start.astimezone(UTC),
         status=match.status,
-        outcome=outcome(match.status, len(match.reviews), notices),
+        outcome=outcome(match.status, len(match.reviews), [n.department.code for n in notices]),
         permits=permits,
         notices=notices,
         reviews=reviews,

@@ -1,135 +1,51 @@
-"""Who receives a push: the organisation and escalation-ladder rules applied to one notice. Pure.
-
-A ``deliveries.push`` payload names its ``kind``; the recipient follows from the rules:
+"""Who receives a dual-notification push, by its ``kind``:
 
 * ``notice`` — the department's notice handlers (``notice_handler``), else the department itself;
-* ``warning`` / ``overdue`` / ``supervision`` — the target of the ladder step reached when the
-  payload's ``timer`` passed in the payload's ``state`` (escalation.yaml), placeholders filled from
-  the notice (``$assignee`` / ``$department``: its department, ``$street``, ``$grid``);
-* ``returned`` / ``routing_failed`` — the platform office: the receiver of the highest escalation
-  level (organisation.yaml ``escalation_levels``), the office that routes by hand;
+* ``warning`` / ``overdue`` / ``supervision`` — the escalation ladder's step for the timer that passed;
+* ``returned`` / ``routing_failed`` — the platform office, which routes by hand;
 * ``reminder`` — the enterprise itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from rules import RuleSet
-from rules.schema import LadderStep, StepRef, Target
+from workflows.delivery.recipients import (
+    NoRecipient,
+    Recipient,
+    department_role,
+    enterprise,
+    ladder_recipient,
+    office,
+)
 
 NOTICE_ROLE = "notice_handler"
 OFFICE_KINDS = frozenset({"returned", "routing_failed"})
 ENTERPRISE_KINDS = frozenset({"reminder"})
 LADDER_KINDS = frozenset({"warning", "overdue", "supervision"})
 
-
-class NoRecipient(ValueError):
-    """The rules name nobody for this push (e.g. a ladder no longer has the step)."""
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """A role in a unit (``SCJG_YP/notice_handler``), a unit's inbox, or an enterprise."""
-
-    kind: str  # department | street | grid | enterprise
-    code: str
-    role: str | None = None
-    name: str = ""
-    step: str | None = None
-    """The ladder step that named this recipient, for escalations."""
-
-    @property
-    def address(self) -> str:
-        base = f"enterprise/{self.code}" if self.kind == "enterprise" else self.code
-        return f"{base}/{self.role}" if self.role else base
-
-    def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "code": self.code, "role": self.role, "name": self.name}
+TITLES = {
+    "notice": "双告知: {name} 需办理「{permit_name}」, 请认领",
+    "warning": "黄色预警: {name}「{permit_name}」告知即将超时未认领",
+    "overdue": "超时未认领: {name}「{permit_name}」",
+    "supervision": "督办: {name}「{permit_name}」告知超时未认领",
+    "returned": "告知被退回, 请重新指派: {name}「{permit_name}」",
+    "routing_failed": "经营范围需人工指派: {name}",
+    "reminder": "{name}: 请办理后置许可",
+}
 
 
 def resolve(ruleset: RuleSet, flow: str, payload: Mapping[str, Any]) -> Recipient:
     """The recipient of one push; raises ``NoRecipient`` with the reason when there is none."""
     kind = str(payload.get("kind", ""))
     if kind in ENTERPRISE_KINDS:
-        return Recipient("enterprise", str(payload["uscc"]), name=str(payload.get("name", "")))
+        return enterprise(payload)
     if kind in OFFICE_KINDS:
-        levels = ruleset.organisation.escalation_levels
-        if not levels:
-            raise NoRecipient("organisation.yaml has no escalation_levels: nobody routes by hand")
-        return _target(ruleset, levels[-1].receiver, payload)
+        return office(ruleset, payload)
     if kind == "notice":
-        department = str(payload["department"])
-        roles = {r.code for r in ruleset.organisation.roles if "department" in r.units}
-        role = NOTICE_ROLE if NOTICE_ROLE in roles else None
-        return Recipient("department", department, role, _unit_name(ruleset, department))
+        return department_role(ruleset, str(payload["department"]), NOTICE_ROLE)
     if kind in LADDER_KINDS:
-        step = ladder_step(ruleset, flow, str(payload.get("state", "")), str(payload.get("timer", "")))
-        found = _target(ruleset, step.target, payload)
-        return Recipient(found.kind, found.code, found.role, found.name, step.code)
+        return ladder_recipient(ruleset, flow, payload)
     raise NoRecipient(f"unknown push kind {kind!r}")
-
-
-def ladder_step(ruleset: RuleSet, flow: str, state: str, timer: str) -> LadderStep:
-    """The step a ladder of ``flow``/``state`` reaches when ``timer`` passes."""
-    for ladder in ruleset.ladders_for(flow, state):
-        ref: StepRef | None = ladder.start
-        seen: set[str] = set()
-        while ref is not None and ref.step not in seen:
-            seen.add(ref.step)
-            step = ladder.step(ref.step)
-            if step is None:
-                break
-            if ref.at == timer:
-                return step
-            ref = step.next
-    raise NoRecipient(f"no escalation ladder of {flow}.{state} has a step at {timer!r}")
-
-
-def _placeholders(payload: Mapping[str, Any]) -> dict[str, str]:
-    department = str(payload.get("department", ""))
-    return {
-        "$assignee": department,
-        "$department": department,
-        "$street": str(payload.get("street", "")),
-        "$grid": str(payload.get("grid", "")),
-    }
-
-
-def _target(ruleset: RuleSet, target: Target, payload: Mapping[str, Any], depth: int = 0) -> Recipient:
-    org = ruleset.organisation
-    values = _placeholders(payload)
-    if target.level is not None:
-        holder = "department" if payload.get("department") else "grid"
-        names = [level.level for level in org.escalation_levels]
-        if holder not in names or names.index(holder) + 1 >= len(names) or depth > len(names):
-            raise NoRecipient(f"no escalation level above {holder!r} in organisation.yaml")
-        above = org.escalation_levels[names.index(holder) + 1].receiver
-        return _target(ruleset, above, payload, depth + 1)
-    unit = target.leader_of if target.leader_of is not None else target.unit
-    code = values.get(unit or "", unit or "")
-    if not code:
-        raise NoRecipient(f"the push names no unit for {target.describe()}")
-    kind = org.unit_kind(code) or "department"
-    role = target.role if target.leader_of is None else _leader_role(ruleset, code)
-    return Recipient(kind, code, role, _unit_name(ruleset, code))
-
-
-def _leader_role(ruleset: RuleSet, code: str) -> str:
-    org = ruleset.organisation
-    department = org.department(code)
-    if department is not None:
-        return department.leader_role
-    street = next((s for s in org.streets if s.code == code), None)
-    return street.leader_role if street is not None else "leader"
-
-
-def _unit_name(ruleset: RuleSet, code: str) -> str:
-    org = ruleset.organisation
-    department = org.department(code)
-    if department is not None:
-        return department.short_name
-    named = {s.code: s.name for s in org.streets} | {g.code: g.name for g in org.grids}
-    return named.get(code, "")

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules import RuleSet
-from state_machines.dual_notification import FLOW_NAME, base_key, notice_key
+from state_machines import license_registration
+from state_machines.dual_notification import FLOW_NAME, T, base_key, notice_key
 from workflows.engine.commands import StartSpec
 from workflows.engine.core import Engine
 from workflows.errors import BadInput
@@ -31,25 +32,21 @@ from workflows.flows.dual_notification.planning import (
     plan_manual_route,
     plan_scope_change,
 )
-from workflows.intake.routes import Envelope, RouteResult, route
+from workflows.intake.routes import Envelope, EventRoute, RouteResult
 from workflows.store.models import Instance
 
-REGISTRATION = "license_registration"
+REGISTRATION = license_registration.FLOW_NAME
 
 
 def _ruleset(engine: Engine) -> RuleSet:
-    ruleset: RuleSet | None = getattr(engine.deadlines, "ruleset", None)
-    if ruleset is None:
-        raise BadInput("type: dual-notification events need the rule files; the engine runs without them")
-    return ruleset
+    return engine.rules.ruleset("dual-notification events")
 
 
-@route("license.issued", LicenseIssued)
 def _license_issued(session: Session, engine: Engine, event: Envelope, data: LicenseIssued) -> RouteResult:
     plan = plan_license(_ruleset(engine), data)
     command = engine.command(
         REGISTRATION,
-        "register",
+        license_registration.T.register,
         cause=event.cause,
         dedupe_key=event.dedupe_key,
         payload=plan.payload(),
@@ -60,7 +57,6 @@ def _license_issued(session: Session, engine: Engine, event: Envelope, data: Lic
     return RouteResult(plan.status)
 
 
-@route("scope.changed", ScopeChanged)
 def _scope_changed(session: Session, engine: Engine, event: Envelope, data: ScopeChanged) -> RouteResult:
     registration = session.execute(
         select(Instance).where(Instance.flow == REGISTRATION, Instance.business_key == data.uscc)
@@ -74,7 +70,7 @@ def _scope_changed(session: Session, engine: Engine, event: Envelope, data: Scop
         session,
         engine.command(
             REGISTRATION,
-            "rescope",
+            license_registration.T.rescope,
             cause=event.cause,
             dedupe_key=event.dedupe_key,
             payload=plan.payload(),
@@ -165,33 +161,29 @@ def _to_notice(
     return RouteResult("queued", [notice.id])
 
 
-@route("notice.claimed", NoticeClaimed)
 def _claimed(session: Session, engine: Engine, event: Envelope, data: NoticeClaimed) -> RouteResult:
     return _to_notice(
         session,
         engine,
         event,
         data,
-        "claim",
+        T.claim,
         {"officer": data.officer, "claimed_at": data.claimed_at.isoformat()},
     )
 
 
-@route("notice.returned", NoticeReturned)
 def _returned(session: Session, engine: Engine, event: Envelope, data: NoticeReturned) -> RouteResult:
     return _to_notice(
-        session, engine, event, data, "return_notice", {"reason": data.reason, "comment": data.comment}
+        session, engine, event, data, T.return_notice, {"reason": data.reason, "comment": data.comment}
     )
 
 
-@route("notice.feedback", NoticeFeedback)
 def _feedback(session: Session, engine: Engine, event: Envelope, data: NoticeFeedback) -> RouteResult:
     return _to_notice(
-        session, engine, event, data, "feedback", {"status": data.status, "comment": data.comment}
+        session, engine, event, data, T.feedback, {"status": data.status, "comment": data.comment}
     )
 
 
-@route("permit.issued", PermitIssued)
 def _permit(session: Session, engine: Engine, event: Envelope, data: PermitIssued) -> RouteResult:
     """The notice records the working days from the license to the permit (Asia/Shanghai dates,
     holidays skipped, make-up days counted), computed here where the calendar is."""
@@ -202,4 +194,14 @@ def _permit(session: Session, engine: Engine, event: Envelope, data: PermitIssue
         payload["working_days"] = permit_working_days(
             engine.calendar, datetime.fromisoformat(str(licensed)), data.issued_at
         )
-    return _to_notice(session, engine, event, data, "permit_issue", payload, notice)
+    return _to_notice(session, engine, event, data, T.permit_issue, payload, notice)
+
+
+EVENTS = (
+    EventRoute("license.issued", LicenseIssued, _license_issued),
+    EventRoute("scope.changed", ScopeChanged, _scope_changed),
+    EventRoute("notice.claimed", NoticeClaimed, _claimed),
+    EventRoute("notice.returned", NoticeReturned, _returned),
+    EventRoute("notice.feedback", NoticeFeedback, _feedback),
+    EventRoute("permit.issued", PermitIssued, _permit),
+)

@@ -38,7 +38,7 @@ def scorecard_between(runtime: Runtime, start: str | None, end: str | None) -> S
     """The scorecard of the notices pushed between two local days (default: the last 30), as of now."""
     now = runtime.clock.now()
     begin, stop = day_range(start, end, now)
-    ruleset = getattr(runtime.engine.deadlines, "ruleset", None)
+    ruleset = runtime.rules.current.ruleset
     return scorecard(runtime.db, runtime.engine.calendar, start=begin, end=stop, now=now, ruleset=ruleset)
 
 

@@ -1,0 +1,70 @@
+"""What every ``yunshang`` command shares: the composer of its runtime, errors, ``--json``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, NoReturn
+
+import typer
+
+from rules import RulesError
+from workflows.errors import YunshangError
+from workflows.plugins import FlowPlugin, Registry
+from workflows.runtime import Runtime
+from workflows.settings import Settings
+
+Compose = Callable[..., Runtime]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+@dataclass
+class Composer:
+    """How this CLI composes a runtime (``worker.compose``) and the flow plug-ins it runs."""
+
+    compose: Compose
+    plugins: Sequence[FlowPlugin] = ()
+    registry: Registry = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.registry = Registry(self.plugins)
+
+    def runtime(self, *, serving: bool = False, overrides: dict[str, object] | None = None) -> Runtime:
+        """Compose this command's runtime. An embedded-stack command that does not serve leaves its
+        outbox rows for the serving process (its in-process broker has no consumer)."""
+        settings = Settings(**(overrides or {}))  # type: ignore[arg-type]
+        logging.basicConfig(
+            level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        for noisy in ("apscheduler", "alembic", "transitions"):
+            logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+        try:
+            rt = self.compose(settings, dispatch=serving or not settings.embedded_broker)
+        except (YunshangError, RulesError) as exc:
+            fail(str(exc))
+        return rt
+
+
+def fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+def composer(ctx: typer.Context) -> Composer:
+    found: Composer = ctx.find_root().obj
+    return found
+
+
+def runtime(ctx: typer.Context, *, serving: bool = False) -> Runtime:
+    return composer(ctx).runtime(serving=serving)
+
+
+def wait_for_signal() -> None:
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    while not done.wait(1.0):
+        pass

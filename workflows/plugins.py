@@ -1,0 +1,129 @@
+"""Flow plug-ins: what a business flow brings to the engine, declared in one object.
+
+A flow plug-in is a package under ``workflows/flows/<flow>/`` whose ``PLUGIN`` names everything the
+flow adds: its state machines (from ``state_machines/``), the CloudEvent types it accepts with their
+``data`` models and routes, its API router and CLI commands, who receives its pushes, its demo part, the
+explainers of its events and the rule sections it reads. The composition root (``worker.py``) lists
+the plug-ins; ``Registry`` checks that no two of them claim one flow, event type or actor name and
+gives the engine core (which never imports a plug-in) what it needs, by name.
+
+Nothing registers itself at import time: a plug-in is a value, and leaving it out of the list leaves
+the flow out of the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from state_machines.base import Flow
+from workflows.delivery.recipients import Resolver
+from workflows.engine.rows import advance_actor, batch_actor
+from workflows.errors import YunshangError
+from workflows.intake.routes import EventRoute
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+
+    from rules import RuleSet
+    from workflows.runtime import Runtime
+    from workflows.time.calendar import WorkCalendar
+
+
+class PluginConflict(YunshangError):
+    """Two plug-ins claim one name; the engine refuses to start."""
+
+    code = "plugin_conflict"
+
+
+class Explained(Protocol):
+    """The dry run of one event (``yunshang rules explain``)."""
+
+    def as_json(self) -> dict[str, Any]: ...
+
+    def as_text(self) -> str: ...
+
+
+#: (rule set, the CloudEvent as JSON, calendar, deadlines counted from) → the dry run; raises BadInput
+Explainer = Callable[["RuleSet", Any, "WorkCalendar", Any], Explained]
+#: adds the plug-in's commands to the root Typer app while the CLI is built
+CliHook = Callable[["typer.Typer"], None]
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A plug-in's part of ``yunshang demo``: ``run(runtime, progress)`` replays its synthetic
+    district on the embedded stack and returns the report to print."""
+
+    title: str
+    run: Callable[[Runtime, Callable[[int, int], None]], str]
+
+
+@dataclass(frozen=True)
+class FlowPlugin:
+    """Everything one business flow brings to the engine."""
+
+    name: str
+    flows: tuple[Flow, ...]
+    description: str = ""
+    events: tuple[EventRoute, ...] = ()
+    #: the API router of the flow's own endpoints, built on demand (FastAPI imported only by the API)
+    router: Callable[[], APIRouter] | None = None
+    cli: CliHook | None = None
+    #: who receives the pushes (``deliveries.push``) the flow's instances emit, by push kind
+    recipients: Resolver | None = None
+    #: push titles by kind (``str.format`` over the push's payload)
+    titles: Mapping[str, str] = field(default_factory=dict)
+    explainers: Mapping[str, Explainer] = field(default_factory=dict)
+    demo: Demo | None = None
+    #: rule files (and sections) the flow reads, e.g. ``deadlines.yaml: flows.dual_notification``
+    rule_sections: tuple[str, ...] = ()
+    #: side-effect actors of the flow's own (besides the engine's ``<flow>.advance`` actors)
+    actors: tuple[str, ...] = ()
+
+    def actor_names(self) -> list[str]:
+        names = [name for flow in self.flows for name in (advance_actor(flow.name), batch_actor(flow.name))]
+        return names + list(self.actors)
+
+
+class Registry:
+    """The plug-ins the composition root chose, checked for collisions and indexed by name."""
+
+    def __init__(self, plugins: Iterable[FlowPlugin]) -> None:
+        self.plugins: tuple[FlowPlugin, ...] = tuple(plugins)
+        self._index("plug-in", ((p, p.name, p) for p in self.plugins))
+        self.flows: dict[str, Flow] = self._index(
+            "flow", ((p, f.name, f) for p in self.plugins for f in p.flows)
+        )
+        self.events: dict[str, EventRoute] = self._index(
+            "event type", ((p, e.event_type, e) for p in self.plugins for e in p.events)
+        )
+        self._index("actor", ((p, name, name) for p in self.plugins for name in p.actor_names()))
+        self.explainers: dict[str, Explainer] = self._index(
+            "explainer of event type", ((p, t, x) for p in self.plugins for t, x in p.explainers.items())
+        )
+        self.recipients: dict[str, Resolver] = {
+            flow.name: p.recipients for p in self.plugins if p.recipients for flow in p.flows
+        }
+        self.titles: dict[str, Mapping[str, str]] = {
+            flow.name: p.titles for p in self.plugins for flow in p.flows
+        }
+
+    @staticmethod
+    def _index(what: str, items: Iterable[tuple[FlowPlugin, str, Any]]) -> dict[str, Any]:
+        owners: dict[str, FlowPlugin] = {}
+        found: dict[str, Any] = {}
+        for plugin, name, value in items:
+            if name in owners:
+                raise PluginConflict(
+                    f"{what} {name!r} is claimed by plug-in {owners[name].name!r} and by plug-in "
+                    f"{plugin.name!r}; remove one of them from the plug-in list (worker.py)"
+                )
+            owners[name] = plugin
+            found[name] = value
+        return found
+
+    def flow_names(self) -> Sequence[str]:
+        return sorted(self.flows)
