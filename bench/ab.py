@@ -35,9 +35,7 @@ class _ABProbe:
     def find_spec(self, name, path=None, target=None):
         if name not in ("workflows", "worker", "bench", "actors", "state_machines"):
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
+        for finder in [f for f in sys.meta_path if f is not self and hasattr(f, "find_spec")]:
             spec = finder.find_spec(name, path, target)
             if spec is not None:
                 line = {"pid": os.getpid(), "argv": " ".join(sys.argv[:2]), "origin": spec.origin}
@@ -174,13 +172,14 @@ def run_one(bench: Bench, side: str, checkout: Path, rnd: int, a: argparse.Names
     try:
         rec["returncode"] = _run_process(cmd, checkout, env, log, a.timeout)
         if not written.exists() or written.stat().st_mtime < since:
-            raise RuntimeError(f"{written} was not written; log tail:\n{_tail(log)}")
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise RuntimeError(f"{written} was not written; log tail:\n{tail}")
         data = json.loads(written.read_bytes())
         figures, info, ok = bench.extract(data)
         m = data.get("machine", {})
         rec |= {"figures": figures, "info": info, "checks_ok": ok}
-        rec["bench_machine"] = {k: m.get(k) for k in ("git_commit", "git_dirty", "load_avg_at_start")}
-        rec["bench_machine"]["load_avg_at_end"] = data.get("load_avg_at_end")
+        keys = ("git_commit", "git_dirty", "load_avg_at_start")
+        rec["bench_machine"] = {k: m.get(k) for k in keys} | {"load_avg_at_end": data.get("load_avg_at_end")}
     except Exception as exc:
         rec |= {"figures": {}, "error": f"{exc.__class__.__name__}: {exc}"}
     finally:
@@ -206,10 +205,6 @@ def _put_back(path: Path, saved: bytes | None, since: float) -> None:
         path.write_bytes(saved)
 
 
-def _tail(log: Path, lines: int = 15) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
-
-
 def summarize(runs: list[dict[str, Any]]) -> str:
     names = sorted({f"{r['bench']}.{k}" for r in runs for k in r["figures"]})
     head = "| figure | better | A min / median / max | A spread | B min / median / max | B spread | B/A |"
@@ -228,7 +223,12 @@ def summarize(runs: list[dict[str, Any]]) -> str:
         cells += [f"**{mb / ma:.3f}**" if ma and vals["B"] else "–", f"{len(vals['A'])}/{len(vals['B'])}"]
         rows.append("| " + " | ".join(cells) + " |")
     failed = [f"r{r['round']} {r['side']} {r['bench']}" for r in runs if not r["ok"]]
-    return "\n".join(rows) + (f"\n\nnot ok (see the JSON): {', '.join(failed)}" if failed else "")
+    notes = [f"not ok (see the JSON): {', '.join(failed)}"] if failed else []
+    for side in ("A", "B"):  # the commit each bench reported (+dirty: uncommitted changes)
+        m = [r["bench_machine"] for r in runs if r["side"] == side and "bench_machine" in r]
+        seen = sorted({f"{x['git_commit']}{'+dirty' if x['git_dirty'] else ''}" for x in m})
+        notes += [f"{side}'s code changed during the sitting: {', '.join(seen)}"] if len(seen) > 1 else []
+    return "\n\n".join(["\n".join(rows), *notes])
 
 
 def _n(x: float) -> str:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import dramatiq
+import pytest
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -27,6 +28,9 @@ from workflows.time.clock import SimulatedClock, monotonic
 
 PG_URL = os.environ.get("YUNSHANG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/yunshang_test")
 REDIS_URL = os.environ.get("YUNSHANG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+#: every test that runs on a stack runs on both: the embedded one and PostgreSQL + Redis
+STACKS = ["embedded", pytest.param("production", marks=pytest.mark.production)]
 
 TOY_DEADLINES = {"toy.awaiting_review.review_deadline": "2h"}
 
