@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 from worker import PLUGINS, compose
 from workflows.engine.commands import Cause
 from workflows.engine.deadlines import DeadlineSource, StaticDeadlines
-from workflows.messaging.services import EmbeddedStack
 from workflows.plugins import FlowPlugin
 from workflows.runtime import Runtime
+from workflows.services import EmbeddedStack
 from workflows.settings import Settings
 from workflows.store.models import Base, History, Instance, Outbox, TimerRow
 from workflows.time.clock import SimulatedClock, monotonic

@@ -19,9 +19,9 @@ from workflows.api.serve import serve_api
 from workflows.cli import front, ops
 from workflows.cli.common import Compose, Composer, JsonOpt, fail, runtime, wait_for_signal
 from workflows.cli.rules import rules_app
-from workflows.messaging.services import EmbeddedStack, build_scheduler
 from workflows.plugins import FlowPlugin
 from workflows.queries.status import status as build_status
+from workflows.services import EmbeddedStack, build_scheduler
 from workflows.settings import Settings
 from workflows.store.db import Database
 from workflows.store.migrate import upgrade

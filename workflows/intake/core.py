@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from workflows import uscc
 from workflows.errors import BadInput
-from workflows.intake.routes import Envelope, EventRoute, RouteResult
 from workflows.intake.tokens import Principal
 from workflows.messaging.outbox import pending
+from workflows.plugins.routes import Envelope, EventRoute, RouteResult
 from workflows.runtime import Runtime
 from workflows.store.bulk import insert_rows
 from workflows.store.models import InboxEvent, table

@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from workflows.store.db import Database
-from workflows.store.models import DeadLetter, History, Outbox, TimerRow
+from workflows.store.models import DeadLetter, History, Instance, Outbox, TimerRow
 from workflows.time.clock import Clock
 
 
@@ -33,8 +33,6 @@ class EngineCollector(Collector):
             "Timers by status (fired ones count the timers fired so far)",
             labels=["status"],
         )
-        from workflows.store.models import Instance
-
         with self.db.read() as s:
             rows = s.execute(
                 select(Instance.flow, History.trigger, History.outcome, func.count())

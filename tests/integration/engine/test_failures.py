@@ -20,8 +20,8 @@ from workflows.engine.deadlines import StaticDeadlines
 from workflows.errors import BadInput, InvalidPayload, NaiveDatetime, UnknownFlow, UnknownTrigger
 from workflows.messaging.deadletters import DeadLetterView, list_dead, requeue
 from workflows.messaging.outbox import pending
-from workflows.messaging.services import EmbeddedStack
 from workflows.runtime import Runtime
+from workflows.services import EmbeddedStack
 from workflows.store.models import Base, Outbox
 
 

@@ -15,10 +15,10 @@ from rules import content_hash
 from tests.integration.ruleset.conftest import MakeRuntime, copy_rules, replace_line, set_toy_deadline
 from tests.support import Stack, wait_until
 from workflows.engine.commands import Cause, StartSpec
-from workflows.messaging.services import build_scheduler
 from workflows.ruleset.adapter import RulesFollower, RulesWatcher
 from workflows.ruleset.versions import RuleVersions, version_of
 from workflows.runtime import Runtime
+from workflows.services import build_scheduler
 from workflows.store.models import Instance, TimerRow
 
 

@@ -15,7 +15,7 @@ from workflows.cli.common import JsonOpt, composer, fail, runtime
 from workflows.errors import YunshangError
 from workflows.flows.dual_notification.demo import Demo
 from workflows.flows.dual_notification.scorecard_view import format_scorecard, scorecard_between
-from workflows.messaging.services import EmbeddedStack
+from workflows.services import EmbeddedStack
 
 
 def demo(

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from workflows.intake.events import EventData, Name, Text, Uscc
+from workflows.plugins.events import EventData, Name, Text, Uscc
 
 
 class LicenseIssued(EventData):

@@ -32,7 +32,7 @@ from workflows.flows.dual_notification.planning import (
     plan_manual_route,
     plan_scope_change,
 )
-from workflows.intake.routes import Envelope, EventRoute, RouteResult
+from workflows.plugins.routes import Envelope, EventRoute, RouteResult
 from workflows.store.models import Instance
 
 REGISTRATION = license_registration.FLOW_NAME

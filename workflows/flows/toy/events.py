@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from state_machines import toy
 from workflows.engine.core import Engine
 from workflows.errors import BadInput
-from workflows.intake.events import EventData, Uscc
-from workflows.intake.routes import Envelope, EventRoute, RouteResult
+from workflows.plugins.events import EventData, Uscc
+from workflows.plugins.routes import Envelope, EventRoute, RouteResult
 from workflows.store.models import Instance
 
 

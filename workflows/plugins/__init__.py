@@ -3,7 +3,8 @@
 A flow plug-in is a package under ``workflows/flows/<flow>/`` whose ``PLUGIN`` names everything the
 flow adds: its state machines (from ``state_machines/``), the CloudEvent types it accepts with their
 ``data`` models and routes, its API router and CLI commands, who receives its pushes, its demo part, the
-explainers of its events and the rule sections it reads. The composition root (``worker.py``) lists
+explainers of its events and the rule sections it reads (a demo part is a CLI command the plug-in
+adds: the dual-notification plug-in's ``yunshang demo``). The composition root (``worker.py``) lists
 the plug-ins; ``Registry`` checks that no two of them claim one flow, event type or actor name and
 gives the engine core (which never imports a plug-in) what it needs, by name.
 
@@ -17,19 +18,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rules import RuleSet
 from state_machines.base import Flow
 from workflows.delivery.recipients import Resolver
 from workflows.engine.rows import advance_actor, batch_actor
 from workflows.errors import YunshangError
-from workflows.intake.routes import EventRoute
+from workflows.plugins.routes import EventRoute
+from workflows.time.calendar import WorkCalendar
 
 if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
-    from rules import RuleSet
-    from workflows.runtime import Runtime
-    from workflows.time.calendar import WorkCalendar
 
 
 class PluginConflict(YunshangError):
@@ -47,18 +47,9 @@ class Explained(Protocol):
 
 
 #: (rule set, the CloudEvent as JSON, calendar, deadlines counted from) → the dry run; raises BadInput
-Explainer = Callable[["RuleSet", Any, "WorkCalendar", Any], Explained]
+Explainer = Callable[[RuleSet, Any, WorkCalendar, Any], Explained]
 #: adds the plug-in's commands to the root Typer app while the CLI is built
 CliHook = Callable[["typer.Typer"], None]
-
-
-@dataclass(frozen=True)
-class Demo:
-    """A plug-in's part of ``yunshang demo``: ``run(runtime, progress)`` replays its synthetic
-    district on the embedded stack and returns the report to print."""
-
-    title: str
-    run: Callable[[Runtime, Callable[[int, int], None]], str]
 
 
 @dataclass(frozen=True)
@@ -77,7 +68,6 @@ class FlowPlugin:
     #: push titles by kind (``str.format`` over the push's payload)
     titles: Mapping[str, str] = field(default_factory=dict)
     explainers: Mapping[str, Explainer] = field(default_factory=dict)
-    demo: Demo | None = None
     #: rule files (and sections) the flow reads, e.g. ``deadlines.yaml: flows.dual_notification``
     rule_sections: tuple[str, ...] = ()
     #: side-effect actors of the flow's own (besides the engine's ``<flow>.advance`` actors)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine.commands import Cause
 from workflows.engine.core import Engine
-from workflows.intake.events import EventData
+from workflows.plugins.events import EventData
 
 
 @dataclass(frozen=True)

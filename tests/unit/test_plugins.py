@@ -1,0 +1,61 @@
+"""Flow plug-ins: the registry indexes what the plug-ins bring and refuses two claims of one name."""
+
+from __future__ import annotations
+
+import pytest
+
+from state_machines import toy
+from state_machines.base import Flow, State, Trigger, transition
+from worker import PLUGINS
+from workflows.flows import dual_notification
+from workflows.plugins import FlowPlugin, PluginConflict, Registry
+from workflows.plugins.routes import EventRoute
+
+OTHER = Flow(
+    name="other",
+    version=1,
+    initial="new",
+    states=(State("new"), State("done", final=True)),
+    triggers=(Trigger("finish"),),
+    transitions=(transition("finish", "new", "done"),),
+)
+
+
+def test_the_composition_roots_plugins_bring_their_flows_events_and_recipients() -> None:
+    registry = Registry(PLUGINS)
+    assert set(registry.flows) == {"toy", "license_registration", "dual_notification"}
+    assert {"toy.submitted", "license.issued", "notice.claimed", "permit.issued"} <= set(registry.events)
+    assert set(registry.recipients) == {"license_registration", "dual_notification"}
+    assert set(registry.explainers) == {"license.issued", "scope.changed"}
+
+
+def test_a_flow_claimed_by_two_plugins_refuses_to_start_naming_both() -> None:
+    twin = FlowPlugin(name="twin", flows=(toy.FLOW,))
+    with pytest.raises(PluginConflict, match="flow 'toy' is claimed by plug-in 'toy' and by plug-in 'twin'"):
+        Registry([*PLUGINS, twin])
+
+
+def test_an_event_type_claimed_by_two_plugins_refuses_to_start_naming_both() -> None:
+    route = dual_notification.PLUGIN.events[0]
+    copycat = FlowPlugin(
+        name="copycat", flows=(OTHER,), events=(EventRoute(route.event_type, route.model, route.handle),)
+    )
+    with pytest.raises(PluginConflict, match="event type 'license.issued' is claimed by plug-in "):
+        Registry([*PLUGINS, copycat])
+
+
+def test_an_actor_name_claimed_twice_refuses_to_start() -> None:
+    greedy = FlowPlugin(name="greedy", flows=(OTHER,), actors=("toy.advance",))
+    with pytest.raises(PluginConflict, match="actor 'toy.advance' is claimed by plug-in 'toy' and by plug-in"):
+        Registry([*PLUGINS, greedy])
+
+
+def test_two_plugins_of_one_name_refuse_to_start() -> None:
+    with pytest.raises(PluginConflict, match="plug-in 'toy' is claimed"):
+        Registry([*PLUGINS, FlowPlugin(name="toy", flows=(OTHER,))])
+
+
+def test_a_plugin_left_out_is_not_run() -> None:
+    registry = Registry([p for p in PLUGINS if p.name != "dual_notification"])
+    assert set(registry.flows) == {"toy"}
+    assert "license.issued" not in registry.events
