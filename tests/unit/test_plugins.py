@@ -40,13 +40,15 @@ def test_an_event_type_claimed_by_two_plugins_refuses_to_start_naming_both() -> 
     copycat = FlowPlugin(
         name="copycat", flows=(OTHER,), events=(EventRoute(route.event_type, route.model, route.handle),)
     )
-    with pytest.raises(PluginConflict, match="event type 'license.issued' is claimed by plug-in "):
+    with pytest.raises(PluginConflict, match=r"event type 'license\.issued' is claimed by plug-in "):
         Registry([*PLUGINS, copycat])
 
 
 def test_an_actor_name_claimed_twice_refuses_to_start() -> None:
     greedy = FlowPlugin(name="greedy", flows=(OTHER,), actors=("toy.advance",))
-    with pytest.raises(PluginConflict, match="actor 'toy.advance' is claimed by plug-in 'toy' and by plug-in"):
+    with pytest.raises(
+        PluginConflict, match=r"actor 'toy\.advance' is claimed by plug-in 'toy' and by plug-in"
+    ):
         Registry([*PLUGINS, greedy])
 
 

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
 
-
 class PluginConflict(YunshangError):
     """Two plug-ins claim one name; the engine refuses to start."""
 
