@@ -27,6 +27,9 @@ class DeliveryFailed(Exception):
 
 class Channel(Protocol):
     name: str
+    #: never fails and never leaves the process: a push through it is done inside the emitting
+    #: transaction, with no message
+    local: bool
 
     def send(self, delivery_id: str, message: Mapping[str, Any]) -> None:
         """Hand the push over, or raise ``DeliveryFailed``."""
@@ -57,6 +60,7 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
 
 class WebhookChannel:
     name = "webhook"
+    local = False
 
     def __init__(self, url: str, secret: str, client: httpx.Client) -> None:
         self.url = url

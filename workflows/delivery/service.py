@@ -91,12 +91,11 @@ class Deliveries:
     @property
     def local(self) -> bool:
         """Whether pushes never leave the process (done inside the emitting transaction)."""
-        return bool(getattr(self.channel, "local", False))
+        return self.channel.local
 
     def push(self, body: Mapping[str, Any], outbox_id: str) -> Outcome:
         """Record and send one push; safe to call again with the same outbox id."""
-        local = getattr(self.channel, "local", False)
-        if not local:  # usually recorded (pending) by the emitting transaction: only read it here
+        if not self.channel.local:  # usually recorded (pending) by the emitting transaction: only read it here
             with self.db.read() as session:
                 found = session.execute(
                     select(Delivery.id, Delivery.status, Delivery.payload).where(
@@ -111,7 +110,7 @@ class Deliveries:
                 self._done(session, outbox_id)
                 return Outcome("sent" if row.status == "sent" else "dead", row.id)
             row_id, message = row.id, dict(row.payload)
-            if getattr(self.channel, "local", False):  # nothing leaves the process: one transaction
+            if self.channel.local:  # nothing leaves the process: one transaction
                 self.channel.send(outbox_id, message)
                 row.status, row.attempts, row.sent_at, row.last_error = (
                     "sent",
