@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from rules import RuleSet, RulesInvalid, content_hash, diff, format_diff, format_report, lint, load_rules
 from workflows.cli.common import JsonOpt, composer, fail
 from workflows.errors import BadInput, YunshangError
-from workflows.intake.core import CloudEvent, field_errors
+from workflows.intake.envelope import CloudEvent, field_errors
 from workflows.plugins import Explainer
 from workflows.ruleset.versions import RuleVersions, StoredVersion, load_files, version_of
 from workflows.settings import ClockMode, Settings

@@ -95,7 +95,9 @@ class Deliveries:
 
     def push(self, body: Mapping[str, Any], outbox_id: str) -> Outcome:
         """Record and send one push; safe to call again with the same outbox id."""
-        if not self.channel.local:  # usually recorded (pending) by the emitting transaction: only read it here
+        if (
+            not self.channel.local
+        ):  # usually recorded (pending) by the emitting transaction: only read it here
             with self.db.read() as session:
                 found = session.execute(
                     select(Delivery.id, Delivery.status, Delivery.payload).where(

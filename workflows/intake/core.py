@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from workflows import uscc
 from workflows.errors import BadInput
+from workflows.intake.envelope import (
+    CloudEvent,
+    EventStatus,
+    field_errors,
+    identity,
+    nul_path,
+    uscc_warnings,
+)
 from workflows.intake.tokens import Principal
 from workflows.messaging.outbox import pending
 from workflows.plugins.routes import Envelope, EventRoute, RouteResult
@@ -39,90 +45,6 @@ INBOX_INSERT = {
 }
 
 MAX_BATCH = 1000
-Status = Literal["accepted", "duplicate", "rejected", "forbidden"]
-
-
-class CloudEvent(BaseModel):
-    """A CloudEvent 1.0 in structured JSON mode. Extension attributes are allowed."""
-
-    model_config = ConfigDict(extra="allow")
-    specversion: Literal["1.0"]
-    id: str = Field(min_length=1, max_length=200)
-    source: str = Field(min_length=1, max_length=200)
-    type: str = Field(min_length=1, max_length=100)
-    subject: str | None = Field(default=None, max_length=200)
-    time: AwareDatetime | None = None
-    datacontenttype: str | None = None
-    dataschema: str | None = None
-    data: Any = None
-
-
-@dataclass
-class EventStatus:
-    status: Status
-    id: str | None = None
-    source: str | None = None
-    type: str | None = None
-    result: str | None = None
-    instances: list[int] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"status": self.status, "id": self.id, "source": self.source, "type": self.type}
-        if self.result is not None:
-            out["result"] = self.result
-            out["instances"] = self.instances
-        if self.warnings:
-            out["warnings"] = self.warnings
-        if self.errors:
-            out["errors"] = self.errors
-        return out
-
-
-def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    return [
-        {
-            "field": prefix + ".".join(str(p) for p in err["loc"])
-            if err["loc"]
-            else prefix.rstrip(".") or "event",
-            "message": err["msg"],
-        }
-        for err in exc.errors()
-    ]
-
-
-def _identity(raw: Any) -> tuple[str | None, str | None, str | None]:
-    if not isinstance(raw, dict):
-        return None, None, None
-    return tuple(str(raw[k]) if isinstance(raw.get(k), str) else None for k in ("id", "source", "type"))  # type: ignore[return-value]
-
-
-def _nul_path(value: Any, path: str) -> str | None:
-    """The path of the first string (or key) holding a NUL character, which no database text keeps."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    items: Any = (
-        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    )
-    for key, item in items:
-        here = f"{path}.{key}".lstrip(".") if isinstance(key, str) else f"{path}[{key}]"
-        if isinstance(key, str) and "\x00" in key:
-            return here
-        found = _nul_path(item, here)
-        if found is not None:
-            return found
-    return None
-
-
-def _uscc_warnings(data: BaseModel) -> list[str]:
-    warnings = []
-    for name, value in data:
-        if name == "uscc" and isinstance(value, str):
-            warning = uscc.check_warning(value)
-            if warning:
-                warnings.append(f"data.uscc: {warning}")
-    return warnings
 
 
 Mode = Literal["lone", "whole", "savepoints"]
@@ -243,12 +165,12 @@ class Intake:
         return statuses
 
     def _validate(self, raw: Any, principal: Principal) -> Checked:
-        event_id, source, event_type = _identity(raw)
+        event_id, source, event_type = identity(raw)
         status = EventStatus("rejected", event_id, source, event_type)
         if not isinstance(raw, dict):
             status.errors = [{"field": "event", "message": "an event is a JSON object"}]
             return status
-        nul = _nul_path(raw, "")
+        nul = nul_path(raw, "")
         if nul is not None:
             status.errors = [{"field": nul or "event", "message": "NUL characters (\\u0000) are not allowed"}]
             return status
@@ -275,7 +197,7 @@ class Intake:
         except ValidationError as exc:
             status.errors = field_errors(exc, "data.")
             return status
-        return event, data, _uscc_warnings(data)
+        return event, data, uscc_warnings(data)
 
     def _store(
         self,
