@@ -61,7 +61,7 @@ def get_tasks(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    """Open work by department, person (officer) or grid."""
+    """Open work by department, person (who claimed it) or grid."""
     f = InstanceFilter(flow, department=department, person=person, grid=grid, open_only=True)
     items, nxt = list_instances(runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit)
     return {"items": items, "next_cursor": nxt}
