@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import HTTPException
-
 from workflows.engine.commands import Cause
+from workflows.errors import Rejected
 from workflows.intake.tokens import Principal
 from workflows.queries.instances import instance_detail
 from workflows.runtime import Runtime
@@ -27,5 +26,5 @@ def act(
     )
     outcome = runtime.execute(command)
     if outcome.status == "rejected":
-        raise HTTPException(409, outcome.reason or "rejected")
+        raise Rejected(instance_id, trigger, outcome.reason or "refused by the flow")
     return {"status": outcome.status, "state": outcome.state}
