@@ -14,7 +14,7 @@ from typing import Any
 import dramatiq
 
 from actors.deliveries import declare_deliveries
-from workflows.engine.commands import Command
+from workflows.engine.commands import parse_command
 from workflows.engine.rows import advance_actor, batch_actor
 from workflows.messaging.retry import is_transient, transient_retry
 from workflows.runtime import Runtime
@@ -38,7 +38,7 @@ def declare(runtime: Runtime) -> None:
 
 def _declare_advance(runtime: Runtime, flow: str, options: dict[str, Any]) -> None:
     def advance(command: dict[str, Any], outbox_id: str | None = None) -> None:
-        outcome = runtime.execute(Command.model_validate(command), outbox_id)
+        outcome = runtime.execute(parse_command(command), outbox_id)
         log.debug("%s %s on #%s: %s", flow, command.get("trigger"), outcome.instance_id, outcome.status)
 
     advance.__name__ = advance.__qualname__ = f"{flow}_advance"
@@ -47,7 +47,7 @@ def _declare_advance(runtime: Runtime, flow: str, options: dict[str, Any]) -> No
     def advance_many(body: dict[str, Any], outbox_id: str | None = None) -> None:
         raw: list[dict[str, Any]] = body["commands"]
         try:
-            outcomes = runtime.execute_many([Command.model_validate(c) for c in raw], outbox_id)
+            outcomes = runtime.execute_many([parse_command(c) for c in raw], outbox_id)
         except Exception as exc:
             if is_transient(exc) or len(raw) == 1:
                 raise

@@ -44,6 +44,21 @@ class InvalidPayload(BadInput):
         self.problems = problems
 
 
+class InvalidCommand(BadInput):
+    """A command that can never be applied (built at the edge, or read from a message): a message
+    carrying one is dead-lettered at once, since no retry can mend it."""
+
+    code = "invalid_command"
+
+    def __init__(self, where: str, problems: list[str]) -> None:
+        super().__init__(f"{where}: " + "; ".join(problems))
+        self.problems = problems
+
+    @classmethod
+    def no_target(cls, where: str) -> InvalidCommand:
+        return cls(where, ["instance_id or business_key: give one, to name the instance the command is for"])
+
+
 class NaiveDatetime(BadInput):
     code = "naive_datetime"
 
@@ -57,6 +72,19 @@ class NaiveDatetime(BadInput):
 class InstanceNotFound(YunshangError):
     code = "instance_not_found"
     http_status = 404
+
+
+class Rejected(YunshangError):
+    """The instance's flow refused the trigger in its current state (recorded as a rejected attempt)."""
+
+    code = "rejected"
+    http_status = 409
+
+    def __init__(self, instance_id: int, trigger: str, reason: str) -> None:
+        super().__init__(f"#{instance_id}: {trigger!r} was rejected: {reason}")
+        self.instance_id = instance_id
+        self.trigger = trigger
+        self.reason = reason
 
 
 class ClockNotSimulated(YunshangError):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from workflows.api.actions import act
+from workflows.api.actions import IdempotencyKey, act
 from workflows.api.deps import Operator, RuntimeDep
 from workflows.api.models import ActionBody, AdvanceBody
 from workflows.errors import BadInput, ClockNotSimulated
@@ -61,7 +61,7 @@ def get_tasks(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    """Open work by department, person (officer) or grid."""
+    """Open work by department, person (who claimed it) or grid."""
     f = InstanceFilter(flow, department=department, person=person, grid=grid, open_only=True)
     items, nxt = list_instances(runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit)
     return {"items": items, "next_cursor": nxt}
@@ -94,15 +94,18 @@ def post_requeue(dead_id: DeadId, body: ActionBody, runtime: RuntimeDep, who: Op
 
 @router.post("/instances/{instance_id}/cancel", tags=["operations"])
 def post_cancel(
-    instance_id: InstanceId, body: ActionBody, runtime: RuntimeDep, who: Operator
+    instance_id: InstanceId,
+    body: ActionBody,
+    runtime: RuntimeDep,
+    who: Operator,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Cancel an instance (audited with the operator's name and reason)."""
     flow = runtime.engine.flows.get(str(instance_detail(runtime.db, instance_id)["flow"]))
     spec = flow.trigger("cancel") if flow else None
     takes_reason = spec is not None and spec.payload is not None and "reason" in spec.payload.model_fields
-    return act(
-        runtime, instance_id, "cancel", {"reason": body.reason} if takes_reason else {}, who, body.reason
-    )
+    payload = {"reason": body.reason} if takes_reason else {}
+    return act(runtime, instance_id, "cancel", payload, who, body.reason, idempotency_key)
 
 
 @router.post("/clock/advance", tags=["operations"])

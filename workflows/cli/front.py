@@ -107,7 +107,7 @@ def tasks(
     limit: int = 50,
     as_json: JsonOpt = False,
 ) -> None:
-    """Open work by department, person (officer) or grid."""
+    """Open work by department, person (who claimed it) or grid."""
     rt = runtime(ctx)
     items, _ = list_instances(
         rt.db,
@@ -123,7 +123,7 @@ def tasks(
     for i in items:
         typer.echo(
             f"#{i['id']:<6} {i['flow']:<18} {i['state']:<18} due {i['next_due'] or '-':<32} "
-            f"{i['department'] or ''} {i['business_key']}"
+            f"{i['department'] or ''} {i['business_key']}" + (f" ({i['person']})" if i["person"] else "")
         )
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from state_machines.base import Flow
-from workflows.errors import InvalidPayload, NaiveDatetime, UnknownFlow, UnknownTrigger
+from workflows.errors import InvalidCommand, InvalidPayload, NaiveDatetime, UnknownFlow, UnknownTrigger
 
 CauseKind = Literal["event", "timer", "operator", "message", "system"]
 
@@ -85,3 +85,21 @@ def validate_payload(
         if isinstance(value, datetime) and value.tzinfo is None:
             raise NaiveDatetime(f"payload.{name}")
     return model.model_dump(mode="json", exclude_unset=True)
+
+
+def parse_command(raw: Any) -> Command:
+    """The command a message carries; raises InvalidCommand naming every bad field (not transient:
+    such a message is dead-lettered at once)."""
+    try:
+        command = Command.model_validate(raw)
+    except ValidationError as exc:
+        where = "command"
+        if isinstance(raw, dict) and isinstance(raw.get("flow"), str) and isinstance(raw.get("trigger"), str):
+            where = f"{raw['flow']}.{raw['trigger']}"
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or 'command'}: {err['msg']}" for err in exc.errors()
+        ]
+        raise InvalidCommand(where, problems) from None
+    if command.instance_id is None and command.business_key is None:
+        raise InvalidCommand.no_target(f"{command.flow}.{command.trigger}")
+    return command

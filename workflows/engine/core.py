@@ -130,10 +130,13 @@ class Engine(Sender):
         business_key: str | None = None,
         start: StartSpec | None = None,
     ) -> Command:
-        """Build a validated command; raises BadInput (unknown flow/trigger, bad payload, naive time)."""
+        """Build a validated command; raises BadInput (unknown flow/trigger, bad payload, naive time,
+        no instance named)."""
         clean = validate_payload(self.flows, flow, trigger, payload or {})
         if instance_id is None and business_key is None:
-            raise InstanceNotFound("a command needs an instance id or a business key")
+            from workflows.errors import InvalidCommand
+
+            raise InvalidCommand.no_target(f"{flow}.{trigger}")
         return Command(
             flow=flow,
             trigger=trigger,

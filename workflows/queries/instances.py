@@ -12,6 +12,9 @@ from workflows.errors import InstanceNotFound
 from workflows.store.db import Database
 from workflows.store.models import History, Instance, TimerRow
 
+#: the context key naming the person who holds an instance's work (a claim writes it; ``person``)
+HOLDER = "claimed_by"
+
 
 @dataclass(frozen=True)
 class InstanceFilter:
@@ -51,7 +54,7 @@ def _filtered(query: Any, f: InstanceFilter, now: datetime) -> Any:
         query = query.where(Instance.state == f.state)
     if f.subject:
         query = query.where(Instance.subject == f.subject)
-    for key, value in (("department", f.department), ("grid", f.grid), ("officer", f.person)):
+    for key, value in (("department", f.department), ("grid", f.grid), (HOLDER, f.person)):
         if value:
             query = query.where(Instance.context[key].as_string() == value)
     if f.open_only:
@@ -84,7 +87,7 @@ def summary(inst: Instance, next_due: datetime | None = None) -> dict[str, Any]:
         "next_due": next_due.isoformat() if next_due else None,
         "department": inst.context.get("department"),
         "grid": inst.context.get("grid"),
-        "officer": inst.context.get("officer"),
+        "person": inst.context.get(HOLDER),
     }
 
 

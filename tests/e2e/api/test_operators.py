@@ -126,7 +126,10 @@ def test_operator_actions_are_audited_and_refusals_explained(api: Api) -> None:
         assert done.json() == {"status": "applied", "state": "cancelled"}
         again = c.post(f"/instances/{iid}/cancel", json={"reason": "twice"})
         assert again.status_code == 409
-        assert "not allowed in state 'cancelled'" in again.json()["detail"]
+        assert set(again.json()) == {"code", "detail"}
+        assert again.json()["code"] == "rejected"
+        for named in ("not allowed in state 'cancelled'", f"#{iid}", "'cancel'"):  # reason, id, trigger
+            assert named in again.json()["detail"]
         reroute = c.post(f"/instances/{iid}/reroute", json={"reason": "r", "department": "WJW"})
         assert reroute.status_code == 422  # the toy flow has no reroute trigger
         history = c.get(f"/instances/{iid}").json()["history"]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from workflows.api.actions import act
+from workflows.api.actions import IdempotencyKey, act
 from workflows.api.deps import Operator, RuntimeDep
 from workflows.api.models import ActionBody
 from workflows.api.ops import InstanceId
@@ -36,22 +36,34 @@ def router() -> APIRouter:
 
     @router.post("/instances/{instance_id}/reroute", tags=["operations"])
     def post_reroute(
-        instance_id: InstanceId, body: RerouteBody, runtime: RuntimeDep, who: Operator
+        instance_id: InstanceId,
+        body: RerouteBody,
+        runtime: RuntimeDep,
+        who: Operator,
+        idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """Re-route a returned or unroutable notice to a department (audited)."""
-        return act(runtime, instance_id, "reroute", {"department": body.department}, who, body.reason)
+        payload = {"department": body.department}
+        return act(runtime, instance_id, "reroute", payload, who, body.reason, idempotency_key)
 
     @router.post("/instances/{instance_id}/route", tags=["operations"])
     def post_route(
-        instance_id: InstanceId, body: RouteBody, runtime: RuntimeDep, who: Operator
+        instance_id: InstanceId,
+        body: RouteBody,
+        runtime: RuntimeDep,
+        who: Operator,
+        idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """Route a license registration whose business scope needed a person (`routing_failed`): each
         permit item chosen gets a notice per department, pushed at once; none chosen records that no
         permit is needed (audited). 409 when the registration is not waiting for routing."""
         instance_detail(runtime.db, instance_id)  # 404 when there is no such instance
-        with runtime.db.read() as session:
-            payload = manual_route(session, runtime.engine, instance_id, body.permit_items)
-        return act(runtime, instance_id, "route", payload, who, body.reason)
+
+        def payload() -> dict[str, Any]:  # not planned again for a retry
+            with runtime.db.read() as session:
+                return manual_route(session, runtime.engine, instance_id, body.permit_items)
+
+        return act(runtime, instance_id, "route", payload, who, body.reason, idempotency_key)
 
     @router.get("/scorecard", tags=["queries"])
     def get_scorecard(
