@@ -14,9 +14,9 @@ A single command is a batch of one. Each command gets exactly the outcome it wou
   write, so a batch applies its commands in order;
 - a command that fails its guard is recorded as rejected, a redelivered one is a duplicate, a timer
   that is no longer current is stale;
-- anything else that goes wrong (an unknown instance, a bug in a flow's effect) fails the whole batch,
-  and nothing of it is written; the actor then splits the batch into single messages, so the one bad
-  command fails alone and the others are applied (``Runtime.split``).
+- anything else (an unknown instance, a bug in a flow's effect) fails the whole batch and writes
+  nothing; the actor then re-sends it as single messages, so the bad command fails alone
+  (``Runtime.split``).
 
 An emit that starts an instance of a flow of this engine (``Routing.inline``) is started and fired in
 the emitting transaction, through the same start, ``decide`` and write; one whose business key exists
@@ -101,9 +101,6 @@ class Applier:
         timers = timer_rows(self.calendar, rules, flow, flow.initial, now)
         return self.statements.start(conn, starts, timers)
 
-    def lock(self, conn: Connection, flow: str, ids: list[int], keys: list[str]) -> list[LockedRow]:
-        return self.statements.lock(conn, flow, ids, keys)
-
     def apply(
         self,
         session: Session,
@@ -183,7 +180,7 @@ class Applier:
                 if (c := commands[i]).instance_id is None and c.business_key and c.business_key not in fresh
             }
         )
-        rows = self.lock(conn, flow.name, ids, keys) if ids or keys else []
+        rows = self.statements.lock(conn, flow.name, ids, keys) if ids or keys else []
         by_id = {row.id: row for row in rows}
         by_key = {row.business_key: row for row in rows} | fresh
         chosen: list[tuple[int, LockedRow]] = []

@@ -120,7 +120,7 @@ class Engine(Sender):
         started = self.applier.start(conn, flow, rules, [new], now)
         if business_key in started:
             return Outcome("started", started[business_key], flow.initial)
-        for row in self.applier.lock(conn, flow.name, [], [business_key]):
+        for row in self.applier.statements.lock(conn, flow.name, [], [business_key]):
             return Outcome("existing", row.id, row.state)
         raise InstanceNotFound(f"no {flow.name} instance with business key {business_key!r}")
 
@@ -143,6 +143,3 @@ class Engine(Sender):
             raise ValueError(f"a batch is of one flow, got {sorted(names)}")
         flow = self.applier.flow(names.pop())
         return self.applier.apply(session, flow, self.deadlines, commands, outbox_id, self.clock.now())
-
-    def _flow(self, name: str) -> Flow:
-        return self.applier.flow(name)
