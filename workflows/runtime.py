@@ -26,7 +26,7 @@ from workflows.engine.core import Engine, Outcome
 from workflows.engine.deadlines import DeadlineSource, RulesInForce
 from workflows.engine.rows import advance_actor
 from workflows.messaging.deadletters import RecordDeadLetters
-from workflows.messaging.outbox import Pending, Relay, pending
+from workflows.messaging.outbox import Relay
 from workflows.messaging.timers import Sweeper
 from workflows.plugins import FlowPlugin, Registry
 from workflows.ruleset.adapter import FollowRules, RuleDeadlines, RulesFollower, startup_deadlines
@@ -34,6 +34,7 @@ from workflows.ruleset.versions import RuleVersions
 from workflows.settings import Settings
 from workflows.store.db import Database
 from workflows.store.migrate import upgrade
+from workflows.store.rows import Pending, pending
 from workflows.store.sql import DONE
 from workflows.time.calendar import WorkCalendar
 from workflows.time.clock import Clock, SimulatedClock, SystemClock, build_clock

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rules import RuleSet, load_rules
@@ -28,7 +27,6 @@ from workflows.delivery.recipients import NoRecipient, Recipient, Resolver
 from workflows.engine.core import Companion, LocalEffect
 from workflows.engine.deadlines import RulesInForce
 from workflows.settings import Settings
-from workflows.store.bulk import insert_rows
 from workflows.store.db import Database
 from workflows.store.models import Delivery, table
 from workflows.store.sql import DONE
@@ -149,7 +147,7 @@ class Deliveries:
                 self.channel.send(delivery_id, values["payload"])
                 values.update(status="sent", attempts=1, sent_at=values["created_at"])
             rows.append(values)
-        insert_rows(session.connection(), _DELIVERIES, rows)
+        self.db.statements.insert_rows(session.connection(), _DELIVERIES, rows)
 
     def record_pending(self, session: Session, body: dict[str, Any], outbox_id: str) -> None:
         """The delivery row of a push that goes out through ``deliveries.push``, written by the
@@ -162,10 +160,8 @@ class Deliveries:
         if found is not None:
             return found
         values = self._values(body, outbox_id)
-        dialect = postgresql if self.db.is_postgres else sqlite
-        session.execute(
-            dialect.insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
+        insert = self.db.statements.insert_ignoring(_DELIVERIES, ("dedupe_key",), "id")
+        session.connection().execute(insert, values)
         return session.execute(select(Delivery).where(Delivery.dedupe_key == outbox_id)).scalar_one()
 
     def _values(self, body: Mapping[str, Any], outbox_id: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from state_machines.base import Emit, Flow
 from workflows.engine.commands import Cause, Command, StartSpec
 from workflows.engine.deadlines import DeadlineSource
-from workflows.messaging.outbox import Pending
+from workflows.store.rows import HistoryRow, NewInstance, NewTimer, OutboxRow, Pending
 from workflows.time.calendar import Duration, WorkCalendar
 
 
@@ -86,16 +86,31 @@ def _duration(text: str) -> Duration:
     return Duration.parse(text)
 
 
-def start_values(
+def new_instance(
     flow: Flow,
     business_key: str,
     subject: str | None,
     context: dict[str, Any],
+    cause: Cause,
     rules: DeadlineSource,
     now: datetime,
-) -> dict[str, Any]:
-    """A new instance in its flow's initial state."""
-    return dict(
+) -> NewInstance:
+    """A new instance in its flow's initial state, with its start history row."""
+    history = HistoryRow(
+        instance_id=0,
+        from_state=None,
+        to_state=flow.initial,
+        trigger="start",
+        outcome="applied",
+        reason=cause.reason,
+        cause_kind=cause.kind,
+        cause_id=cause.id,
+        operator=cause.operator,
+        payload={},
+        at=now,
+        dedupe_key="start",
+    )
+    return NewInstance(
         flow=flow.name,
         flow_version=flow.version,
         business_key=business_key,
@@ -103,30 +118,12 @@ def start_values(
         state=flow.initial,
         context=context,
         rules_version=rules.version,
-        version=1,
         created_at=now,
-        updated_at=now,
+        history=history,
     )
 
 
-def start_history(flow: Flow, cause: Cause, now: datetime) -> dict[str, Any]:
-    """The history row of a start (its instance id is the new row's)."""
-    return dict(
-        from_state=None,
-        to_state=flow.initial,
-        trigger="start",
-        outcome="applied",
-        cause_kind=cause.kind,
-        cause_id=cause.id,
-        operator=cause.operator,
-        reason=cause.reason,
-        payload={},
-        at=now,
-        dedupe_key="start",
-    )
-
-
-def history_values(
+def history_row(
     instance_id: int,
     command: Command,
     source: str,
@@ -134,52 +131,46 @@ def history_values(
     outcome: str,
     now: datetime,
     reason: str | None,
-) -> dict[str, Any]:
+) -> HistoryRow:
     """The history row of an applied or rejected trigger."""
-    return {
-        "instance_id": instance_id,
-        "from_state": source,
-        "to_state": dest,
-        "trigger": command.trigger,
-        "outcome": outcome,
-        "reason": reason or command.cause.reason,
-        "cause_kind": command.cause.kind,
-        "cause_id": command.cause.id,
-        "operator": command.cause.operator,
-        "payload": command.payload,
-        "at": now,
-        "dedupe_key": command.dedupe_key,
-    }
-
-
-def timer_current(timer: Any, state: str) -> bool:
-    """Whether a timer (a row with ``status`` and ``state``, or None) may still fire in ``state``."""
-    return timer is not None and timer.status != "cancelled" and timer.state == state
+    return HistoryRow(
+        instance_id=instance_id,
+        from_state=source,
+        to_state=dest,
+        trigger=command.trigger,
+        outcome=outcome,
+        reason=reason or command.cause.reason,
+        cause_kind=command.cause.kind,
+        cause_id=command.cause.id,
+        operator=command.cause.operator,
+        payload=command.payload,
+        at=now,
+        dedupe_key=command.dedupe_key,
+    )
 
 
 def timer_rows(
     calendar: WorkCalendar, rules: DeadlineSource, flow: Flow, state: str, now: datetime
-) -> list[dict[str, Any]]:
-    """The timers entering ``state`` arms (without their instance id), due by the rules in force."""
+) -> list[NewTimer]:
+    """The timers entering ``state`` arms, due by the rules in force."""
     rows = []
     for timer in flow.state(state).timers:
         deadline = calendar.add(now, _duration(rules.deadline(flow.name, state, timer.name)))
         rows.append(
-            dict(
+            NewTimer(
                 name=timer.name,
                 trigger=timer.trigger,
                 state=state,
                 due_at=deadline.due_at,
                 provisional=deadline.provisional,
-                status="armed",
                 created_at=now,
             )
         )
     return rows
 
 
-def emit_row(instance_id: int, flow_name: str, emit: Emit, now: datetime) -> tuple[dict[str, Any], Pending]:
-    """An outbox row (values, and the message to send after commit) for one emit. A target without
+def emit_row(instance_id: int, flow_name: str, emit: Emit, now: datetime) -> tuple[OutboxRow, Pending]:
+    """An outbox row (and the message to send after commit) for one emit. A target without
     a dot is a flow (deployed or not yet: the message waits in the outbox until some process
     declares ``<flow>.advance``); any other target is a side-effect actor."""
     if "." not in emit.target:
@@ -199,16 +190,4 @@ def emit_row(instance_id: int, flow_name: str, emit: Emit, now: datetime) -> tup
     else:
         body = {"instance_id": instance_id, "flow": flow_name, "payload": dict(emit.payload)}
         message = Pending(str(uuid.uuid4()), emit.target.split(".")[0], emit.target, body)
-    return outbox_values(message, now), message
-
-
-def outbox_values(message: Pending, now: datetime) -> dict[str, Any]:
-    """The outbox row of a message."""
-    return dict(
-        id=message.id,
-        queue=message.queue,
-        actor=message.actor,
-        message=message.message,
-        created_at=now,
-        sends=0,
-    )
+    return OutboxRow.of(message, now), message

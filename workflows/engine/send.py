@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from workflows.engine.commands import Command
-from workflows.engine.rows import Gathered, command_message, command_messages, outbox_values
-from workflows.messaging.outbox import Pending, pending
-from workflows.store.bulk import insert_rows
+from workflows.engine.rows import Gathered, command_message, command_messages
+from workflows.store.db import Database
+from workflows.store.rows import OutboxRow, Pending, pending
 from workflows.store.sql import OUTBOX_TABLE
 from workflows.time.clock import Clock
 
@@ -24,6 +24,7 @@ class Sender:
     """Mixed into ``Engine``: writes commands to the outbox in the caller's transaction."""
 
     clock: Clock
+    db: Database
 
     def enqueue(self, session: Session, command: Command) -> str:
         """Write the command to the outbox in the caller's transaction; send it after commit. Inside
@@ -68,5 +69,6 @@ class Sender:
         if not messages:
             return
         now = self.clock.now()
-        insert_rows(session.connection(), OUTBOX_TABLE, [outbox_values(m, now) for m in messages])
+        rows = [OutboxRow.of(m, now).values() for m in messages]
+        self.db.statements.insert_rows(session.connection(), OUTBOX_TABLE, rows)
         pending(session).extend(messages)

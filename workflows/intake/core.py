@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import bindparam, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflows.errors import BadInput
@@ -26,23 +25,15 @@ from workflows.intake.envelope import (
     uscc_warnings,
 )
 from workflows.intake.tokens import Principal
-from workflows.messaging.outbox import pending
 from workflows.plugins.routes import Envelope, EventRoute, RouteResult
 from workflows.runtime import Runtime
-from workflows.store.bulk import insert_rows
 from workflows.store.models import InboxEvent, table
+from workflows.store.rows import pending
 
 log = logging.getLogger("yunshang.intake")
 
 _INBOX = table(InboxEvent)
 _INBOX_KEY = ("source", "event_id")
-#: the inbox INSERT, prebuilt: a copy already stored (same source and id) inserts nothing
-INBOX_INSERT = {
-    name: dialect.insert(_INBOX)
-    .on_conflict_do_nothing(index_elements=["source", "event_id"])
-    .returning(_INBOX.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
 
 MAX_BATCH = 1000
 
@@ -159,7 +150,9 @@ class Intake:
                 )
             if rows:  # one INSERT for the batch, its rows one JSON parameter on PostgreSQL
                 conn = session.connection()
-                written = insert_rows(conn, _INBOX, rows, skip_conflicts_on=_INBOX_KEY, returning="id")
+                written = self.runtime.db.statements.insert_rows(
+                    conn, _INBOX, rows, skip_conflicts_on=_INBOX_KEY, returning="id"
+                )
                 if len(written) != len(rows):
                     raise _OneRefused()
         return statuses
@@ -276,9 +269,9 @@ class Intake:
             warnings=warnings,
             received_at=self.runtime.clock.now(),
         )
-        inserted: int | None = (
-            session.connection().execute(INBOX_INSERT[self.runtime.db.dialect], values).scalar()
-        )
+        # a copy already stored (same source and id) inserts nothing
+        insert = self.runtime.db.statements.insert_ignoring(_INBOX, _INBOX_KEY, "id")
+        inserted: int | None = session.connection().execute(insert, values).scalar()
         return inserted
 
 

@@ -12,9 +12,10 @@ import dramatiq
 from sqlalchemy import select, update
 
 from workflows.errors import DeadLetterNotFound
-from workflows.messaging.outbox import Pending, Relay
+from workflows.messaging.outbox import Relay
 from workflows.store.db import Database
 from workflows.store.models import DeadLetter, Outbox
+from workflows.store.rows import Pending
 from workflows.time.clock import Clock
 
 log = logging.getLogger("yunshang.deadletters")

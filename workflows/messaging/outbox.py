@@ -11,35 +11,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import dramatiq
 from dramatiq.common import current_millis
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from workflows.store.db import Database
 from workflows.store.models import DeadLetter, Outbox
+from workflows.store.rows import Pending
 from workflows.store.sql import DONE
 from workflows.time.clock import Clock
 
 log = logging.getLogger("yunshang.outbox")
-
-
-@dataclass(frozen=True)
-class Pending:
-    id: str
-    queue: str
-    actor: str
-    message: dict[str, Any]
-
-
-def pending(session: Session) -> list[Pending]:
-    """The outbox rows written in this session's transaction, to send once it commits."""
-    rows: list[Pending] = session.info.setdefault("outbox", [])
-    return rows
 
 
 def to_message(row: Pending) -> dramatiq.Message[Any]:

@@ -16,11 +16,11 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from workflows.engine.commands import Cause, Command
-from workflows.engine.rows import command_messages, outbox_values
-from workflows.messaging.outbox import Pending, Relay
-from workflows.store.bulk import insert_rows
+from workflows.engine.rows import command_messages
+from workflows.messaging.outbox import Relay
 from workflows.store.db import Database
-from workflows.store.models import Instance, Outbox, TimerRow, table
+from workflows.store.models import Instance, Outbox, TimerRow, TimerStatus, table
+from workflows.store.rows import OutboxRow, Pending
 from workflows.time.clock import Clock
 
 log = logging.getLogger("yunshang.timers")
@@ -62,12 +62,11 @@ class Sweeper:
         query = (
             select(TimerRow.id, TimerRow.trigger, TimerRow.due_at, TimerRow.instance_id, Instance.flow)
             .join(Instance, Instance.id == TimerRow.instance_id)
-            .where(TimerRow.status == "armed", TimerRow.due_at <= now)
+            .where(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at <= now)
             .order_by(TimerRow.due_at)
             .limit(self.batch)
         )
-        if self.db.is_postgres:
-            query = query.with_for_update(skip_locked=True, of=TimerRow)
+        query = self.db.statements.claim(query, of=TimerRow)
         rows: list[Pending] = []
         worst = 0.0
         with self.db.transaction() as session:
@@ -77,7 +76,7 @@ class Sweeper:
             session.execute(
                 update(TimerRow)
                 .where(TimerRow.id.in_([t.id for t in due]))
-                .values(status="fired", fired_at=now)
+                .values(status=TimerStatus.FIRED, fired_at=now)
             )
             commands = []
             for timer in due:
@@ -92,7 +91,8 @@ class Sweeper:
                     )
                 )
             rows = [message for message, _ in command_messages(commands, self.message_batch)]
-            insert_rows(session.connection(), table(Outbox), [outbox_values(r, now) for r in rows])
+            outbox = [OutboxRow.of(r, now).values() for r in rows]
+            self.db.statements.insert_rows(session.connection(), table(Outbox), outbox)
         self.relay.send(rows)
         return len(due), worst
 
@@ -101,7 +101,7 @@ def next_due(db: Database) -> tuple[int, datetime | None]:
     """How many timers are armed, and when the next one falls due."""
     with db.read() as session:
         count, due = session.execute(
-            select(func.count(), func.min(TimerRow.due_at)).where(TimerRow.status == "armed")
+            select(func.count(), func.min(TimerRow.due_at)).where(TimerRow.status == TimerStatus.ARMED)
         ).one()
     if isinstance(due, str):  # SQLite aggregate loses the column type
         due = datetime.fromisoformat(due)

@@ -17,6 +17,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.store.dialect import Statements
+from workflows.store.postgres import Postgres
+from workflows.store.sqlite import Sqlite
+
 
 class Database:
     """Owns the SQLAlchemy engine and hands out transactional sessions."""
@@ -27,6 +31,8 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
+        #: the hot path's statements for this dialect, chosen once here
+        self.statements: Statements = Sqlite() if self.is_sqlite else Postgres()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             database = parsed.database or ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -48,6 +49,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class TimerStatus(StrEnum):
+    """A timer's life: armed with its state, then fired by the sweep or cancelled when the state is left."""
+
+    ARMED = "armed"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
 
 
 NAMING = {
@@ -131,7 +140,7 @@ class TimerRow(Base):
     state: Mapped[str] = mapped_column(String(64))
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="armed")  # armed | fired | cancelled
+    status: Mapped[str] = mapped_column(String(16), default=TimerStatus.ARMED)  # a TimerStatus
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

@@ -1,26 +1,10 @@
-"""The prebuilt Core statements of the engine's hot path (one transition: lock, history, move)."""
+"""The tables and the Core statements every dialect shares (one transition's pieces, one row each)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from workflows.store.models import History, Instance, Outbox, TimerRow, UtcDateTime, table
-
-
-@dataclass(frozen=True)
-class Locked:
-    """The locked instance row as the hot path reads it."""
-
-    id: int
-    state: str
-    context: dict[str, Any]
-    version: int
-    seen: bool  # the command's dedupe key was already applied
-
+from workflows.store.models import History, Instance, Outbox, TimerRow, TimerStatus, UtcDateTime, table
 
 INSTANCES, OUTBOX_TABLE, TIMERS_TABLE = table(Instance), table(Outbox), table(TimerRow)
 HISTORY_TABLE = table(History)
@@ -30,24 +14,12 @@ DONE = (
     .where(OUTBOX_TABLE.c.id == bindparam("oid"), OUTBOX_TABLE.c.done_at.is_(None))
     .values(done_at=bindparam("now"))
 )
-_SEEN = (
-    select(HISTORY_TABLE.c.id)
-    .where(HISTORY_TABLE.c.instance_id == INSTANCES.c.id, HISTORY_TABLE.c.dedupe_key == bindparam("dkey"))
-    .exists()
-    .label("seen")
-)
-LOCK_COLUMNS = (INSTANCES.c.id, INSTANCES.c.state, INSTANCES.c.context, INSTANCES.c.version)
-_LOCK = select(*LOCK_COLUMNS, _SEEN)
-SEEN_AFTER_LOCK = select(HISTORY_TABLE.c.id).where(
-    HISTORY_TABLE.c.instance_id == bindparam("iid"), HISTORY_TABLE.c.dedupe_key == bindparam("dkey")
-)
-LOCK_BY_ID = _LOCK.where(INSTANCES.c.flow == bindparam("flow"), INSTANCES.c.id == bindparam("iid"))
-LOCK_BY_KEY = _LOCK.where(
-    INSTANCES.c.flow == bindparam("flow"), INSTANCES.c.business_key == bindparam("bkey")
-)
-#: PostgreSQL: the row lock alone; the dedupe check follows as its own statement (see ``Engine._lock``)
-LOCK_BY_ID_PG = LOCK_BY_ID.with_only_columns(*LOCK_COLUMNS).with_for_update(of=INSTANCES)
-LOCK_BY_KEY_PG = LOCK_BY_KEY.with_only_columns(*LOCK_COLUMNS).with_for_update(of=INSTANCES)
+#: what the lock reads of an instance
+LOCK = select(
+    INSTANCES.c.id, INSTANCES.c.state, INSTANCES.c.context, INSTANCES.c.version, INSTANCES.c.business_key
+).order_by(INSTANCES.c.id)
+SEEN = select(HISTORY_TABLE.c.instance_id, HISTORY_TABLE.c.dedupe_key)
+TIMERS = select(TIMERS_TABLE.c.id, TIMERS_TABLE.c.status, TIMERS_TABLE.c.state)
 HISTORY = insert(HISTORY_TABLE)
 MOVE = (
     INSTANCES.update()
@@ -62,20 +34,8 @@ MOVE = (
 )
 CANCEL = (
     TIMERS_TABLE.update()
-    .where(TIMERS_TABLE.c.instance_id == bindparam("iid"), TIMERS_TABLE.c.status == "armed")
-    .values(status="cancelled", fired_at=bindparam("now"))
+    .where(TIMERS_TABLE.c.instance_id == bindparam("iid"), TIMERS_TABLE.c.status == TimerStatus.ARMED)
+    .values(status=TimerStatus.CANCELLED, fired_at=bindparam("now"))
 )
-
-
-def _start(dialect: Any) -> Any:
-    return (
-        dialect.insert(INSTANCES)
-        .on_conflict_do_nothing(index_elements=["flow", "business_key"])
-        .returning(INSTANCES.c.id)
-    )
-
-
-#: an instance started unless its business key exists (run with one dict of values: compiled once)
-START = {"postgresql": _start(postgresql), "sqlite": _start(sqlite)}
 ARM = insert(TIMERS_TABLE)
 OUTBOX = insert(OUTBOX_TABLE)

@@ -12,8 +12,8 @@ from tests.support import Stack, running_stack, wait_until
 from workflows.engine.commands import Cause, Command, StartSpec
 from workflows.engine.rows import commands_in
 from workflows.messaging.deadletters import list_dead
-from workflows.messaging.outbox import Pending
 from workflows.store.models import History, Instance, Outbox, TimerRow
+from workflows.store.rows import Pending
 
 
 def _command(stack: Stack, iid: int | None, trigger: str, key: str, **extra: object) -> Command:

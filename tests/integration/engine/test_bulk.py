@@ -1,5 +1,5 @@
-"""Many rows in one statement (``workflows.store.bulk``): values, JSON and times arrive intact, conflicting
-rows are skipped and only the inserted ones are returned. Both stacks."""
+"""Many rows in one statement (``Database.statements.insert_rows``): values, JSON and times arrive
+intact, conflicting rows are skipped and only the inserted ones are returned. Both stacks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from tests.support import Stack
-from workflows.store.bulk import insert_rows
 from workflows.store.models import InboxEvent, table
 
 INBOX = table(InboxEvent)
@@ -31,10 +30,12 @@ def _row(event_id: str, received_at: datetime) -> dict[str, object]:
 def test_rows_arrive_intact_and_conflicts_are_skipped(stack: Stack) -> None:
     at = datetime(2026, 10, 1, 9, 30, 15, 123456, tzinfo=SHANGHAI)
     with stack.runtime.db.transaction() as s:
-        first = insert_rows(s.connection(), INBOX, [_row("a", at), _row("b", at)], returning="id")
+        first = stack.runtime.db.statements.insert_rows(
+            s.connection(), INBOX, [_row("a", at), _row("b", at)], returning="id"
+        )
     assert len(first) == 2
     with stack.runtime.db.transaction() as s:
-        again = insert_rows(
+        again = stack.runtime.db.statements.insert_rows(
             s.connection(),
             INBOX,
             [_row("b", at), _row("c", at + timedelta(hours=1))],
@@ -54,6 +55,6 @@ def test_rows_arrive_intact_and_conflicts_are_skipped(stack: Stack) -> None:
 
 def test_no_rows_writes_nothing(stack: Stack) -> None:
     with stack.runtime.db.transaction() as s:
-        assert insert_rows(s.connection(), INBOX, [], returning="id") == []
+        assert stack.runtime.db.statements.insert_rows(s.connection(), INBOX, [], returning="id") == []
     with stack.runtime.db.read() as s:
         assert s.execute(select(InboxEvent)).first() is None

@@ -19,10 +19,10 @@ from workflows.engine.commands import Cause
 from workflows.engine.deadlines import StaticDeadlines
 from workflows.errors import BadInput, InvalidPayload, NaiveDatetime, UnknownFlow, UnknownTrigger
 from workflows.messaging.deadletters import DeadLetterView, list_dead, requeue
-from workflows.messaging.outbox import pending
 from workflows.runtime import Runtime
 from workflows.services import EmbeddedStack
 from workflows.store.models import Base, Outbox
+from workflows.store.rows import pending
 
 
 def snapshot(stack: Stack) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from tests.support import Stack, running_stack, wait_until
 from workflows.engine.commands import Cause
 from workflows.errors import BadInput, InstanceNotFound
 from workflows.messaging.deadletters import list_dead
-from workflows.messaging.outbox import Pending
+from workflows.store.rows import Pending
 
 
 def test_a_command_naming_no_instance_is_bad_input_naming_the_fields(stack: Stack) -> None:

@@ -12,8 +12,9 @@ from tests.notices import deliveries, facts, start_notice
 from tests.support import wait_until
 from tests.webhook_receiver import receiver
 from workflows.delivery.channels import DELIVERY_HEADER, SIGNATURE_HEADER, verify
-from workflows.messaging.outbox import Pending, to_message
+from workflows.messaging.outbox import to_message
 from workflows.store.models import Outbox
+from workflows.store.rows import Pending
 
 SECRET = "webhook-test-secret"
 

@@ -1,0 +1,221 @@
+"""PostgreSQL's statements: a batch's rows travel as JSON arrays, so one statement writes them all.
+
+Every row of a batch — history rows, instance moves, timers, outbox rows, new instances — goes in ONE
+JSON array parameter (``json_to_recordset``): the statement text is the same whatever the number of
+rows, so it is parsed and prepared once, and a transition is one round trip however much it writes. A
+multi-row ``VALUES`` list would be a new statement text for every batch size, parsed again on every
+call. The lock and the reads take their ids as arrays (``= ANY``) for the same reason.
+
+All sub-statements of one statement see the same snapshot, and none sees another's rows: the UPDATE
+that cancels armed timers cannot touch the timers armed beside it, which is what a transition wants.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Insert,
+    String,
+    Table,
+    TextClause,
+    any_,
+    bindparam,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+
+from workflows.store.dialect import Claim, Statements
+from workflows.store.models import UtcDateTime
+from workflows.store.rows import HistoryRow, NewInstance, NewTimer, Transition
+from workflows.store.sql import HISTORY_TABLE, INSTANCES, LOCK, SEEN, TIMERS, TIMERS_TABLE
+
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+_IDS = postgresql.ARRAY(BigInteger)
+_KEYS = postgresql.ARRAY(String)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_rows(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as one JSON array (datetimes as ISO 8601 with their offset)."""
+    return json.dumps(list(rows), default=_iso)
+
+
+#: a batch's writes in one statement
+_WRITE = text(
+    """
+WITH m AS (
+  SELECT * FROM json_to_recordset(CAST(:moves AS json))
+    AS m(iid bigint, dest varchar, ver integer, ctx json, closed timestamptz)
+), h AS (
+  INSERT INTO history (instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
+                       cause_id, "operator", payload, "at", dedupe_key)
+  SELECT instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
+         cause_id, "operator", payload, "at", dedupe_key
+  FROM json_to_recordset(CAST(:history AS json))
+    AS x(instance_id bigint, from_state varchar, to_state varchar, "trigger" varchar, outcome varchar,
+         reason text, cause_kind varchar, cause_id varchar, "operator" varchar, payload json,
+         "at" timestamptz, dedupe_key varchar)
+), c AS (
+  UPDATE timers SET status = 'cancelled', fired_at = :now
+  WHERE status = 'armed'
+    AND instance_id IN (SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(:cancel AS json)))
+), t AS (
+  INSERT INTO timers (instance_id, "name", "trigger", state, due_at, provisional, status, created_at)
+  SELECT instance_id, "name", "trigger", state, due_at, provisional, status, created_at
+  FROM json_to_recordset(CAST(:timers AS json))
+    AS x(instance_id bigint, "name" varchar, "trigger" varchar, state varchar, due_at timestamptz,
+         provisional boolean, status varchar, created_at timestamptz)
+), o AS (
+  INSERT INTO outbox (id, queue, actor, message, created_at, sends)
+  SELECT id, queue, actor, message, created_at, sends
+  FROM json_to_recordset(CAST(:outbox AS json))
+    AS x(id varchar, queue varchar, actor varchar, message json, created_at timestamptz, sends integer)
+), d AS (
+  UPDATE outbox SET done_at = :now WHERE id = :oid AND done_at IS NULL
+)
+UPDATE instances AS i
+SET state = m.dest, context = m.ctx, version = m.ver, updated_at = :now,
+    closed_at = COALESCE(m.closed, i.closed_at)
+FROM m WHERE i.id = m.iid
+"""
+).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("oid", type_=String()))
+
+#: many starts of one flow in one statement: instances unless their business key exists, with their
+#: start history rows and their initial state's timers; returns the new (id, business key)
+_START = text(
+    """
+WITH r AS (
+  SELECT * FROM json_to_recordset(CAST(:rows AS json))
+    AS r(n integer, flow varchar, flow_version integer, business_key varchar, subject varchar,
+         state varchar, context json, rules_version varchar, version integer, created_at timestamptz,
+         updated_at timestamptz, h_from_state varchar, h_to_state varchar, h_trigger varchar,
+         h_outcome varchar, h_reason text, h_cause_kind varchar, h_cause_id varchar, h_operator varchar,
+         h_payload json, h_at timestamptz, h_dedupe_key varchar)
+), started AS (
+  INSERT INTO instances (flow, flow_version, business_key, subject, state, context, rules_version,
+                         version, created_at, updated_at)
+  SELECT flow, flow_version, business_key, subject, state, context, rules_version, version,
+         created_at, updated_at
+  FROM r ORDER BY n
+  ON CONFLICT (flow, business_key) DO NOTHING
+  RETURNING id, business_key
+), h AS (
+  INSERT INTO history (instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
+                       cause_id, "operator", payload, "at", dedupe_key)
+  SELECT s.id, r.h_from_state, r.h_to_state, r.h_trigger, r.h_outcome, r.h_reason, r.h_cause_kind,
+         r.h_cause_id, r.h_operator, r.h_payload, r.h_at, r.h_dedupe_key
+  FROM started s JOIN r ON r.business_key = s.business_key
+), t AS (
+  INSERT INTO timers (instance_id, "name", "trigger", state, due_at, provisional, status, created_at)
+  SELECT s.id, x."name", x."trigger", x.state, x.due_at, x.provisional, x.status, x.created_at
+  FROM started s CROSS JOIN json_to_recordset(CAST(:timers AS json))
+    AS x(instance_id bigint, "name" varchar, "trigger" varchar, state varchar, due_at timestamptz,
+         provisional boolean, status varchar, created_at timestamptz)
+)
+SELECT id, business_key FROM started
+"""
+)
+
+
+@lru_cache(maxsize=64)
+def _insert(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], returning: str) -> TextClause:
+    names = ", ".join(f'"{c}"' for c in columns)
+    types = ", ".join(f'"{c}" {table.c[c].type.compile(dialect=_PG)}' for c in columns)
+    sql = (
+        f'INSERT INTO "{table.name}" ({names}) '
+        f"SELECT {names} FROM json_to_recordset(CAST(:rows AS json)) AS x({types})"
+    )
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    if returning:
+        sql += f' RETURNING "{returning}"'
+    return text(sql)
+
+
+class Postgres(Statements):
+    name = "postgresql"
+    LOCK = LOCK.where(
+        INSTANCES.c.flow == bindparam("flow"),
+        (INSTANCES.c.id == any_(bindparam("ids", type_=_IDS)))
+        | (INSTANCES.c.business_key == any_(bindparam("keys", type_=_KEYS))),
+    ).with_for_update(of=INSTANCES)
+    SEEN = SEEN.where(
+        HISTORY_TABLE.c.instance_id == any_(bindparam("ids", type_=_IDS)),
+        HISTORY_TABLE.c.dedupe_key == any_(bindparam("dkeys", type_=_KEYS)),
+    )
+    TIMERS = TIMERS.where(TIMERS_TABLE.c.id == any_(bindparam("tids", type_=_IDS)))
+
+    def write(
+        self,
+        conn: Connection,
+        applied: Sequence[Transition],
+        rejected: Sequence[HistoryRow],
+        done: str | None,
+        now: datetime,
+    ) -> None:
+        if not applied and not rejected and done is None:
+            return
+        params = {
+            "now": now,
+            "oid": done,
+            "history": json_rows([w.history.values() for w in applied] + [r.values() for r in rejected]),
+            "moves": json_rows([w.move.values() for w in applied]),
+            "cancel": json.dumps([w.move.iid for w in applied if w.move.cancel]),
+            "timers": json_rows([t.values(w.move.iid) for w in applied for t in w.timers]),
+            "outbox": json_rows([o.values() for w in applied for o in w.outbox]),
+        }
+        conn.execute(_WRITE, params)
+
+    def start(
+        self, conn: Connection, starts: Sequence[NewInstance], timers: Sequence[NewTimer]
+    ) -> dict[str, int]:
+        if not starts:
+            return {}
+        rows = []
+        for n, start in enumerate(starts):
+            history = {f"h_{k}": v for k, v in start.history.values().items() if k != "instance_id"}
+            rows.append({"n": n, **start.values(), **history})
+        params = {"rows": json_rows(rows), "timers": json_rows([t.values(0) for t in timers])}
+        return {key: iid for iid, key in conn.execute(_START, params)}
+
+    def insert_rows(
+        self,
+        conn: Connection,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        *,
+        skip_conflicts_on: tuple[str, ...] = (),
+        returning: str = "",
+    ) -> list[Any]:
+        if not rows:
+            return []
+        statement = _insert(table, tuple(rows[0]), skip_conflicts_on, returning)
+        result = conn.execute(statement, {"rows": json_rows(rows)})
+        return list(result.scalars()) if returning else []
+
+    def insert_ignoring(self, table: Table, conflict: tuple[str, ...], returning: str) -> Insert:
+        return _insert_ignoring(table, conflict, returning)
+
+    def claim(self, query: Claim, of: Any) -> Claim:
+        return query.with_for_update(skip_locked=True, of=of)
+
+
+@lru_cache(maxsize=16)
+def _insert_ignoring(table: Table, conflict: tuple[str, ...], returning: str) -> Insert:
+    return (
+        postgresql.insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c[returning])
+    )
