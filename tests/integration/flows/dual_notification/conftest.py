@@ -26,4 +26,3 @@ def notice_stack(kind: str, tmp_path: Path, **overrides: Any) -> Iterator[Stack]
 def nstack(stack_kind: str, tmp_path: Path) -> Iterator[Stack]:
     with notice_stack(stack_kind, tmp_path) as s:
         yield s
-
