@@ -6,10 +6,11 @@ Guards and effects are pure functions of (context, payload, now); they never do 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -21,6 +22,36 @@ Context = Mapping[str, Any]
 Payload = Mapping[str, Any]
 #: A guard answers ``None`` when the transition may run, or the reason it may not.
 Guard = Callable[[Context, Payload, datetime], str | None]
+
+
+@dataclass(frozen=True)
+class TriggerRef:
+    """A trigger of another flow, as that flow declares it: its name, the trigger, and the payload
+    model the trigger takes. A flow that asks another for work builds its ``Emit`` from one (``emit``),
+    so both sides name one declaration, never a string each."""
+
+    flow: str
+    trigger: str
+    payload: type[BaseModel]
+
+    def emit(
+        self, payload: BaseModel, *, business_key: str, start: bool = False, subject: str | None = None
+    ) -> Emit:
+        """Fire this trigger on the instance of ``flow`` with ``business_key`` (started first when
+        ``start``); ``payload`` must be an instance of the declared model, sent as JSON."""
+        if not isinstance(payload, self.payload):
+            raise TypeError(
+                f"{self.flow}.{self.trigger} takes a {self.payload.__name__} payload, "
+                f"not {type(payload).__name__}"
+            )
+        return Emit(
+            target=self.flow,
+            trigger=self.trigger,
+            business_key=business_key,
+            payload=payload.model_dump(mode="json"),
+            start=start,
+            subject=subject,
+        )
 
 
 @dataclass(frozen=True)
@@ -53,17 +84,29 @@ class Effect:
 EffectFn = Callable[[Context, Payload, datetime], Effect]
 
 
+class TimerKind(StrEnum):
+    #: passing it makes the case overdue (red)
+    deadline = "deadline"
+    #: an early (yellow) warning: passing it does not make the case overdue
+    warning = "warning"
+
+
 @dataclass(frozen=True)
 class Timer:
-    """A deadline armed when its state is entered and cancelled when the state is left.
+    """A timer armed when its state is entered and cancelled when the state is left.
 
-    ``name`` names the rule (looked up as flow → state → name in the deadline rules), ``trigger`` is
-    fired on the instance when the timer falls due. A name ending in ``_warning`` marks an early (yellow)
-    warning: passing it does not make the case overdue; passing any other timer of the state does.
+    ``name`` names the rule (looked up as flow → state → name in the deadline rules, which must have
+    one for every timer of every state), ``trigger`` is fired on the instance when the timer falls due.
+    ``kind`` says what passing it means: a ``deadline`` (the default) makes the case overdue; a
+    ``warning`` is an early (yellow) reminder and does not.
     """
 
     name: str
     trigger: str
+    kind: TimerKind | Literal["deadline", "warning"] = TimerKind.deadline
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", TimerKind(self.kind))  # "warning" → TimerKind.warning
 
 
 @dataclass(frozen=True)
@@ -104,6 +147,8 @@ class Flow:
     description: str = ""
     #: start-of-flow context validation (optional)
     context_model: type[BaseModel] | None = None
+    #: the triggers of other flows this flow fires, as those flows declare them (``TriggerRef.emit``)
+    sends: tuple[TriggerRef, ...] = ()
 
     def __post_init__(self) -> None:
         names = {s.name for s in self.states}
@@ -124,6 +169,12 @@ class Flow:
     @property
     def state_names(self) -> frozenset[str]:
         return frozenset(s.name for s in self.states)
+
+    def timers(self) -> Iterator[tuple[State, Timer]]:
+        """Every (state, timer) of the flow, in declaration order."""
+        for s in self.states:
+            for timer in s.timers:
+                yield s, timer
 
     def state(self, name: str) -> State:
         for s in self.states:
@@ -147,3 +198,13 @@ def transition(
     effect: EffectFn | None = None,
 ) -> Transition:
     return Transition(trigger, (source,) if isinstance(source, str) else source, dest, guard, effect)
+
+
+def warning_timers(flows: Iterable[Flow]) -> frozenset[tuple[str, str]]:
+    """(flow, timer name) of every warning timer of ``flows``: passing them makes no case overdue."""
+    return frozenset(
+        (flow.name, timer.name)
+        for flow in flows
+        for _, timer in flow.timers()
+        if timer.kind == TimerKind.warning
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from state_machines.base import Flow, State, Timer, Trigger, transition
+from state_machines.base import Flow, State, Timer, TimerKind, Trigger, transition
 from state_machines.notice_effects import (
     FEEDBACK_DEST,
     CancelPayload,
@@ -44,6 +44,7 @@ from state_machines.notice_effects import (
     return_notice,
     same_department,
 )
+from state_machines.referrals import REFER_TO_GRID_CHECK
 
 FLOW_NAME = "dual_notification"
 
@@ -82,7 +83,7 @@ TRACKING = (S.claimed, S.applied, S.accepted, S.not_applied_reminded, S.referred
 OPEN = (S.created, S.awaiting_claim, *TRACKING, S.manual_routing)
 
 _CLAIM_TIMERS = (
-    Timer("claim_warning", T.claim_warning_passed),
+    Timer("claim_warning", T.claim_warning_passed, kind=TimerKind.warning),
     Timer("claim_deadline", T.claim_deadline_passed),
     Timer("claim_supervision", T.claim_supervision_passed),
 )
@@ -92,6 +93,7 @@ FLOW = Flow(
     version=1,
     initial=S.created,
     description=__doc__ or "",
+    sends=(REFER_TO_GRID_CHECK,),
     states=(
         State(S.created, description="planned; pushed to the department within seconds"),
         State(S.awaiting_claim, timers=_CLAIM_TIMERS, description="pushed, waiting for the claim"),

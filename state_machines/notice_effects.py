@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from state_machines.base import PUSH_ACTOR, Context, Effect, EffectFn, Emit, Guard, Payload
+from state_machines.referrals import REFER_TO_GRID_CHECK, Referral
 
 DELIVERIES = PUSH_ACTOR
-GRID_CHECK = "grid_check"
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]
 FeedbackStatus = Literal["applied", "accepted", "not_applied_reminded", "not_needed", "suspected_unlicensed"]
@@ -242,20 +242,22 @@ def feedback(ctx: Context, payload: Payload, now: datetime) -> Effect:
 
 
 def _referral(ctx: Context, payload: Payload, now: datetime) -> Emit:
+    """The grid first check of the enterprise (``grid_check.refer``), with the notice's facts."""
     facts = {key: ctx[key] for key in SUMMARY if ctx.get(key) is not None}
-    return Emit(
-        target=GRID_CHECK,
-        trigger="refer",
-        business_key=f"{ctx['uscc']}:dual_notification:{ctx['permit']}:{ctx['department']}",
-        start=True,
-        subject=str(ctx["uscc"]),
-        payload={
+    referral = Referral.model_validate(
+        {
             **facts,
             "source": "dual_notification",
             "reason": "suspected_unlicensed",
             "comment": payload.get("comment", ""),
-            "referred_at": now.isoformat(),
-        },
+            "referred_at": now,
+        }
+    )
+    return REFER_TO_GRID_CHECK.emit(
+        referral,
+        business_key=f"{ctx['uscc']}:dual_notification:{ctx['permit']}:{ctx['department']}",
+        start=True,
+        subject=str(ctx["uscc"]),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +20,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries
 from sqlalchemy.orm import Session
 
+from state_machines.base import Flow
 from workflows.delivery.service import Deliveries, build_deliveries, engine_hooks
 from workflows.engine.commands import Command
 from workflows.engine.core import Engine, Outcome
@@ -92,13 +93,17 @@ class Runtime:
 
 
 def default_deadlines(
-    settings: Settings, db: Database | None = None, clock: Clock | None = None
+    settings: Settings,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    flows: Mapping[str, Flow] | None = None,
 ) -> DeadlineSource:
     """The rules' deadlines. With a database: its active stored version (the folder, stored and
-    activated, when there is none yet); without one: the rules folder as it is."""
+    activated, when there is none yet, if it keeps the contract with ``flows``); without one: the
+    rules folder as it is."""
     if db is None or clock is None:
         return RuleDeadlines.load(settings.rules_dir)
-    return startup_deadlines(RuleVersions(db, clock), settings.rules_dir)
+    return startup_deadlines(RuleVersions(db, clock, flows or {}), settings.rules_dir)
 
 
 def build_runtime(
@@ -131,11 +136,16 @@ def build_runtime(
         broker.add_middleware(RecordDeadLetters(db, clock), before=Retries)
     if isinstance(broker, StubBroker):
         broker.emit_after("process_boot")
-    rules = RulesInForce(deadlines or default_deadlines(settings, db, clock))
+    try:
+        rules = RulesInForce(deadlines or default_deadlines(settings, db, clock, registry.flows))
+    except BaseException:  # e.g. rules that break the contract: leave no connection behind
+        db.dispose()
+        raise
     follower = None
     if deadlines is None and settings.rules_poll_interval > 0:
         # every process follows the database's active rule version while its worker runs
-        follower = RulesFollower(rules, RuleVersions(db, clock), settings.rules_poll_interval)
+        versions = RuleVersions(db, clock, registry.flows)
+        follower = RulesFollower(rules, versions, settings.rules_poll_interval)
         broker.add_middleware(FollowRules(follower))
     deliveries = build_deliveries(settings, db, clock, rules, registry.recipients, registry.titles)
     local_effects, companions = engine_hooks(deliveries)

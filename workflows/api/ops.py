@@ -40,7 +40,10 @@ def get_instances(
     if due_before is not None and due_before.tzinfo is None:
         raise BadInput("due_before: give a timezone, e.g. 2026-12-01T00:00:00+08:00")
     f = InstanceFilter(flow, state, subject, department, overdue=overdue, due_before=due_before)
-    items, nxt = list_instances(runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit)
+    warnings = runtime.registry.warning_timers
+    items, nxt = list_instances(
+        runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit, warnings=warnings
+    )
     return {"items": items, "next_cursor": nxt}
 
 

@@ -19,10 +19,12 @@ import typer
 from pydantic import ValidationError
 
 from rules import RuleSet, RulesInvalid, content_hash, diff, format_diff, format_report, lint, load_rules
+from state_machines.base import Flow
 from workflows.cli.common import JsonOpt, composer, fail
 from workflows.errors import BadInput, YunshangError
 from workflows.intake.envelope import CloudEvent, field_errors
 from workflows.plugins import Explainer
+from workflows.ruleset.contracts import snapshot, with_contract
 from workflows.ruleset.versions import RuleVersions, StoredVersion, load_files, version_of
 from workflows.settings import ClockMode, Settings
 from workflows.store.db import Database
@@ -36,11 +38,12 @@ DirOpt = Annotated[Path | None, typer.Option("--dir", help="rule folder (default
 
 
 @contextmanager
-def _stored_versions(settings: Settings) -> Iterator[RuleVersions]:
+def _stored_versions(settings: Settings, flows: Mapping[str, Flow] | None = None) -> Iterator[RuleVersions]:
+    """The stored versions; ``flows`` (the CLI's plug-ins) for the commands that store a rule set."""
     db = Database(settings.database_url, lock_timeout=settings.lock_timeout)
     try:
         upgrade(db)
-        yield RuleVersions(db, build_clock(settings.clock == ClockMode.simulated, db))
+        yield RuleVersions(db, build_clock(settings.clock == ClockMode.simulated, db), flows or {})
     except (YunshangError, RulesInvalid) as exc:
         fail(str(exc))
     finally:
@@ -49,12 +52,16 @@ def _stored_versions(settings: Settings) -> Iterator[RuleVersions]:
 
 @rules_app.command("lint")
 def rules_lint(
+    ctx: typer.Context,
     directory: Annotated[
         Path | None, typer.Argument(help="rule folder (default: YUNSHANG_RULES_DIR)")
     ] = None,
 ) -> None:
-    """Report every problem at once, as file:line:column: severity: field: message."""
-    report = lint(directory or Settings().rules_dir)
+    """Report every problem at once, as file:line:column: severity: field: message: the rule files'
+    own and their contract with the flows this engine runs (a deadline for every timer, ladders on
+    real states and timers)."""
+    root = directory or Settings().rules_dir
+    report = with_contract(lint(root), snapshot(root), composer(ctx).registry.flows)
     typer.echo(format_report(report))
     if not report.ok:
         raise typer.Exit(1)
@@ -195,13 +202,15 @@ def _folder_status(directory: Path, folder: str, stored: list[StoredVersion]) ->
 
 @rules_app.command("reload")
 def rules_reload(
+    ctx: typer.Context,
     directory: DirOpt = None,
     note: Annotated[str, typer.Option(help="what changed and why, kept with the version")] = "",
     author: Annotated[str | None, typer.Option(help="who changed it (default: your login)")] = None,
 ) -> None:
-    """Lint the folder; store and activate it, or reject it and keep the active version."""
+    """Lint the folder and check it against the flows; store and activate it, or reject it and keep
+    the active version."""
     settings = Settings()
-    with _stored_versions(settings) as versions:
+    with _stored_versions(settings, composer(ctx).registry.flows) as versions:
         result = versions.reload(directory or settings.rules_dir, note=note, author=author or _login())
     typer.echo(result.describe())
     if result.outcome == "rejected":

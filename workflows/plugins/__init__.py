@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rules import RuleSet
-from state_machines.base import Flow
+from state_machines.base import Flow, warning_timers
 from workflows.delivery.recipients import Resolver
 from workflows.engine.rows import advance_actor, batch_actor
 from workflows.errors import YunshangError
@@ -35,6 +35,12 @@ class PluginConflict(YunshangError):
     """Two plug-ins claim one name; the engine refuses to start."""
 
     code = "plugin_conflict"
+
+
+class FlowContractBroken(YunshangError):
+    """A flow sends a trigger of another flow the engine runs, which declares it differently."""
+
+    code = "flow_contract_broken"
 
 
 class Explained(Protocol):
@@ -99,6 +105,26 @@ class Registry:
         self.titles: dict[str, Mapping[str, str]] = {
             flow.name: p.titles for p in self.plugins for flow in p.flows
         }
+        #: (flow, timer) of every warning timer: passing one makes no case overdue
+        self.warning_timers: frozenset[tuple[str, str]] = warning_timers(self.flows.values())
+        self._check_sends()
+
+    def _check_sends(self) -> None:
+        """A trigger one flow sends to another that runs here must be declared there, with the same
+        payload model. (A target that does not run yet is fine: its messages wait in the outbox.)"""
+        for flow in self.flows.values():
+            for ref in flow.sends:
+                target = self.flows.get(ref.flow)
+                if target is None:
+                    continue
+                declared = target.trigger(ref.trigger)
+                if declared is None or declared.payload is not ref.payload:
+                    takes = "is not declared" if declared is None else f"takes {_model(declared.payload)}"
+                    raise FlowContractBroken(
+                        f"flow {flow.name!r} sends {ref.flow}.{ref.trigger} with {_model(ref.payload)}, "
+                        f"but in flow {ref.flow!r} that trigger {takes}: declare "
+                        f"Trigger({ref.trigger!r}, {ref.payload.__name__}) in {ref.flow}"
+                    )
 
     @staticmethod
     def _index(what: str, items: Iterable[tuple[FlowPlugin, str, Any]]) -> dict[str, Any]:
@@ -116,3 +142,7 @@ class Registry:
 
     def flow_names(self) -> Sequence[str]:
         return sorted(self.flows)
+
+
+def _model(model: type[Any] | None) -> str:
+    return "no payload" if model is None else f"a {model.__name__} payload"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, tuple_
 
 from workflows.errors import InstanceNotFound
 from workflows.store.db import Database
@@ -29,25 +30,27 @@ class InstanceFilter:
     open_only: bool = False
 
 
-#: timers named ``*_warning`` are early (yellow) warnings: passing one does not make a case overdue
-WARNING_SUFFIX = "%\\_warning"
+#: (flow, timer name) pairs of early (yellow) warnings: passing one does not make a case overdue
+WarningTimers = Collection[tuple[str, str]]
 
 
-def _overdue(now: datetime) -> Any:
+def _overdue(now: datetime, warnings: WarningTimers) -> Any:
     """Open, and a deadline of its current state has passed: an armed timer past due, or a fired one
-    (the state was not left in time). Early warnings (timers named ``*_warning``) do not count."""
-    late_timer = exists().where(
+    (the state was not left in time). Warning timers (``Timer(..., kind="warning")`` in the flow, as
+    ``warnings`` lists them; ``Registry.warning_timers``) do not count."""
+    late = [
         TimerRow.instance_id == Instance.id,
-        TimerRow.name.not_like(WARNING_SUFFIX, escape="\\"),
         or_(
             and_(TimerRow.status == "armed", TimerRow.due_at < now),
             and_(TimerRow.status == "fired", TimerRow.state == Instance.state),
         ),
-    )
-    return and_(Instance.closed_at.is_(None), late_timer)
+    ]
+    if warnings:
+        late.append(tuple_(Instance.flow, TimerRow.name).not_in(sorted(warnings)))
+    return and_(Instance.closed_at.is_(None), exists().where(*late))
 
 
-def _filtered(query: Any, f: InstanceFilter, now: datetime) -> Any:
+def _filtered(query: Any, f: InstanceFilter, now: datetime, warnings: WarningTimers = ()) -> Any:
     if f.flow:
         query = query.where(Instance.flow == f.flow)
     if f.state:
@@ -60,7 +63,7 @@ def _filtered(query: Any, f: InstanceFilter, now: datetime) -> Any:
     if f.open_only:
         query = query.where(Instance.closed_at.is_(None))
     if f.overdue is not None:
-        query = query.where(_overdue(now) if f.overdue else ~_overdue(now))
+        query = query.where(_overdue(now, warnings) if f.overdue else ~_overdue(now, warnings))
     if f.due_before is not None:
         query = query.where(
             exists().where(
@@ -92,16 +95,23 @@ def summary(inst: Instance, next_due: datetime | None = None) -> dict[str, Any]:
 
 
 def list_instances(
-    db: Database, f: InstanceFilter, now: datetime, *, cursor: int | None = None, limit: int = 50
+    db: Database,
+    f: InstanceFilter,
+    now: datetime,
+    *,
+    cursor: int | None = None,
+    limit: int = 50,
+    warnings: WarningTimers = (),
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """A page of instances ordered by id, and the cursor of the next page (None at the end)."""
+    """A page of instances ordered by id, and the cursor of the next page (None at the end).
+    ``warnings``: the warning timers of the flows the engine runs (``Registry.warning_timers``)."""
     next_due = (
         select(func.min(TimerRow.due_at))
         .where(TimerRow.instance_id == Instance.id, TimerRow.status == "armed")
         .correlate(Instance)
         .scalar_subquery()
     )
-    query = _filtered(select(Instance, next_due), f, now).order_by(Instance.id).limit(limit + 1)
+    query = _filtered(select(Instance, next_due), f, now, warnings).order_by(Instance.id).limit(limit + 1)
     if cursor is not None:
         query = query.where(Instance.id > cursor)
     with db.read() as session:

@@ -61,10 +61,21 @@ class RuleDeadlines:
 
 def startup_deadlines(versions: RuleVersions, directory: Path) -> RuleDeadlines:
     """At start-up the active stored version wins; with none yet, the folder is stored and activated.
-    Raises ``rules.RulesInvalid`` when there is no active version and the folder does not lint."""
+    Raises ``rules.RulesInvalid`` when there is no active version and the folder does not lint or
+    breaks the contract with the flows (``versions.flows``). An active version that breaks it is
+    logged as an error: it stays in force until a reload replaces it."""
     active = versions.active()
     if active is not None:
-        return RuleDeadlines.from_files(active.rule_files, f"rule version {active.version}")
+        label = f"rule version {active.version}"
+        broken = versions.lint(active.rule_files, label).report.errors
+        if broken:  # activated before these flows ran: the engine runs on it, and says what to fix
+            log.error(
+                "the active %s breaks the contract with the flows this engine runs; fix the rules "
+                "folder and run `yunshang rules reload`:\n%s",
+                label,
+                "\n".join(p.format(Path(label)) for p in broken),
+            )
+        return RuleDeadlines.from_files(active.rule_files, label)
     result = versions.reload(directory, note=f"initial rule set from {directory}", author="yunshang")
     if result.ruleset is None:
         raise RulesInvalid(result.report)

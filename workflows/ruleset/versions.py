@@ -6,17 +6,17 @@ versions``, ``rules diff`` — is the first 16 hex characters of that hash. Exac
 ``active``; every process follows it (``workflows.ruleset.adapter``).
 
 A reload snapshots the folder's bytes once, lints the snapshot (not the folder, which an editor may
-be rewriting) and either stores and activates it, or records it as rejected with its lint report and
-leaves the active version alone. A rule set is never half-loaded.
+be rewriting), checks it against the flows the engine runs (``workflows.ruleset.contracts``) and
+either stores and activates it, or records it as rejected with its report and leaves the active
+version alone. A rule set is never half-loaded.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -25,9 +25,10 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from rules import LintReport, Loaded, RuleSet, RulesInvalid, format_report, read_rules
-from rules.schema import FILES
+from rules import LintReport, Loaded, RuleSet, RulesInvalid, format_report
+from state_machines.base import Flow
 from workflows.errors import BadInput
+from workflows.ruleset.contracts import lint_files, lint_with_contract, snapshot
 from workflows.store.db import Database
 from workflows.store.models import RuleVersion
 from workflows.time.clock import Clock
@@ -122,23 +123,6 @@ class ReloadResult:
         return f"rules version {self.version} {verb}{warnings}"
 
 
-def snapshot(directory: str | Path) -> dict[str, bytes]:
-    """The bytes of every rule file in ``directory``, read once (missing files are left out)."""
-    root = Path(directory)
-    return {name: (root / name).read_bytes() for name in FILES if (root / name).is_file()}
-
-
-def lint_files(files: Mapping[str, bytes | str], label: str | Path = "stored rules") -> Loaded:
-    """Lint a set of rule files given as contents; the report names ``label`` as their folder."""
-    with tempfile.TemporaryDirectory(prefix="yunshang-rules-") as tmp:
-        for name, body in files.items():
-            if name in FILES:
-                data = body.encode("utf-8") if isinstance(body, str) else body
-                (Path(tmp) / name).write_bytes(data)
-        loaded = read_rules(tmp)
-    return Loaded(replace(loaded.report, directory=Path(label)), loaded.ruleset)
-
-
 def load_files(files: Mapping[str, str], label: str | Path = "stored rules") -> RuleSet:
     """The rule set of stored file texts; raises ``rules.RulesInvalid`` when they do not validate."""
     loaded = lint_files(files, label)
@@ -150,9 +134,15 @@ def load_files(files: Mapping[str, str], label: str | Path = "stored rules") -> 
 class RuleVersions:
     """The ``rule_versions`` table: store, activate, find, and reload from a folder."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, flows: Mapping[str, Flow]) -> None:
         self.db = db
         self.clock = clock
+        #: the flows the engine runs: a reload refuses rules that break the contract with them
+        self.flows = flows
+
+    def lint(self, files: Mapping[str, bytes | str], label: str | Path = "stored rules") -> Loaded:
+        """The linter and the contract with the flows: the rule set only if neither found an error."""
+        return lint_with_contract(files, label, self.flows)
 
     # ------------------------------------------------------------- reading
     def active_ref(self) -> tuple[int, str] | None:
@@ -208,9 +198,9 @@ class RuleVersions:
 
     # ------------------------------------------------------------- writing
     def reload(self, directory: str | Path, *, note: str = "", author: str = "") -> ReloadResult:
-        """Lint a snapshot of ``directory``; store and activate it, or record why it was rejected."""
+        """Lint a snapshot of ``directory`` with the contract; store and activate it, or record why not."""
         files = snapshot(directory)
-        loaded = lint_files(files, directory)
+        loaded = self.lint(files, directory)
         report = loaded.report
         texts = {name: body.decode("utf-8", errors="replace") for name, body in files.items()}
         version = version_of(report.content_hash)

@@ -57,7 +57,7 @@ def test_two_processes_converge_and_a_broken_edit_changes_nothing(
         assert stack.instance(instance_id).rules_version == v2
 
         replace_line(rules_dir, "deadlines.yaml", "      review_deadline:", "      review_deadline: 3 days")
-        versions = RuleVersions(stack.runtime.db, stack.runtime.clock)
+        versions = RuleVersions(stack.runtime.db, stack.runtime.clock, stack.runtime.registry.flows)
         wait_until(lambda: any(v.status == "rejected" for v in versions.all()), what="the rejection")
         rejected = next(v for v in versions.all() if v.status == "rejected")
         assert rejected.lint_report is not None
@@ -83,7 +83,9 @@ def test_a_change_made_elsewhere_is_followed(stack: Stack, tmp_path: Path, runti
     follower = runtime.follower
     assert follower is not None
     assert follower.sync() is False
-    other = RuleVersions(stack.runtime.db, stack.runtime.clock)  # e.g. `yunshang rules reload`
+    other = RuleVersions(
+        stack.runtime.db, stack.runtime.clock, stack.runtime.registry.flows
+    )  # e.g. `yunshang rules reload`
     result = other.reload(copy_rules(tmp_path / "b", toy="4h"), note="from the CLI")
     assert runtime.engine.deadlines.version != result.version
     assert follower.sync() is True
@@ -94,7 +96,9 @@ def test_a_change_made_elsewhere_is_followed(stack: Stack, tmp_path: Path, runti
 def test_reload_under_traffic_never_mixes_rule_sets(stack: Stack, tmp_path: Path) -> None:
     runtime = stack.runtime
     two_hours, three_hours = copy_rules(tmp_path / "two", toy="2h"), copy_rules(tmp_path / "three", toy="3h")
-    follower = RulesFollower(runtime.rules, RuleVersions(runtime.db, runtime.clock), 0.05)
+    follower = RulesFollower(
+        runtime.rules, RuleVersions(runtime.db, runtime.clock, runtime.registry.flows), 0.05
+    )
     expected = {
         follower.reload(three_hours).version: 3 * 3600.0,
         follower.reload(two_hours).version: 2 * 3600.0,
@@ -185,7 +189,7 @@ def test_the_watcher_waits_for_the_folder_to_hold_still(
     result = watcher.poll()
     assert result is not None and result.outcome == "activated"
     assert runtime.engine.deadlines.deadline("toy", "awaiting_review", "review_deadline") == "6h"
-    stored = RuleVersions(stack.runtime.db, stack.runtime.clock).all()
+    stored = RuleVersions(stack.runtime.db, stack.runtime.clock, stack.runtime.registry.flows).all()
     assert [(v.status, v.author) for v in stored] == [
         ("superseded", "yunshang"),
         ("active", "yunshang (file watcher)"),

@@ -20,7 +20,7 @@ from workflows.time.calendar import Duration, WorkCalendar
 
 def follow(stack: Stack) -> RulesFollower:
     runtime = stack.runtime
-    return RulesFollower(runtime.rules, RuleVersions(runtime.db, runtime.clock), 0.05)
+    return RulesFollower(runtime.rules, RuleVersions(runtime.db, runtime.clock, runtime.registry.flows), 0.05)
 
 
 def rules_now(stack: Stack) -> RuleDeadlines:

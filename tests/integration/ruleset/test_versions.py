@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from rules import content_hash
 from tests.integration.ruleset.conftest import MakeRuntime, copy_rules, replace_line, set_toy_deadline
 from tests.support import Stack
-from workflows.cli.rules import rules_app
+from worker import PLUGINS, compose
+from workflows.cli.app import build_app
 from workflows.engine.commands import Cause
 from workflows.ruleset.adapter import RuleDeadlines
 from workflows.ruleset.versions import LINT_REPORT, RuleVersionNotFound, RuleVersions, version_of
@@ -23,7 +24,7 @@ BROKEN_REPORT = (
 
 
 def versions_of(stack: Stack) -> RuleVersions:
-    return RuleVersions(stack.runtime.db, stack.runtime.clock)
+    return RuleVersions(stack.runtime.db, stack.runtime.clock, stack.runtime.registry.flows)
 
 
 def test_a_reload_stores_the_files_hash_and_note_and_activates(stack: Stack, rules_dir: Path) -> None:
@@ -66,7 +67,7 @@ def test_a_broken_edit_is_rejected_and_the_previous_version_stays(stack: Stack, 
     assert active is not None and active.version == good.version
     record = versions.find(rejected.version)
     assert (record.status, record.active, record.activated_at) == ("rejected", False, None)
-    assert record.note == "rejected: 1 error, 0 warnings; try 48小时"
+    assert record.note == "rejected: 1 error, 8 warnings; try 48小时"
     assert record.lint_report is not None and BROKEN_REPORT in record.lint_report
     assert LINT_REPORT not in record.rule_files
 
@@ -140,36 +141,37 @@ def test_cli_versions_reload_and_diff(stack: Stack, rules_dir: Path, monkeypatch
     monkeypatch.setenv("YUNSHANG_CLOCK", "simulated")
     monkeypatch.setenv("YUNSHANG_RULES_DIR", str(rules_dir))
     runner = CliRunner()
-    first = runner.invoke(rules_app, ["reload", "--note", "first", "--author", "li.wei"])
+    cli = build_app(compose, PLUGINS)
+    first = runner.invoke(cli, ["rules", "reload", "--note", "first", "--author", "li.wei"])
     assert first.exit_code == 0, first.output
     v1 = version_of(content_hash(rules_dir))
-    assert first.output.strip() == f"rules version {v1} activated"
+    assert first.output.strip() == f"rules version {v1} activated (0 errors, 8 warnings)"
 
     replace_line(rules_dir, "deadlines.yaml", "      claim_deadline:", BROKEN_LINE)
-    broken = runner.invoke(rules_app, ["reload", "--note", "typo"])
+    broken = runner.invoke(cli, ["rules", "reload", "--note", "typo"])
     assert broken.exit_code == 1
     assert f"version {v1} stays active" in broken.output
     assert BROKEN_REPORT in broken.output
-    listing = runner.invoke(rules_app, ["versions"])
+    listing = runner.invoke(cli, ["rules", "versions"])
     assert listing.exit_code == 0, listing.output
     lines = listing.output.splitlines()
     assert lines[1].split()[:3] == ["1", v1, "active"]
     assert lines[1].endswith("li.wei                    first")
     assert lines[2].split()[2] == "rejected"
-    assert "rejected: 1 error, 0 warnings; typo" in lines[2]
+    assert "rejected: 1 error, 8 warnings; typo" in lines[2]
     assert "rejected — the active version stays in force" in listing.output
     assert BROKEN_REPORT in listing.output
 
     replace_line(rules_dir, "deadlines.yaml", "      claim_deadline:", "      claim_deadline: 72h")
-    assert runner.invoke(rules_app, ["reload", "--note", "72h"]).exit_code == 0
+    assert runner.invoke(cli, ["rules", "reload", "--note", "72h"]).exit_code == 0
     v3 = version_of(content_hash(rules_dir))
     changed = "~ deadline dual_notification/awaiting_claim/claim_deadline: 48h → 72h"
-    assert runner.invoke(rules_app, ["diff", "1", "active"]).output.strip() == changed
-    assert runner.invoke(rules_app, ["diff", v1[:6], str(rules_dir)]).output.strip() == changed
-    assert runner.invoke(rules_app, ["diff", v3, str(rules_dir)]).output.strip() == "no changes"
-    unknown = runner.invoke(rules_app, ["diff", "nope", "active"])
+    assert runner.invoke(cli, ["rules", "diff", "1", "active"]).output.strip() == changed
+    assert runner.invoke(cli, ["rules", "diff", v1[:6], str(rules_dir)]).output.strip() == changed
+    assert runner.invoke(cli, ["rules", "diff", v3, str(rules_dir)]).output.strip() == "no changes"
+    unknown = runner.invoke(cli, ["rules", "diff", "nope", "active"])
     assert unknown.exit_code == 1
     assert "'nope' is not a rule version" in unknown.output
-    rejected = runner.invoke(rules_app, ["diff", "2", "active"])
+    rejected = runner.invoke(cli, ["rules", "diff", "2", "active"])
     assert rejected.exit_code == 1
     assert "is invalid" in rejected.output or "are invalid" in rejected.output

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from state_machines.dual_notification import OPEN, S
+from state_machines.dual_notification import FLOW, OPEN, S
+from state_machines.referrals import REFER_TO_GRID_CHECK, Referral
 from tests.notices import PHARMACY, T0, Sim, facts
 from workflows.engine.machines import Refused, mermaid
 from workflows.errors import InvalidPayload, NaiveDatetime
@@ -141,6 +142,12 @@ def test_suspected_unlicensed_refers_to_a_grid_check() -> None:
     assert emit.business_key == f"{PHARMACY}:dual_notification:DRUG_RETAIL:SCJG_YP"
     assert emit.payload["reason"] == "suspected_unlicensed"
     assert (emit.payload["grid"], emit.payload["comment"]) == ("ZH-001", "已在经营")
+    # the grid-check flow's declared trigger, with its payload model
+    assert (emit.target, emit.trigger) == (REFER_TO_GRID_CHECK.flow, REFER_TO_GRID_CHECK.trigger)
+    referral = Referral.model_validate(emit.payload)
+    assert (referral.source, referral.uscc, referral.permit) == ("dual_notification", PHARMACY, "DRUG_RETAIL")
+    assert referral.referred_at == T0 + timedelta(hours=5)
+    assert referral.license_issued_at is not None and referral.license_issued_at.tzinfo is not None
     # still tracked: a permit may follow
     sim.ok("permit_issue", {"permit_no": "JY13702120001", "issued_at": T0.isoformat()})
     assert sim.state == S.permit_issued
@@ -244,3 +251,13 @@ def test_the_diagram_is_generated() -> None:
     assert "created --> awaiting_claim: push" in text
     assert "manual_routing --> awaiting_claim: reroute" in text
     assert "permit_issued --> [*]" in text
+
+
+def test_the_flow_declares_what_it_sends_and_its_warning_timer() -> None:
+    assert FLOW.sends == (REFER_TO_GRID_CHECK,)
+    kinds = {timer.name: timer.kind for _, timer in FLOW.timers()}
+    assert kinds == {
+        "claim_warning": "warning",
+        "claim_deadline": "deadline",
+        "claim_supervision": "deadline",
+    }

@@ -1,0 +1,118 @@
+"""The contract between the rule files and the flows the engine runs (``workflows.ruleset.contracts``)
+and ``yunshang rules lint``, which reports it with the linter's own problems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from rules import DEFAULT_DIRECTORY, Problem, lint
+from worker import PLUGINS, compose
+from workflows.cli.app import build_app
+from workflows.plugins import Registry
+from workflows.ruleset.contracts import check_contract, snapshot, with_contract
+
+FLOWS = Registry(PLUGINS).flows
+Edit = Callable[[str, str, str], Path]
+CLAIM_DEADLINE = (
+    "      claim_deadline: 48h                # 认领期限: overdue (red), pushed to the department's leader\n"
+)
+MISSING = (
+    "deadlines.yaml:12:5: error: flows.dual_notification.awaiting_claim.claim_deadline: no deadline for "
+    "dual_notification.awaiting_claim.claim_deadline: the flow arms timer 'claim_deadline' (deadline) in "
+    "state 'awaiting_claim', so every case entering it would be dead-lettered (MissingDeadline); add "
+    "`claim_deadline: <duration>` under flows.dual_notification.awaiting_claim"
+)
+NOT_RUN = "which this engine does not run (it runs dual_notification, license_registration, toy)"
+
+
+def contract(directory: Path) -> list[str]:
+    return [p.format() for p in check_contract(snapshot(directory), FLOWS)]
+
+
+def errors(directory: Path) -> list[str]:
+    return [p.format() for p in check_contract(snapshot(directory), FLOWS) if p.severity == "error"]
+
+
+def test_the_shipped_rules_keep_the_contract_with_only_warnings_for_flows_not_built_yet() -> None:
+    problems = check_contract(snapshot(DEFAULT_DIRECTORY), FLOWS)
+    assert {p.severity for p in problems} == {"warning"}
+    by_file = sorted((p.file, p.path) for p in problems)
+    assert by_file == [
+        ("deadlines.yaml", "flows.grid_check"),
+        ("deadlines.yaml", "flows.joint_inspection"),
+        *(("escalation.yaml", f"ladders[{i}].flow") for i in range(1, 7)),
+    ]
+    assert all("not run by this engine" in p.message or NOT_RUN in p.message for p in problems)
+
+
+def test_a_deleted_claim_deadline_is_an_error_naming_flow_state_and_timer(edit: Edit) -> None:
+    directory = edit("deadlines.yaml", CLAIM_DEADLINE, "")
+    assert errors(directory) == [MISSING]
+    # the linter alone says something else (about the ladder): only the contract names the timer
+    linted = [p.format() for p in lint(directory).errors]
+    assert MISSING not in linted and any("ladders[0].steps[0].next.at" in p for p in linted)
+
+
+def test_a_ladder_on_a_state_the_flow_lacks_is_an_error(edit: Edit) -> None:
+    directory = edit("escalation.yaml", "    state: awaiting_claim\n", "    state: awaiting_claims\n")
+    assert errors(directory) == [
+        "escalation.yaml:16:5: error: ladders[0].state: ladder 'dual_notification_claim' runs in state "
+        "'awaiting_claims', which flow 'dual_notification' does not have; its states with timers: "
+        "awaiting_claim"
+    ]
+
+
+def test_a_ladder_waiting_for_a_timer_the_state_does_not_arm_is_an_error(edit: Edit) -> None:
+    edit("deadlines.yaml", "      claim_warning: 36h", "      claim_reminder: 12h\n      claim_warning: 36h")
+    directory = edit(
+        "escalation.yaml", "start: {step: warn, at: claim_warning}", "start: {step: warn, at: claim_reminder}"
+    )
+    assert errors(directory) == [
+        "escalation.yaml:17:25: error: ladders[0].start.at: ladder 'dual_notification_claim' waits for timer "
+        "'claim_reminder', which flow 'dual_notification' does not arm in state 'awaiting_claim' (it arms "
+        "claim_deadline, claim_supervision, claim_warning)"
+    ]
+    unused = [p for p in contract(directory) if "claim_reminder" in p and "warning:" in p]
+    assert unused == [
+        "deadlines.yaml:13:7: warning: flows.dual_notification.awaiting_claim.claim_reminder: flow "
+        "'dual_notification' arms no timer 'claim_reminder' in state 'awaiting_claim' (it arms "
+        "claim_deadline, claim_supervision, claim_warning): this deadline is never used"
+    ]
+
+
+def test_deadlines_for_a_state_the_running_flow_lacks_are_a_warning(edit: Edit) -> None:
+    directory = edit("deadlines.yaml", "  toy:", "  toy:\n    reviewing:\n      review_deadline: 1h")
+    assert errors(directory) == []
+    [found] = [p for p in check_contract(snapshot(directory), FLOWS) if "reviewing" in p.path]
+    assert found == Problem(
+        "deadlines.yaml",
+        42,
+        5,
+        "warning",
+        "flows.toy.reviewing",
+        "flow 'toy' has no state 'reviewing'; its states with timers: awaiting_review",
+    )
+
+
+def test_a_report_merges_the_contract_in_file_and_line_order(edit: Edit) -> None:
+    directory = edit("deadlines.yaml", CLAIM_DEADLINE, "")
+    report = with_contract(lint(directory), snapshot(directory), FLOWS)
+    assert report.problems == tuple(sorted(report.problems))
+    assert (len(report.errors), len(report.warnings)) == (2, 8)
+
+
+def test_rules_lint_reports_the_contract_and_fails_on_its_errors(edit: Edit) -> None:
+    runner = CliRunner()
+    app = build_app(compose, PLUGINS)
+    good = runner.invoke(app, ["rules", "lint", str(DEFAULT_DIRECTORY)])
+    assert good.exit_code == 0, good.output
+    assert good.output.splitlines()[-1] == "0 errors, 8 warnings"
+
+    directory = edit("deadlines.yaml", CLAIM_DEADLINE, "")
+    broken = runner.invoke(app, ["rules", "lint", str(directory)])
+    assert broken.exit_code == 1
+    assert f"{directory}/{MISSING}" in broken.output.splitlines()
+    assert broken.output.splitlines()[-1] == "2 errors, 8 warnings"
