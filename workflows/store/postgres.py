@@ -33,8 +33,11 @@ from sqlalchemy.dialects import postgresql
 
 from workflows.store.dialect import Claim, Statements
 from workflows.store.models import UtcDateTime
-from workflows.store.rows import HistoryRow, NewInstance, NewTimer, Transition
+from workflows.store.postgres_one import write_one
+from workflows.store.rows import HistoryRow, LockedRow, NewInstance, NewTimer, Transition
 from workflows.store.sql import HISTORY_TABLE, INSTANCES, LOCK, SEEN, TIMERS, TIMERS_TABLE
+
+_LOCK = LOCK
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 _IDS = postgresql.ARRAY(BigInteger)
@@ -52,13 +55,15 @@ def json_rows(rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(list(rows), default=_iso)
 
 
-#: a batch's writes in one statement
-_WRITE = text(
-    """
-WITH m AS (
+#: the parts of a batch's write, each a data-modifying CTE over one JSON array parameter; a statement
+#: holds the parts its batch needs (at most 2**6 shapes, each prepared once): a part over an empty
+#: array still costs the server its JSON parsing and, for the UPDATEs, an index probe
+_MOVES = """m AS (
   SELECT * FROM json_to_recordset(CAST(:moves AS json))
     AS m(iid bigint, dest varchar, ver integer, ctx json, closed timestamptz)
-), h AS (
+)"""
+_PARTS = {
+    "history": """h AS (
   INSERT INTO history (instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
                        cause_id, "operator", payload, "at", dedupe_key)
   SELECT instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
@@ -67,30 +72,48 @@ WITH m AS (
     AS x(instance_id bigint, from_state varchar, to_state varchar, "trigger" varchar, outcome varchar,
          reason text, cause_kind varchar, cause_id varchar, "operator" varchar, payload json,
          "at" timestamptz, dedupe_key varchar)
-), c AS (
+)""",
+    "cancel": """c AS (
   UPDATE timers SET status = 'cancelled', fired_at = :now
-  WHERE status = 'armed'
-    AND instance_id IN (SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(:cancel AS json)))
-), t AS (
+  WHERE status = 'armed' AND instance_id = ANY(CAST(:cancel AS bigint[]))
+)""",
+    "timers": """t AS (
   INSERT INTO timers (instance_id, "name", "trigger", state, due_at, provisional, status, created_at)
   SELECT instance_id, "name", "trigger", state, due_at, provisional, status, created_at
   FROM json_to_recordset(CAST(:timers AS json))
     AS x(instance_id bigint, "name" varchar, "trigger" varchar, state varchar, due_at timestamptz,
          provisional boolean, status varchar, created_at timestamptz)
-), o AS (
+)""",
+    "outbox": """o AS (
   INSERT INTO outbox (id, queue, actor, message, created_at, sends)
   SELECT id, queue, actor, message, created_at, sends
   FROM json_to_recordset(CAST(:outbox AS json))
     AS x(id varchar, queue varchar, actor varchar, message json, created_at timestamptz, sends integer)
-), d AS (
+)""",
+    "done": """d AS (
   UPDATE outbox SET done_at = :now WHERE id = :oid AND done_at IS NULL
-)
-UPDATE instances AS i
+)""",
+}
+_MOVE = """UPDATE instances AS i
 SET state = m.dest, context = m.ctx, version = m.ver, updated_at = :now,
     closed_at = COALESCE(m.closed, i.closed_at)
-FROM m WHERE i.id = m.iid
-"""
-).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("oid", type_=String()))
+FROM m WHERE i.id = m.iid"""
+
+
+@lru_cache(maxsize=128)
+def _write(moves: bool, parts: tuple[str, ...]) -> TextClause:
+    """The write statement of one shape: the moves (if any) and the ``parts`` its batch has."""
+    ctes = ([_MOVES] if moves else []) + [_PARTS[part] for part in parts]
+    statement = text(f"WITH {', '.join(ctes)}\n{_MOVE if moves else 'SELECT 1'}")
+    binds: list[Any] = []
+    if moves or "cancel" in parts or "done" in parts:  # the parts that read ``:now``
+        binds.append(bindparam("now", type_=UtcDateTime()))
+    if "done" in parts:
+        binds.append(bindparam("oid", type_=String()))
+    if "cancel" in parts:
+        binds.append(bindparam("cancel", type_=_IDS))
+    return statement.bindparams(*binds)
+
 
 #: many starts of one flow in one statement: instances unless their business key exists, with their
 #: start history rows and their initial state's timers; returns the new (id, business key)
@@ -146,16 +169,31 @@ def _insert(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], r
 
 class Postgres(Statements):
     name = "postgresql"
+    #: by ids and business keys (a batch naming both); the single-list shapes below are what nearly
+    #: every lock uses: an OR of two ``= ANY`` conditions is planned as a filter over every row of the
+    #: flow, not as two index probes
     LOCK = LOCK.where(
         INSTANCES.c.flow == bindparam("flow"),
         (INSTANCES.c.id == any_(bindparam("ids", type_=_IDS)))
         | (INSTANCES.c.business_key == any_(bindparam("keys", type_=_KEYS))),
+    ).with_for_update(of=INSTANCES)
+    LOCK_IDS = _LOCK.where(
+        INSTANCES.c.id == any_(bindparam("ids", type_=_IDS)), INSTANCES.c.flow == bindparam("flow")
+    ).with_for_update(of=INSTANCES)
+    LOCK_KEYS = _LOCK.where(
+        INSTANCES.c.flow == bindparam("flow"),
+        INSTANCES.c.business_key == any_(bindparam("keys", type_=_KEYS)),
     ).with_for_update(of=INSTANCES)
     SEEN = SEEN.where(
         HISTORY_TABLE.c.instance_id == any_(bindparam("ids", type_=_IDS)),
         HISTORY_TABLE.c.dedupe_key == any_(bindparam("dkeys", type_=_KEYS)),
     )
     TIMERS = TIMERS.where(TIMERS_TABLE.c.id == any_(bindparam("tids", type_=_IDS)))
+
+    def lock(self, conn: Connection, flow: str, ids: Sequence[int], keys: Sequence[str]) -> list[LockedRow]:
+        query = self.LOCK if ids and keys else self.LOCK_IDS if ids else self.LOCK_KEYS
+        found = conn.execute(query, {"flow": flow, "ids": list(ids), "keys": list(keys)})
+        return [LockedRow(r.id, r.state, r.context, r.version, r.business_key) for r in found]
 
     def write(
         self,
@@ -167,16 +205,28 @@ class Postgres(Statements):
     ) -> None:
         if not applied and not rejected and done is None:
             return
-        params = {
-            "now": now,
-            "oid": done,
-            "history": json_rows([w.history.values() for w in applied] + [r.values() for r in rejected]),
-            "moves": json_rows([w.move.values() for w in applied]),
-            "cancel": json.dumps([w.move.iid for w in applied if w.move.cancel]),
-            "timers": json_rows([t.values(w.move.iid) for w in applied for t in w.timers]),
-            "outbox": json_rows([o.values() for w in applied for o in w.outbox]),
-        }
-        conn.execute(_WRITE, params)
+        if len(applied) == 1 and not rejected:  # a lone transition: bound parameters, not JSON
+            write_one(conn, applied[0], done, now)
+            return
+        params: dict[str, Any] = {"now": now}
+        history = [w.history.values() for w in applied] + [r.values() for r in rejected]
+        if history:
+            params["history"] = json_rows(history)
+        if applied:
+            params["moves"] = json_rows([w.move.values() for w in applied])
+        cancel = [w.move.iid for w in applied if w.move.cancel]
+        if cancel:
+            params["cancel"] = cancel
+        timers = [t.values(w.move.iid) for w in applied for t in w.timers]
+        if timers:
+            params["timers"] = json_rows(timers)
+        outbox = [o.values() for w in applied for o in w.outbox]
+        if outbox:
+            params["outbox"] = json_rows(outbox)
+        if done is not None:
+            params["oid"] = done
+        parts = tuple(part for part in ("history", "cancel", "timers", "outbox") if part in params)
+        conn.execute(_write(bool(applied), parts + (("done",) if done is not None else ())), params)
 
     def start(
         self, conn: Connection, starts: Sequence[NewInstance], timers: Sequence[NewTimer]
