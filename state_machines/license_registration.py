@@ -18,11 +18,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from state_machines import dual_notification
 from state_machines.base import Context, Effect, Emit, Flow, Guard, Payload, State, Trigger, transition
 from state_machines.notice_effects import DELIVERIES, NoticeFacts
 
 FLOW_NAME = "license_registration"
-NOTICES = "dual_notification"
+NOTICES = dual_notification.FLOW_NAME
 
 
 class S(StrEnum):
@@ -93,7 +94,7 @@ def _apply_plan(ctx: Context, payload: Payload, now: datetime) -> Effect:
     emits = [
         Emit(
             target=NOTICES,
-            trigger="push",
+            trigger=dual_notification.T.push,
             business_key=n["business_key"],
             start=True,
             subject=n["facts"]["uscc"],
@@ -103,7 +104,10 @@ def _apply_plan(ctx: Context, payload: Payload, now: datetime) -> Effect:
     ]
     emits += [
         Emit(
-            target=NOTICES, trigger="close_not_needed", business_key=key, payload={"reason": "scope_changed"}
+            target=NOTICES,
+            trigger=dual_notification.T.close_not_needed,
+            business_key=key,
+            payload={"reason": "scope_changed"},
         )
         for key in sorted(closed)
     ]

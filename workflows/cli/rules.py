@@ -24,7 +24,9 @@ from workflows.cli.common import JsonOpt, composer, fail
 from workflows.errors import BadInput, YunshangError
 from workflows.intake.envelope import CloudEvent, field_errors
 from workflows.plugins import Explainer
+from workflows.ruleset.adapter import RuleDeadlines
 from workflows.ruleset.contracts import snapshot, with_contract
+from workflows.ruleset.recompute import apply_recompute, format_recompute, plan_recompute
 from workflows.ruleset.versions import RuleVersions, StoredVersion, load_files, version_of
 from workflows.settings import ClockMode, Settings
 from workflows.store.db import Database
@@ -224,9 +226,6 @@ def rules_recompute(
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute armed deadlines from their state-entry time under the active rule version."""
-    from workflows.ruleset.adapter import RuleDeadlines
-    from workflows.ruleset.recompute import apply_recompute, format_recompute, plan_recompute
-
     settings = Settings()
     with _stored_versions(settings) as versions:
         active = versions.active()

@@ -20,7 +20,7 @@ from workflows.engine.deadlines import DeadlineSource, RulesInForce
 from workflows.engine.decide import Routing
 from workflows.engine.rows import new_instance
 from workflows.engine.send import Sender
-from workflows.errors import InstanceNotFound
+from workflows.errors import InstanceNotFound, InvalidCommand
 from workflows.store.db import Database
 from workflows.time.calendar import WorkCalendar
 from workflows.time.clock import Clock
@@ -88,8 +88,6 @@ class Engine(Sender):
         no instance named)."""
         clean = validate_payload(self.flows, flow, trigger, payload or {})
         if instance_id is None and business_key is None:
-            from workflows.errors import InvalidCommand
-
             raise InvalidCommand.no_target(f"{flow}.{trigger}")
         return Command(
             flow=flow,

@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, func, or_, select, tuple_
 
 from workflows.errors import InstanceNotFound
 from workflows.store.db import Database
-from workflows.store.models import History, Instance, TimerRow
+from workflows.store.models import History, Instance, TimerRow, TimerStatus
 
 #: the context key naming the person who holds an instance's work (a claim writes it; ``person``)
 HOLDER = "claimed_by"
@@ -41,8 +41,8 @@ def _overdue(now: datetime, warnings: WarningTimers) -> Any:
     late = [
         TimerRow.instance_id == Instance.id,
         or_(
-            and_(TimerRow.status == "armed", TimerRow.due_at < now),
-            and_(TimerRow.status == "fired", TimerRow.state == Instance.state),
+            and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at < now),
+            and_(TimerRow.status == TimerStatus.FIRED, TimerRow.state == Instance.state),
         ),
     ]
     if warnings:
@@ -68,7 +68,7 @@ def _filtered(query: Any, f: InstanceFilter, now: datetime, warnings: WarningTim
         query = query.where(
             exists().where(
                 TimerRow.instance_id == Instance.id,
-                TimerRow.status == "armed",
+                TimerRow.status == TimerStatus.ARMED,
                 TimerRow.due_at < f.due_before,
             )
         )
@@ -107,7 +107,7 @@ def list_instances(
     ``warnings``: the warning timers of the flows the engine runs (``Registry.warning_timers``)."""
     next_due = (
         select(func.min(TimerRow.due_at))
-        .where(TimerRow.instance_id == Instance.id, TimerRow.status == "armed")
+        .where(TimerRow.instance_id == Instance.id, TimerRow.status == TimerStatus.ARMED)
         .correlate(Instance)
         .scalar_subquery()
     )
@@ -147,7 +147,7 @@ def instance_detail(db: Database, instance_id: int) -> dict[str, Any]:
             .scalars()
             .all()
         )
-    armed = [t for t in timers if t.status == "armed"]
+    armed = [t for t in timers if t.status == TimerStatus.ARMED]
     return {
         **summary(inst, min((t.due_at for t in armed), default=None)),
         "context": inst.context,

@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from workflows.store.db import Database
-from workflows.store.models import DeadLetter, History, Instance, Outbox, TimerRow
+from workflows.store.models import DeadLetter, History, Instance, Outbox, TimerRow, TimerStatus
 from workflows.time.clock import Clock
 
 
@@ -48,7 +48,7 @@ class EngineCollector(Collector):
             ).scalar()
             lateness = s.execute(
                 select(TimerRow.fired_at, TimerRow.due_at)
-                .where(TimerRow.status == "fired")
+                .where(TimerRow.status == TimerStatus.FIRED)
                 .order_by(TimerRow.fired_at.desc())
                 .limit(500)
             ).all()

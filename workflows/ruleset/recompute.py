@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from workflows.ruleset.adapter import RuleDeadlines
 from workflows.store.db import Database
-from workflows.store.models import History, Instance, TimerRow
+from workflows.store.models import History, Instance, TimerRow, TimerStatus
 from workflows.time.calendar import Duration, WorkCalendar
 from workflows.time.clock import Clock
 
@@ -107,7 +107,7 @@ def plan_recompute(db: Database, calendar: WorkCalendar, deadlines: RuleDeadline
             Instance.flow,
         )
         .join(Instance, Instance.id == TimerRow.instance_id)
-        .where(TimerRow.status == "armed")
+        .where(TimerRow.status == TimerStatus.ARMED)
         .order_by(TimerRow.instance_id, TimerRow.id)
     )
     with db.read() as session:
@@ -155,7 +155,11 @@ def _apply_instance(
     for move in moves:
         result = session.execute(
             update(TimerRow)
-            .where(TimerRow.id == move.timer_id, TimerRow.status == "armed", TimerRow.due_at == move.old)
+            .where(
+                TimerRow.id == move.timer_id,
+                TimerRow.status == TimerStatus.ARMED,
+                TimerRow.due_at == move.old,
+            )
             .values(due_at=move.new, provisional=move.provisional)
         )
         if result.rowcount:  # type: ignore[attr-defined]

@@ -24,11 +24,12 @@ from typing import Any
 from sqlalchemy import select
 
 from rules import RuleSet
+from state_machines import dual_notification
 from workflows.store.db import Database
 from workflows.store.models import Instance
 from workflows.time.calendar import WorkCalendar
 
-FLOW = "dual_notification"
+FLOW = dual_notification.FLOW_NAME
 CLOSED_WITHOUT_PERMIT = frozenset({"not_needed", "cancelled"})
 
 
