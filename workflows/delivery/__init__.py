@@ -1,1 +1,3 @@
-"""delivery"""
+"""Pushes: delivery rows, the channels they leave through (log, signed webhook), and the helpers that
+resolve recipients from the rules.
+"""

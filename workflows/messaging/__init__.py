@@ -1,1 +1,3 @@
-"""messaging"""
+"""Getting messages through: the outbox relay, the timer sweep, dead letters, retries of transient
+failures.
+"""

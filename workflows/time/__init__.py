@@ -1,1 +1,3 @@
-"""time"""
+"""Time: the injectable clock (system or simulated, shared through the database) and the working-day
+calendar.
+"""
