@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql
 
 from workflows.store.dialect import Claim, Statements
 from workflows.store.models import UtcDateTime
-from workflows.store.postgres_one import write_one
+from workflows.store.postgres_one import start_one, write_one
 from workflows.store.rows import HistoryRow, LockedRow, NewInstance, NewTimer, Transition
 from workflows.store.sql import HISTORY_TABLE, INSTANCES, LOCK, SEEN, TIMERS, TIMERS_TABLE
 
@@ -233,6 +233,8 @@ class Postgres(Statements):
     ) -> dict[str, int]:
         if not starts:
             return {}
+        if len(starts) == 1:  # one start (a route, a lone command): bound parameters, not JSON
+            return start_one(conn, starts[0], timers)
         rows = []
         for n, start in enumerate(starts):
             history = {f"h_{k}": v for k, v in start.history.values().items() if k != "instance_id"}
