@@ -137,7 +137,7 @@ class Deliveries:
 
     def record_local(self, session: Session, pushes: list[tuple[dict[str, Any], str]]) -> None:
         """Pushes (body, delivery id) through a local channel, done in the emitting transaction
-        (``Engine.local_effects``) and recorded as ``sent`` in it, in one INSERT. Like every side effect
+        (the engine's ``local_effects``) and recorded as ``sent`` in it, in one INSERT. Like every side effect
         here it is at least once: a transaction that rolls back after the channel was called is
         retried, and calls it again."""
         rows = []
@@ -151,7 +151,7 @@ class Deliveries:
 
     def record_pending(self, session: Session, body: dict[str, Any], outbox_id: str) -> None:
         """The delivery row of a push that goes out through ``deliveries.push``, written by the
-        emitting transaction (``Engine.message_companions``): it exists as soon as the transition does,
+        emitting transaction (the engine's ``companions``): it exists as soon as the transition does,
         and the actor only has to send it."""
         session.connection().execute(_INSERT, self._values(body, outbox_id))
 

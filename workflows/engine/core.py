@@ -50,21 +50,17 @@ class Engine(Sender):
         #: the rules in force, swapped whole on a reload; each start/apply reads them once, so no
         #: transition ever sees a mix of two rule sets
         self.rules = rules
+        local = dict(local_effects or {})
+        #: an emit that starts a new instance of a flow of this engine is started and fired inside the
+        #: emitting transaction (all or nothing, no message); one whose business key exists already goes
+        #: out as a message, so that no transaction ever waits for a second row lock. ``local_effects``:
         #: side-effect actors whose work is done inside the emitting transaction instead of through a
-        #: message (a push through the in-process ``log`` channel): target → handler
-        self.local_effects: Mapping[str, LocalEffect] = dict(local_effects or {})
-        #: work done in the emitting transaction *beside* a message to a side-effect actor, given the
-        #: message's id (a webhook push's delivery row, recorded at once): target → handler
-        self.message_companions: Mapping[str, Companion] = dict(companions or {})
-        #: an emit that starts a new instance of a flow of this engine is started and fired inside
-        #: the emitting transaction (all or nothing, no message); one whose business key exists
-        #: already goes out as a message, so that no transaction ever waits for a second row lock
-        self.inline_starts = inline_starts
-        inline = frozenset(self.flows) if inline_starts else frozenset()
-        routing = Routing(inline=inline, local=frozenset(self.local_effects))
-        self.applier = Applier(
-            db.statements, self.flows, calendar, routing, self.local_effects, self.message_companions
+        #: message (a push through the in-process ``log`` channel); ``companions``: work done there
+        #: *beside* a message to a side-effect actor (a webhook push's delivery row)
+        routing = Routing(
+            inline=frozenset(self.flows) if inline_starts else frozenset(), local=frozenset(local)
         )
+        self.applier = Applier(db.statements, self.flows, calendar, routing, local, dict(companions or {}))
 
     @property
     def deadlines(self) -> DeadlineSource:

@@ -140,9 +140,6 @@ class Registry:
             found[name] = value
         return found
 
-    def flow_names(self) -> Sequence[str]:
-        return sorted(self.flows)
-
 
 def _model(model: type[Any] | None) -> str:
     return "no payload" if model is None else f"a {model.__name__} payload"
