@@ -26,8 +26,10 @@ from workflows.engine.commands import Command
 from workflows.engine.core import Engine, Outcome
 from workflows.engine.deadlines import DeadlineSource, RulesInForce
 from workflows.engine.rows import advance_actor
+from workflows.messaging.broker_view import prepare
 from workflows.messaging.deadletters import RecordDeadLetters
 from workflows.messaging.outbox import Relay
+from workflows.messaging.recovery import Recovery
 from workflows.messaging.timers import Sweeper
 from workflows.plugins import FlowPlugin, Registry
 from workflows.ruleset.adapter import FollowRules, RuleDeadlines, RulesFollower, startup_deadlines
@@ -55,6 +57,8 @@ class Runtime:
     registry: Registry
     rules: RulesInForce
     deliveries: Deliveries
+    #: re-sends lost outbox rows, records the broker's dead letters
+    recovery: Recovery
     #: keeps ``rules`` on the database's active version (None when the deadlines were given)
     follower: RulesFollower | None = None
 
@@ -125,6 +129,8 @@ def build_runtime(
         settings.database_url,
         pool_size=max(4, settings.worker_threads + 2),
         lock_timeout=settings.lock_timeout,
+        statement_timeout=settings.statement_timeout,
+        idle_in_transaction_timeout=settings.idle_in_transaction_timeout,
     )
     if migrate:
         upgrade(db)
@@ -134,6 +140,9 @@ def build_runtime(
         broker.add_middleware(CurrentMessage())
         # ``after`` hooks run in reverse order: placed before Retries, it sees the message Retries failed
         broker.add_middleware(RecordDeadLetters(db, clock), before=Retries)
+    view = prepare(
+        broker, heartbeat_ms=settings.redis_heartbeat_ms, maintenance_chance=settings.redis_maintenance_chance
+    )
     if isinstance(broker, StubBroker):
         broker.emit_after("process_boot")
     try:
@@ -159,6 +168,15 @@ def build_runtime(
         companions=companions,
     )
     relay = Relay(db, broker, clock, dispatch=dispatch)
+    recovery = Recovery(
+        db,
+        relay,
+        view,
+        clock,
+        unsent_grace=settings.relay_grace,
+        redeliver_after=settings.redeliver_after,
+        max_sends=settings.max_sends,
+    )
     runtime = Runtime(
         settings,
         db,
@@ -170,6 +188,7 @@ def build_runtime(
         registry,
         rules,
         deliveries,
+        recovery,
         follower,
     )
     if declare is not None:

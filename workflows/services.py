@@ -1,4 +1,4 @@
-"""Long-running parts: the APScheduler sweep/re-send/rules jobs and the embedded in-process worker."""
+"""Long-running parts: the APScheduler sweep/recovery/rules jobs and the embedded in-process worker."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ log = logging.getLogger("yunshang.services")
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
-    """The sweep of due timers, the re-send of unsent outbox rows and the rules hot reload (when the
-    runtime's deadlines come from the rules), as APScheduler interval jobs.
+    """The sweep of due timers, the outbox recovery (re-send what is lost, record the broker's dead
+    letters) and the rules hot reload (when the runtime's deadlines come from the rules), as
+    APScheduler interval jobs.
 
     Each job runs one at a time per process (``max_instances=1``) and late runs coalesce; several
     scheduler processes are safe because the sweep claims timers with row locks and a rules
@@ -35,11 +36,11 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
         misfire_grace_time=None,
     )
     scheduler.add_job(
-        _guarded(lambda: runtime.relay.resend_unsent(settings.relay_grace), "outbox re-send"),
+        _guarded(runtime.recovery.run, "outbox recovery"),
         "interval",
         seconds=settings.relay_interval,
         id="relay",
-        name="outbox re-send",
+        name="outbox recovery",
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,

@@ -38,9 +38,46 @@ class Settings(BaseSettings):
         "version (every worker); 0 turns hot reload off",
     )
     sweep_interval: float = Field(default=1.0, gt=0, description="seconds between timer sweeps")
-    relay_interval: float = Field(default=5.0, gt=0, description="seconds between outbox re-send passes")
+    relay_interval: float = Field(
+        default=2.0, gt=0, description="seconds between outbox recovery passes (schedulers)"
+    )
     relay_grace: float = Field(
-        default=10.0, ge=0, description="an unsent outbox row older than this many seconds is re-sent"
+        default=5.0, ge=0, description="an outbox row never stamped sent and older than this is re-sent"
+    )
+    redeliver_after: float = Field(
+        default=5.0,
+        gt=0,
+        description="an outbox row sent this many seconds ago and not finished is re-sent when the broker "
+        "no longer holds it (Redis), or on a timetable doubling from this (a broker that cannot tell)",
+    )
+    max_sends: int = Field(
+        default=10, ge=1, description="sends of an outbox row no consumer finishes before it is dead-lettered"
+    )
+    redis_heartbeat_ms: int = Field(
+        default=10_000,
+        ge=1_000,
+        description="a worker process silent this long is dead: Redis gives its unacked messages to others",
+    )
+    redis_maintenance_chance: int = Field(
+        default=20_000,
+        ge=1,
+        le=1_000_000,
+        description="Redis commands per million that look for dead workers' messages (Dramatiq: 1,000)",
+    )
+    statement_timeout: float = Field(
+        default=60.0, gt=0, description="PostgreSQL: seconds a statement may run before it is cancelled"
+    )
+    idle_in_transaction_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="PostgreSQL: a session idle this many seconds inside a transaction is ended "
+        "(its locks released)",
+    )
+    stale_after: float = Field(
+        default=60.0,
+        gt=0,
+        description="/readyz reports degraded when an accepted event without its effect, an unfinished "
+        "outbox row or a dead letter only in the broker is older than this many seconds",
     )
     lock_timeout: float = Field(
         default=30.0, gt=0, description="seconds a transaction waits for a lock before failing (then retried)"

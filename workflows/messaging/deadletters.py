@@ -10,8 +10,10 @@ from typing import Any
 
 import dramatiq
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from workflows.errors import DeadLetterNotFound
+from workflows.messaging.broker_view import view_of
 from workflows.messaging.outbox import Relay
 from workflows.store.db import Database
 from workflows.store.models import DeadLetter, Outbox
@@ -45,24 +47,49 @@ class RecordDeadLetters(dramatiq.Middleware):
         log.error("message %s (%s) dead-lettered: %s", message.message_id, message.actor_name, exception)
         try:
             with self.db.transaction() as session:
-                existing = session.execute(
-                    select(DeadLetter).where(DeadLetter.message_id == message.message_id)
-                ).scalar_one_or_none()
-                if existing is None:
-                    existing = DeadLetter(message_id=message.message_id)
-                    session.add(existing)
-                existing.queue = message.queue_name
-                existing.actor = message.actor_name
-                existing.message = {"args": list(message.args), "kwargs": dict(message.kwargs)}
-                existing.error = error
-                existing.attempts = int(message.options.get("retries", 0))  # failed attempts
-                existing.failed_at = self.clock.now()
-                existing.requeued_at = None
+                record_dead(
+                    session,
+                    message,
+                    error=error,
+                    attempts=int(message.options.get("retries", 0)),  # failed attempts
+                    failed_at=self.clock.now(),
+                )
         except Exception:
             log.exception(
-                "could not record dead letter %s; the broker's dead-letter queue still holds it",
+                "could not record dead letter %s; it stays in the broker's dead-letter queue and is "
+                "recorded from there once the database answers",
                 message.message_id,
             )
+
+
+def record_dead(
+    session: Session,
+    message: dramatiq.Message[Any] | Any,
+    *,
+    error: str,
+    attempts: int,
+    failed_at: datetime,
+    if_newer: bool = False,
+) -> bool:
+    """Record (or re-record) ``message`` as dead. With ``if_newer`` (a copy drained from the
+    broker), a row already there is left alone unless it was requeued: a requeue drops the broker's
+    copies, so a copy found after one is a later death. Returns whether anything was written."""
+    existing = session.execute(
+        select(DeadLetter).where(DeadLetter.message_id == message.message_id)
+    ).scalar_one_or_none()
+    if existing is not None and if_newer and existing.requeued_at is None:
+        return False
+    if existing is None:
+        existing = DeadLetter(message_id=message.message_id)
+        session.add(existing)
+    existing.queue = message.queue_name.removesuffix(".DQ")
+    existing.actor = message.actor_name
+    existing.message = {"args": list(message.args), "kwargs": dict(message.kwargs)}
+    existing.error = error
+    existing.attempts = attempts
+    existing.failed_at = failed_at
+    existing.requeued_at = None
+    return True
 
 
 @dataclass(frozen=True)
@@ -144,6 +171,9 @@ def requeue(
         row.requeue_reason = reason or None
         session.flush()
         view = DeadLetterView.of(row)
+        # the broker's dead-lettered copies go before the requeue commits: a copy found later is
+        # a later death (see ``record_dead``)
+        view_of(relay.broker).forget_ids([again.id])
     relay.send([again])
     log.warning(
         "dead letter #%s (%s) requeued by %s: %s", dead_id, view.actor, operator, reason or "no reason given"

@@ -1,9 +1,10 @@
 """The outbox relay: messages committed with a transition reach the broker after commit.
 
 Every outbox row's id is its Dramatiq message id. After a commit the relay sends the transaction's rows
-and stamps ``sent_at``; a periodic pass re-sends rows committed but never stamped (a crash between
-commit and send); on the embedded stack, whose broker is not durable, rows not yet ``done`` are
-re-dispatched at start-up. Consumers dedupe, so sending twice is harmless; losing is not.
+and stamps ``sent_at`` (and counts ``sends``); ``recovery.Recovery`` re-sends rows never stamped (a
+crash between commit and send) and rows sent but lost (a broker that lost its data); on the embedded
+stack, whose broker lives in the process, rows not yet ``done`` are re-dispatched at start-up.
+Consumers dedupe, so sending twice is harmless; losing is not.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import Any
 
 import dramatiq
@@ -119,21 +119,6 @@ class Relay:
         """A side-effect consumer finished the message: the row needs no more re-sends."""
         with self.db.transaction() as session:
             session.connection().execute(DONE, {"oid": outbox_id, "now": self.clock.now()})
-
-    def resend_unsent(self, grace: float, limit: int = 1000) -> int:
-        """Re-send rows committed more than ``grace`` seconds ago and never stamped as sent."""
-        self.flush()
-        cutoff = self.clock.now() - timedelta(seconds=grace)
-        not_yet = Outbox.sent_at.is_(None)
-        total = 0
-        while True:
-            rows = self._select(not_yet, Outbox.created_at <= cutoff, limit=limit)
-            if not rows:
-                return total
-            count = self.send(rows)
-            total += count
-            if count < len(rows) or len(rows) < limit:
-                return total
 
     def redispatch_undone(self, limit: int = 1000) -> int:
         """Embedded start-up: re-send every row no consumer has finished (not dead-lettered ones)."""

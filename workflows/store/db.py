@@ -26,7 +26,14 @@ class Database:
     """Owns the SQLAlchemy engine and hands out transactional sessions."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, lock_timeout: float = 30.0, echo: bool = False
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        lock_timeout: float = 30.0,
+        statement_timeout: float = 60.0,
+        idle_in_transaction_timeout: float = 60.0,
+        echo: bool = False,
     ) -> None:
         self.url = url
         parsed = make_url(url)
@@ -40,8 +47,16 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": lock_timeout, "check_same_thread": False}
         else:
-            # a lock held longer than this fails the transaction (retried as a transient error)
-            kwargs["connect_args"] = {"options": f"-c lock_timeout={int(lock_timeout * 1000)}"}
+            # a lock held longer than this fails the transaction (retried as a transient error); a
+            # runaway statement is cancelled; a session that sits inside a transaction (its process
+            # stopped or wedged) is ended by the server, so its locks cannot wedge everyone else
+            timeouts = {
+                "lock_timeout": lock_timeout,
+                "statement_timeout": statement_timeout,
+                "idle_in_transaction_session_timeout": idle_in_transaction_timeout,
+            }
+            options = " ".join(f"-c {name}={int(seconds * 1000)}" for name, seconds in timeouts.items())
+            kwargs["connect_args"] = {"options": options, "connect_timeout": 5}
             # no pre-ping: a dead pooled connection fails its transaction, which is retried as transient
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
         self.engine: Engine = create_engine(url, **kwargs)
@@ -50,6 +65,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
         self._lock_timeout = lock_timeout
+        self._timeouts = (statement_timeout, idle_in_transaction_timeout)
         self._side: Database | None = None
         self._side_lock = threading.Lock()
 
@@ -92,7 +108,13 @@ class Database:
             return self  # an in-memory database exists on its connections only
         with self._side_lock:
             if self._side is None:
-                self._side = Database(self.url, pool_size=1, lock_timeout=self._lock_timeout)
+                self._side = Database(
+                    self.url,
+                    pool_size=1,
+                    lock_timeout=self._lock_timeout,
+                    statement_timeout=self._timeouts[0],
+                    idle_in_transaction_timeout=self._timeouts[1],
+                )
             return self._side
 
     def dispose(self) -> None:

@@ -26,5 +26,7 @@ def upgrade(db: Database) -> None:
         if db.is_postgres:
             # one migrator at a time across processes
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7340211)")
+            # a migration may rewrite a large table: no statement timeout for it
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -206,10 +206,10 @@ def test_crash_between_commit_and_send_loses_nothing(stack: Stack) -> None:
     with stack.runtime.db.transaction() as session:  # the process "dies" right after this commit
         engine.enqueue(session, command)
     assert stack.instance(iid).state == "awaiting_review"
-    assert stack.runtime.relay.resend_unsent(grace=0) == 1
+    assert stack.runtime.recovery.resend() == (1, 0)
     stack.settle()
     assert stack.instance(iid).state == "decided"
-    assert stack.runtime.relay.resend_unsent(grace=0) == 0
+    assert stack.runtime.recovery.resend() == (0, 0)
 
 
 def test_embedded_restart_redispatches_unfinished_messages(tmp_path: Path) -> None:

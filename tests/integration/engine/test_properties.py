@@ -67,7 +67,7 @@ def run(stack: Stack, ops: list[tuple[Any, ...]]) -> int:
             with rt.db.transaction() as session:
                 engine.enqueue(session, command(step[1], step[2]))
         elif kind == "resend":
-            rt.relay.resend_unsent(grace=0)
+            rt.recovery.resend()
         elif kind == "advance":
             stack.advance(step[1])
             rt.sweeper.sweep()
@@ -89,7 +89,7 @@ def run(stack: Stack, ops: list[tuple[Any, ...]]) -> int:
             _together(rt.execute_many, [[command(t, k) for t, k in group] for group in step[1]])
         elif kind == "concurrent":
             _together(rt.execute, [command(t, k) for t, k in step[1]])
-    rt.relay.resend_unsent(grace=0)
+    rt.recovery.resend()
     stack.settle()
     return iid
 
