@@ -7,6 +7,7 @@ flow plug-in's own router.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -16,6 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workflows.api.deps import Caller, RuntimeDep, TokenCache, get_intake, get_metrics
@@ -24,9 +27,11 @@ from workflows.api.ops import router as ops_router
 from workflows.errors import YunshangError
 from workflows.intake.core import Intake
 from workflows.queries.metrics import Metrics
+from workflows.queries.reconcile import reconcile
 from workflows.runtime import Runtime
 
 BATCH_TYPE = "application/cloudevents-batch+json"
+log = logging.getLogger("yunshang.api")
 router = APIRouter()
 
 
@@ -54,13 +59,15 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.intake = Intake(runtime)
     app.state.tokens = TokenCache(ttl=runtime.settings.token_cache_seconds)
-    app.state.metrics = Metrics(runtime.db, runtime.clock)
+    app.state.metrics = Metrics(runtime.db, runtime.clock, runtime.recovery.view)
     app.include_router(router)
     app.include_router(ops_router)
     for plugin in runtime.registry.plugins:
         if plugin.router is not None:
             app.include_router(plugin.router())
     app.add_exception_handler(YunshangError, _error)  # type: ignore[arg-type]
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(unavailable, _unavailable)
     return app
 
 
@@ -85,6 +92,24 @@ class RefuseNul:
 
 def _error(request: Request, exc: YunshangError) -> JSONResponse:
     return JSONResponse({"code": exc.code, "detail": str(exc)}, status_code=exc.http_status)
+
+
+#: seconds a client is asked to wait when the database does not answer
+RETRY_AFTER = 5
+
+
+def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database does not answer (down, restarting, a lock or statement timeout): nothing was
+    accepted; the client should send again later (dedupe makes a repeat harmless)."""
+    log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {
+            "code": "unavailable",
+            "detail": "the database is unavailable; send again later",
+        },
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
 
 
 @router.post("/events", status_code=202, openapi_extra=EVENTS_OPENAPI, tags=["events"])
@@ -129,8 +154,10 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", tags=["health"])
 def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """The database and the broker are reachable."""
-    checks: dict[str, str] = {}
+    """503 when the database or the broker does not answer, or when the reconciliation is degraded:
+    an accepted event without its effect, an unfinished outbox row or a dead letter only in the
+    broker older than ``stale_after`` (route traffic on ``/healthz``; this is the alarm)."""
+    checks: dict[str, Any] = {}
     try:
         with runtime.db.read() as s:
             s.execute(text("SELECT 1"))
@@ -144,8 +171,18 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         checks["broker"] = "ok"
     except Exception as exc:
         checks["broker"] = f"unreachable: {type(exc).__name__}"
-    ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+    if any(v != "ok" for v in checks.values()):
+        return JSONResponse({"ready": False, "status": "unreachable", **checks}, status_code=503)
+    report = reconcile(runtime.db, runtime.recovery.view, runtime.clock.now())
+    stale = report.stale(runtime.settings.stale_after)
+    body = {
+        "ready": not stale,
+        "status": "degraded" if stale else "ok",
+        **checks,
+        "stale": stale,
+        "reconciliation": report.as_json(),
+    }
+    return JSONResponse(body, status_code=503 if stale else 200)
 
 
 @router.get("/metrics", tags=["health"], response_class=PlainTextResponse)

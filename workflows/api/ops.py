@@ -72,8 +72,9 @@ def get_tasks(
 
 @router.get("/status", tags=["queries"])
 def get_status(runtime: RuntimeDep, _: Operator) -> dict[str, Any]:
-    """Instances per flow × state, open timers, next due, dead letters."""
-    return status_report(runtime.db).as_json()
+    """Instances per flow × state, open timers, next due, dead letters, and the reconciliation:
+    accepted events without their effect, outbox rows unsent or unfinished, by age."""
+    return status_report(runtime.db, runtime.recovery.view, runtime.clock.now()).as_json()
 
 
 @router.get("/deadletters", tags=["operations"])

@@ -17,8 +17,9 @@ import typer
 
 from workflows.api.serve import serve_api
 from workflows.cli import front, ops
-from workflows.cli.common import Compose, Composer, JsonOpt, fail, runtime, wait_for_signal
+from workflows.cli.common import Compose, Composer, JsonOpt, fail, runtime, unreachable, wait_for_signal
 from workflows.cli.rules import rules_app
+from workflows.messaging.retry import is_transient
 from workflows.plugins import FlowPlugin
 from workflows.queries.status import status as build_status
 from workflows.services import EmbeddedStack, build_scheduler
@@ -93,8 +94,17 @@ def migrate() -> None:
 
 
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Instances per flow × state, open timers, next due, dead letters."""
-    report = build_status(runtime(ctx).db)
+    """Instances per flow × state, open timers, next due, dead letters, and what was accepted but
+    has not had its effect yet (by age)."""
+    rt = runtime(ctx)
+    try:
+        report = build_status(rt.db, rt.recovery.view, rt.clock.now())
+    except Exception as exc:
+        if is_transient(exc):
+            fail(unreachable(exc, rt.settings))
+        raise
+    finally:
+        rt.close()
     if as_json:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         return
@@ -106,7 +116,24 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             typer.echo(f"  {state:<24} {count:>8}")
     due = report.next_due.isoformat() if report.next_due else "-"
     typer.echo(f"open timers: {report.open_timers}  next due: {due}")
-    typer.echo(f"dead letters: {report.dead_letters}  outbox unsent: {report.outbox_unsent}")
+    rec = report.reconciliation
+    assert rec is not None
+    broker = "?" if rec.dead_in_broker is None else str(rec.dead_in_broker)
+    typer.echo(f"dead letters: {rec.dead_letters}  (only in the broker, not yet drained: {broker})")
+    for label, backlog in [
+        ("events without their effect", rec.events_without_effect),
+        ("outbox rows never sent", rec.outbox_unsent),
+        ("outbox rows sent, unfinished", rec.outbox_unfinished),
+    ]:
+        ages = "  ".join(f"{age.replace('_', ' ')}: {n}" for age, n in backlog.by_age.items())
+        oldest = f"  oldest {backlog.oldest_seconds:.0f} s" if backlog.count else ""
+        typer.echo(f"{label}: {backlog.count}  ({ages}){oldest}")
+    stale = rec.stale(rt.settings.stale_after)
+    if stale:
+        typer.secho(
+            f"degraded: older than {rt.settings.stale_after:.0f} s: {', '.join(stale)}",
+            fg=typer.colors.YELLOW,
+        )
 
 
 def build_app(compose: Compose, plugins: Sequence[FlowPlugin]) -> typer.Typer:

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, NoReturn
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from rules import RulesError
 from workflows.errors import YunshangError
+from workflows.messaging.retry import is_transient
 from workflows.plugins import FlowPlugin, Registry
 from workflows.runtime import Runtime
 from workflows.settings import Settings
@@ -45,7 +48,21 @@ class Composer:
             rt = self.compose(settings, dispatch=serving or not settings.embedded_broker)
         except (YunshangError, RulesError) as exc:
             fail(str(exc))
+        except Exception as exc:
+            if is_transient(exc):
+                fail(unreachable(exc, settings))
+            raise
         return rt
+
+
+def unreachable(exc: BaseException, settings: Settings) -> str:
+    """One line for a database (or broker) that does not answer, with the URL minus its password."""
+    url = make_url(settings.database_url).render_as_string(hide_password=True)
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    what = "the database" if isinstance(exc, DBAPIError) else "the broker"
+    where = url if isinstance(exc, DBAPIError) else settings.broker
+    return f"{what} is unreachable ({where}): {first}"
 
 
 def fail(message: str) -> NoReturn:

@@ -11,15 +11,18 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from workflows.messaging.broker_view import BrokerView
+from workflows.queries.reconcile import Reconciliation, reconcile
 from workflows.store.db import Database
 from workflows.store.models import DeadLetter, History, Instance, Outbox, TimerRow, TimerStatus
 from workflows.time.clock import Clock
 
 
 class EngineCollector(Collector):
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, view: BrokerView | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.view = view
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         now = self.clock.now()
@@ -70,6 +73,33 @@ class EngineCollector(Collector):
         dl = GaugeMetricFamily("yunshang_dead_letters", "Dead letters waiting for an operator")
         dl.add_metric([], float(dead))
         yield dl
+        if self.view is not None:
+            yield from _reconciliation(reconcile(self.db, self.view, now))
+
+
+def _reconciliation(report: Reconciliation) -> Iterator[GaugeMetricFamily]:
+    for name, what, backlog in [
+        (
+            "events_without_effect",
+            "Accepted events whose command has not been applied yet",
+            report.events_without_effect,
+        ),
+        ("outbox_unsent", "Outbox rows committed and never handed to the broker", report.outbox_unsent),
+        ("outbox_unfinished", "Outbox rows sent that no consumer has finished", report.outbox_unfinished),
+    ]:
+        gauge = GaugeMetricFamily(f"yunshang_{name}", f"{what}, by age", labels=["age"])
+        for age, count in backlog.by_age.items():
+            gauge.add_metric([age], float(count))
+        yield gauge
+        oldest = GaugeMetricFamily(f"yunshang_{name}_oldest_seconds", f"{what}: age of the oldest")
+        oldest.add_metric([], backlog.oldest_seconds)
+        yield oldest
+    if report.dead_in_broker is not None:
+        broker = GaugeMetricFamily(
+            "yunshang_dead_letters_in_broker", "Dead letters only in the broker, not yet recorded"
+        )
+        broker.add_metric([], float(report.dead_in_broker))
+        yield broker
 
 
 def _age(now: datetime, then: datetime | str | None) -> float:
@@ -87,7 +117,7 @@ def _age(now: datetime, then: datetime | str | None) -> float:
 
 
 class Metrics:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, view: BrokerView | None = None) -> None:
         self.registry = CollectorRegistry()
         self.events = Counter(
             "yunshang_events",
@@ -95,4 +125,4 @@ class Metrics:
             ["type", "source", "status"],
             registry=self.registry,
         )
-        self.registry.register(EngineCollector(db, clock))
+        self.registry.register(EngineCollector(db, clock, view))

@@ -102,6 +102,13 @@ class History(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "dedupe_key"),
         Index("ix_history_instance_id", "instance_id", "id"),
+        # the reconciliation's lookup of an accepted event's effect
+        Index(
+            "ix_history_event_cause",
+            "cause_id",
+            postgresql_where=text("cause_kind = 'event'"),
+            sqlite_where=text("cause_kind = 'event'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

@@ -198,7 +198,15 @@ def test_health_readiness_and_metrics(api: Api) -> None:
         assert c.get("/healthz").json() == {"status": "alive"}
         ready = c.get("/readyz")
         assert ready.status_code == 200
-        assert ready.json() == {"ready": True, "database": "ok", "broker": "ok"}
+        body = ready.json()
+        assert {k: body[k] for k in ("ready", "status", "database", "broker", "stale")} == {
+            "ready": True,
+            "status": "ok",
+            "database": "ok",
+            "broker": "ok",
+            "stale": [],
+        }
+        assert body["reconciliation"]["events_without_effect"]["count"] == 0  # the start was applied
         text = c.get("/metrics").text
         assert 'yunshang_events_total{source="/t",status="accepted",type="toy.submitted"} 1.0' in text
         assert 'yunshang_transitions_total{flow="toy",outcome="applied",trigger="start"} 1.0' in text
