@@ -188,6 +188,17 @@ def test_sigterm_stops_the_supervisor_and_its_workers_with_exit_code_0(
         assert "WARNING" not in sup.text()
 
 
+@pytest.mark.production
+def test_sighup_replaces_every_worker_without_a_warning(runtime: Runtime, tmp_path: Path) -> None:
+    with supervisor(tmp_path, workers()) as sup:
+        before = sup.wait_for_workers(2)
+        sup.proc.send_signal(signal.SIGHUP)
+        sup.wait_for_workers(2, without=before)
+        for pid in before:
+            assert f"worker {pid} stopped (code 0) for a restart" in sup.text()
+        assert "WARNING" not in sup.text()
+
+
 def test_a_worker_that_cannot_boot_is_restarted_with_a_growing_delay(tmp_path: Path) -> None:
     failing = [sys.executable, "-c", "raise SystemExit(3)"]
     program = (
