@@ -1,14 +1,18 @@
 """Composition root and worker entry point.
 
 ``PLUGINS`` lists the business flows this engine runs, one flow plug-in each (``workflows/flows/``):
-adding a flow is one line here. ``python worker.py [--processes N] [--threads M]`` runs Dramatiq
-worker processes — the same as ``dramatiq worker:broker``. Each worker process imports this module and
-asks for ``broker``, which wires settings → database → broker → engine and declares the actors
-(lazily: importing this module for the ``yunshang`` CLI builds nothing).
+adding a flow is one line here. ``python worker.py [MODULE ...] [--processes N] [--threads M]
+[--queues Q ...]`` runs a supervisor (``workflows/workers/supervisor.py``) that keeps N Dramatiq worker
+processes running: each is this script again with ``--child``, which asks for ``broker`` — that wires
+settings → database → broker → engine and declares the actors (lazily: importing this module for the
+``yunshang`` CLI builds nothing) — imports the extra MODULEs and consumes until SIGTERM.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import logging
 import os
 import sys
 
@@ -21,10 +25,13 @@ import dramatiq
 
 import actors
 from workflows.cli.app import make_app
+from workflows.cli.common import configure_logging
 from workflows.flows import dual_notification, toy
 from workflows.plugins import FlowPlugin
 from workflows.runtime import Runtime, build_runtime
 from workflows.settings import Settings
+from workflows.workers import child
+from workflows.workers.supervisor import Supervisor
 
 #: the flows this engine runs; a plug-in left out of this list is not run, not routed, not served
 PLUGINS: tuple[FlowPlugin, ...] = (toy.PLUGIN, dual_notification.PLUGIN)
@@ -58,13 +65,75 @@ def main() -> None:
     make_app(compose, PLUGINS)()
 
 
-def run_workers(argv: list[str]) -> int:
-    """Start Dramatiq worker processes for this module's broker."""
-    from dramatiq.cli import main as dramatiq_main
-    from dramatiq.cli import make_argument_parser
+WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+log = logging.getLogger("yunshang.workers")
 
-    args = make_argument_parser().parse_args(["worker:broker", *argv])  # type: ignore[no-untyped-call]
-    return int(dramatiq_main(args) or 0)  # type: ignore[no-untyped-call]
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="worker.py", description="Run the engine's Dramatiq workers.")
+    parser.add_argument("modules", nargs="*", help="extra modules each worker imports (more actors)")
+    parser.add_argument(
+        "-p", "--processes", type=_positive, default=os.cpu_count() or 1, help="worker processes"
+    )
+    parser.add_argument(
+        "-t", "--threads", type=_positive, default=None, help="threads per process (YUNSHANG_WORKER_THREADS)"
+    )
+    parser.add_argument(
+        "-Q", "--queues", nargs="+", action="extend", default=None, help="consume only these queues"
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def run_workers(argv: list[str]) -> int:
+    """Supervise ``--processes`` worker processes until SIGTERM/SIGINT (or, with ``--child``, be one)."""
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level, WORKER_LOG_FORMAT)
+    # start, exit and replacement lines show at any level, like Dramatiq's own
+    log.setLevel(min(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    if args.child:
+        return _run_child(args)
+    if settings.embedded_broker:
+        log.error(
+            "worker.py runs the production stack's workers: set YUNSHANG_BROKER=redis://…; "
+            "the embedded stack runs its worker inside `yunshang serve`"
+        )
+        return 2
+    threads = args.threads or settings.worker_threads
+    command = [sys.executable, os.path.abspath(__file__), *args.modules, "--child"]
+    command += ["--parent", str(os.getpid()), "--threads", str(threads)]
+    command += ["--queues", *args.queues] if args.queues else []
+    return Supervisor(command, args.processes).run()
+
+
+def _run_child(args: argparse.Namespace) -> int:
+    if args.parent is not None:
+        child.die_with_parent(args.parent)
+    if args.threads:  # the database pool is sized by the setting
+        os.environ["YUNSHANG_WORKER_THREADS"] = str(args.threads)
+    try:
+        rt = runtime()
+        for module in args.modules:
+            importlib.import_module(module)
+    except Exception:
+        log.exception("worker %d could not start", os.getpid())
+        return 3
+    return child.serve(
+        rt.broker,
+        threads=rt.settings.worker_threads,
+        queues=set(args.queues) if args.queues else None,
+        worker_timeout=int(os.environ["dramatiq_worker_timeout"]),
+        close=rt.close,
+    )
 
 
 if __name__ == "__main__":

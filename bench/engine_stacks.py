@@ -174,7 +174,7 @@ class RedisPgStack(Stack):
         if self.proc.poll() is not None:
             raise RuntimeError(f"worker processes exited ({self.proc.returncode}):\n{self.log_tail()}")
         text = self.log_path.read_text(errors="replace")
-        return text.count("Worker process is ready for action.") >= self.processes
+        return text.count("ready for action") >= self.processes  # worker.py and the Dramatiq CLI
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -7,7 +7,7 @@ actor declarations and the plug-ins injected (the engine never imports the actor
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -78,13 +78,17 @@ def scheduler(ctx: typer.Context) -> None:
 
 
 def worker(
-    processes: Annotated[int, typer.Option(help="worker processes")] = 2,
-    threads: Annotated[int, typer.Option(help="threads per process")] = 8,
+    processes: Annotated[int, typer.Option(min=1, help="worker processes")] = 2,
+    threads: Annotated[int, typer.Option(min=1, help="threads per process")] = 8,
+    queues: Annotated[list[str] | None, typer.Option(help="consume only this queue (repeatable)")] = None,
 ) -> None:
-    """Run Dramatiq worker processes (the same as `python worker.py`)."""
+    """Run Dramatiq worker processes under a supervisor that replaces a dead one (`python worker.py`)."""
     script = Path(__file__).resolve().parents[2] / "worker.py"
     argv = [sys.executable, str(script), "--processes", str(processes), "--threads", str(threads)]
-    raise typer.Exit(subprocess.call(argv))
+    argv += ["--queues", *queues] if queues else []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)  # this process becomes the supervisor: signals reach it directly
 
 
 def migrate() -> None:

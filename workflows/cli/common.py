@@ -39,11 +39,7 @@ class Composer:
         """Compose this command's runtime. An embedded-stack command that does not serve leaves its
         outbox rows for the serving process (its in-process broker has no consumer)."""
         settings = Settings(**(overrides or {}))  # type: ignore[arg-type]
-        logging.basicConfig(
-            level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        for noisy in ("apscheduler", "alembic", "transitions"):
-            logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+        configure_logging(settings.log_level)
         try:
             rt = self.compose(settings, dispatch=serving or not settings.embedded_broker)
         except (YunshangError, RulesError) as exc:
@@ -63,6 +59,16 @@ def unreachable(exc: BaseException, settings: Settings) -> str:
     what = "the database" if isinstance(exc, DBAPIError) else "the broker"
     where = url if isinstance(exc, DBAPIError) else settings.broker
     return f"{what} is unreachable ({where}): {first}"
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str, fmt: str = LOG_FORMAT) -> None:
+    """Log to stderr at ``level`` (``YUNSHANG_LOG_LEVEL``); chatty libraries at WARNING or above."""
+    logging.basicConfig(level=level.upper(), format=fmt)
+    for noisy in ("apscheduler", "alembic", "transitions"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def fail(message: str) -> NoReturn:
