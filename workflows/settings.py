@@ -91,10 +91,14 @@ class Settings(BaseSettings):
         "a worker applies one such message in one transaction",
     )
     max_retries: int = Field(
-        default=5, ge=0, description="retries of a transient failure before dead-lettering"
+        default=120,
+        ge=0,
+        description="retries of a transient failure (the database or the broker away) before "
+        "dead-lettering: with the default backoffs about 10 minutes of patience, so an outage does not "
+        "kill messages, and a retry comes at most max_backoff_ms after the database is back",
     )
     min_backoff_ms: int = Field(default=500, ge=1, description="first retry delay (ms); doubles each retry")
-    max_backoff_ms: int = Field(default=30_000, ge=1, description="longest retry delay (ms)")
+    max_backoff_ms: int = Field(default=5_000, ge=1, description="longest retry delay (ms)")
     api_host: str = Field(default="127.0.0.1", description="address the HTTP API listens on")
     api_port: int = Field(default=8000, ge=1, le=65535, description="port of the HTTP API")
     api_tokens: str = Field(

@@ -1,0 +1,457 @@
+"""A chaos run: the production stack as real processes (API, worker supervisor with 2 workers, one
+scheduler) over PostgreSQL and a Redis of its own, bounded load on loopback, one fault injected
+mid-load, then the effects counted with SQL per accepted event.
+
+The load is the toy flow: per case a ``toy.submitted`` (its start is applied inside the intake) and
+a ``toy.decided`` (a command through the outbox and a worker). A client posts each event until the
+API accepts it (202), retrying through refusals, 503s and a dead API; the accepted events are the
+promise. At quiescence every accepted case must be decided, with exactly one ``start`` and one
+``decide`` in its history, no outbox row unfinished and no dead letter.
+
+Faults: ``worker_child`` (kill -9 one worker), ``worker_parent`` (kill -9 the supervisor: its workers
+must die with it; restarted), ``scheduler`` and ``api`` (kill -9, restarted), ``redis`` (kill -9,
+restarted empty: no persistence), ``postgres`` (the database refuses connections and its sessions
+are ended for ``outage`` seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from tests.support import ensure_pg_database, reset_pg
+from workflows.store.db import Database
+from workflows.store.migrate import upgrade
+from workflows.store.models import DeadLetter, History, Instance, Outbox
+
+ROOT = Path(__file__).resolve().parents[2]
+FAULTS = ("worker_child", "worker_parent", "scheduler", "api", "redis", "postgres")
+TOKEN = "chaos-source-token"
+SOURCE = "/chaos"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> float:
+    """Poll until ``predicate()``; returns the seconds it took."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+class RedisServer:
+    """A Redis of this run's own, without persistence, that can be killed and started again."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        args += ["--appendonly", "no", "--dir", str(self.workdir)]
+        with (self.workdir / "redis.log").open("ab") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+        wait_for(self._answers, 20, "redis-server to answer")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@dataclass
+class Load:
+    """Posts ``cases`` cases (2 events each) at up to ``rate`` events/s, each until accepted."""
+
+    url: str
+    cases: int
+    rate: float
+    accepted: list[str] = field(default_factory=list)
+    refused: int = 0
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with httpx.Client(
+                base_url=self.url, timeout=10, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as c:
+                pause = 1.0 / self.rate
+                for i in range(self.cases):
+                    self._post(c, f"s-{i}", "toy.submitted", {"case": f"case-{i}"})
+                    time.sleep(pause)
+                    self._post(c, f"d-{i}", "toy.decided", {"case": f"case-{i}", "decision": "approve"})
+                    time.sleep(pause)
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def _post(self, client: httpx.Client, event_id: str, type_: str, data: dict[str, Any]) -> None:
+        event = {"specversion": "1.0", "id": event_id, "source": SOURCE, "type": type_, "data": data}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                r = client.post("/events", json=event)
+                if r.status_code == 202:
+                    self.accepted.append(event_id)
+                    return
+                if r.status_code < 500:
+                    raise AssertionError(f"{event_id}: {r.status_code} {r.text}")
+            except httpx.TransportError:
+                pass
+            self.refused += 1
+            time.sleep(0.2)
+        raise AssertionError(f"{event_id} was never accepted")
+
+
+class ChaosRun:
+    def __init__(self, workdir: Path, pg_url: str, *, broker_url: str | None = None) -> None:
+        self.workdir = workdir
+        self.pg_url = pg_url
+        self.redis = RedisServer(workdir) if broker_url is None else None
+        self.broker_url = broker_url
+        self.api_port = free_port()
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    @property
+    def env(self) -> dict[str, str]:
+        tokens = [
+            {
+                "name": "chaos",
+                "token": TOKEN,
+                "kind": "source",
+                "event_types": ["toy.submitted", "toy.decided"],
+            }
+        ]
+        env = dict(os.environ)
+        env.update(
+            YUNSHANG_DATABASE_URL=self.pg_url,
+            YUNSHANG_BROKER=self.broker_url or (self.redis.url if self.redis else ""),
+            YUNSHANG_API_PORT=str(self.api_port),
+            YUNSHANG_API_TOKENS=json.dumps(tokens),
+            YUNSHANG_LOG_LEVEL="WARNING",
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+    def start(self) -> None:
+        ensure_pg_database(self.pg_url)
+        db = Database(self.pg_url)
+        upgrade(db)
+        db.dispose()
+        reset_pg(self.pg_url)
+        if self.redis is not None:
+            self.redis.start()
+        for part in ("api", "workers", "scheduler"):
+            self.launch(part)
+        wait_for(self._api_ready, 60, "the API to answer")
+        wait_for(lambda: len(children_of(self.procs["workers"].pid)) == 2, 60, "two workers")
+
+    def _command(self, part: str) -> list[str]:
+        yunshang = [sys.executable, "-c", "import worker; worker.main()"]
+        return {
+            "api": [*yunshang, "api"],
+            "scheduler": [*yunshang, "scheduler"],
+            "workers": [sys.executable, str(ROOT / "worker.py"), "--processes", "2", "--threads", "4"],
+        }[part]
+
+    def launch(self, part: str) -> None:
+        with (self.workdir / f"{part}.log").open("ab") as out:
+            self.procs[part] = subprocess.Popen(
+                self._command(part), env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    def _api_ready(self) -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.api_port}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self, part: str) -> None:
+        proc = self.procs[part]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self.redis is not None:
+            self.redis.stop()
+
+    def log(self, part: str, lines: int = 40) -> str:
+        path = self.workdir / f"{part}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    @contextmanager
+    def database_down(self) -> Iterator[None]:
+        """Refuse connections to this run's database and end its sessions (to every process the
+        database is down), until the block ends."""
+        name = make_url(self.pg_url).database
+        admin = create_engine(make_url(self.pg_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+                conn.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                    {"n": name},
+                )
+            yield
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+            admin.dispose()
+
+
+@dataclass
+class Effects:
+    cases_expected: int
+    decided: int
+    starts: dict[int, int]  # start rows per instance -> how many instances
+    decides: dict[int, int]  # decide rows per accepted decided event -> how many events
+    unfinished: int
+    dead: int
+
+    @property
+    def complete(self) -> bool:
+        return self.decided >= self.cases_expected and self.unfinished == 0
+
+
+def count_effects(pg_url: str, accepted: list[str]) -> Effects:
+    """Per accepted event, its effect: case-N decided, one start and one decide in its history."""
+    cases = {e.split("-", 1)[1] for e in accepted if e.startswith("d-")}
+    engine = create_engine(pg_url)
+    try:
+        with engine.connect() as c:
+            decided = c.execute(
+                select(func.count())
+                .select_from(Instance)
+                .where(Instance.flow == "toy", Instance.state == "decided")
+            ).scalar_one()
+            per_start = (
+                c.execute(
+                    select(func.count())
+                    .select_from(History)
+                    .where(History.trigger == "start")
+                    .group_by(History.instance_id)
+                )
+                .scalars()
+                .all()
+            )
+            decide_causes = [f"{SOURCE}#d-{n}" for n in cases]
+            per_decide = (
+                c.execute(
+                    select(func.count())
+                    .select_from(History)
+                    .where(History.trigger == "decide", History.cause_id.in_(decide_causes))
+                    .group_by(History.cause_id)
+                )
+                .scalars()
+                .all()
+            )
+            unfinished = c.execute(
+                select(func.count()).select_from(Outbox).where(Outbox.done_at.is_(None))
+            ).scalar_one()
+            dead = c.execute(select(func.count()).select_from(DeadLetter)).scalar_one()
+    finally:
+        engine.dispose()
+    starts: dict[int, int] = {}
+    for n in per_start:
+        starts[int(n)] = starts.get(int(n), 0) + 1
+    decides: dict[int, int] = {}
+    for n in per_decide:
+        decides[int(n)] = decides.get(int(n), 0) + 1
+    missing = len(cases) - len(per_decide)
+    if missing:
+        decides[0] = missing
+    return Effects(len(cases), int(decided), starts, decides, int(unfinished), int(dead))
+
+
+@dataclass
+class Outcome:
+    fault: str
+    accepted: int
+    refused: int
+    #: seconds from the restart (or the end of the outage), or from the end of the load when that came
+    #: later, until every accepted event had its effect
+    recovered_in: float
+    effects: Effects
+    #: seconds from the restart (or the end of the outage) to the end of the load
+    load_after_undo: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault,
+            "accepted_events": self.accepted,
+            "refused_attempts": self.refused,
+            "recovered_in_s": round(self.recovered_in, 2),
+            "load_ran_on_after_undo_s": round(self.load_after_undo, 2),
+            "decided": self.effects.decided,
+            "start_rows_per_instance": self.effects.starts,
+            "decide_rows_per_accepted_event": self.effects.decides,
+            "unfinished_outbox_rows": self.effects.unfinished,
+            "dead_letters": self.effects.dead,
+        }
+
+
+def pause_workers(run: ChaosRun) -> list[int]:
+    """SIGSTOP every worker: accepted work piles up in the broker (a backlog for the fault to hit)."""
+    workers = children_of(run.procs["workers"].pid)
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    return workers
+
+
+def resume_workers(workers: list[int]) -> None:
+    for pid in workers:
+        if alive(pid):
+            os.kill(pid, signal.SIGCONT)
+
+
+def inject(run: ChaosRun, fault: str, *, down_for: float, outage: float, paused: list[int]) -> None:
+    """Inject ``fault`` and undo it (restart, or end the outage); returns when it is undone. The
+    paused workers are resumed once the fault has struck."""
+    if fault == "worker_child":
+        victim = children_of(run.procs["workers"].pid)[0]
+        os.kill(victim, signal.SIGKILL)  # with the messages it had fetched
+        resume_workers(paused)
+        wait_for(
+            lambda: (
+                victim not in children_of(run.procs["workers"].pid)
+                and len(children_of(run.procs["workers"].pid)) == 2
+            ),
+            30,
+            "the replacement worker",
+        )
+    elif fault == "worker_parent":
+        workers = children_of(run.procs["workers"].pid)
+        run.kill("workers")
+        resume_workers(paused)
+        wait_for(lambda: not any(alive(pid) for pid in workers), 10, "the orphaned workers to die")
+        time.sleep(down_for)
+        run.launch("workers")
+    elif fault in ("scheduler", "api"):
+        run.kill(fault)
+        resume_workers(paused)
+        time.sleep(down_for)
+        run.launch(fault)
+    elif fault == "redis":
+        assert run.redis is not None, "the redis fault needs the run's own Redis"
+        run.redis.kill()  # with the backlog queued in it
+        resume_workers(paused)
+        time.sleep(down_for)
+        run.redis.start()
+    elif fault == "postgres":
+        with run.database_down():
+            resume_workers(paused)  # the backlog meets a database that does not answer
+            time.sleep(outage)
+    else:
+        raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
+
+
+def chaos(
+    run: ChaosRun,
+    fault: str,
+    *,
+    cases: int = 150,
+    rate: float = 50.0,
+    fault_at: float = 2.0,
+    hold: float = 2.0,
+    down_for: float = 1.0,
+    outage: float = 10.0,
+    settle: float = 120.0,
+) -> Outcome:
+    """Load; ``hold`` seconds before ``fault_at`` the workers are paused so that a backlog waits in
+    the broker when the fault strikes; then wait until every accepted event has its effect."""
+    load = Load(f"http://127.0.0.1:{run.api_port}", cases, rate)
+    client = threading.Thread(target=load.run, name="chaos-load", daemon=True)
+    client.start()
+    time.sleep(max(0.0, fault_at - hold))
+    paused = pause_workers(run)
+    time.sleep(hold)
+    inject(run, fault, down_for=down_for, outage=outage, paused=paused)
+    undone = time.monotonic()
+    load.done.wait(settle)
+    if load.error is not None:
+        raise load.error
+    assert load.done.is_set(), "the load did not finish"
+    load_end = time.monotonic()
+    accepted = list(load.accepted)
+
+    def complete() -> bool:
+        return count_effects(run.pg_url, accepted).complete
+
+    wait_for(complete, settle, "every accepted event to have its effect")
+    recovered = time.monotonic() - max(undone, load_end)
+    effects = count_effects(run.pg_url, accepted)
+    return Outcome(fault, len(accepted), load.refused, recovered, effects, max(0.0, load_end - undone))
