@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.chaos.harness import FAULTS, ChaosRun, chaos
+from tests.chaos.harness import FAULTS, chaos
+from tests.chaos.stack import ChaosRun
 from tests.support import PG_URL
 
 

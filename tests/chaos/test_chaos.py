@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.harness import FAULTS, ChaosRun, chaos
+from tests.chaos.harness import FAULTS, chaos
+from tests.chaos.stack import ChaosRun
 from tests.support import PG_URL
 
 pytestmark = [pytest.mark.production, pytest.mark.slow]
