@@ -73,8 +73,19 @@ def dead_list(
         bool, typer.Option("--requeued", help="also those already requeued (who, why)")
     ] = False,
 ) -> None:
-    """Dead letters waiting, with the error that killed each."""
-    rows = list_dead(runtime(ctx).db, include_requeued=requeued)
+    """Dead letters waiting, with the error that killed each (those still only in the broker's
+    dead-letter queue are recorded first)."""
+    rt = runtime(ctx)
+    try:
+        drained = rt.recovery.drain_dead()
+    except Exception as exc:  # the broker away: list what the database has, and say so
+        typer.secho(
+            f"warning: the broker's dead letters were not read: {exc}", fg=typer.colors.YELLOW, err=True
+        )
+        drained = 0
+    if drained:
+        typer.echo(f"recorded {drained} dead letters that were only in the broker", err=True)
+    rows = list_dead(rt.db, include_requeued=requeued)
     if as_json:
         typer.echo(json.dumps([d.as_json(full_error=True) for d in rows], ensure_ascii=False, indent=2))
         return

@@ -4,6 +4,7 @@ sent-stamp does not turn into a re-send storm."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -13,12 +14,16 @@ import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import create_engine, select, text
+from typer.testing import CliRunner
 
 from tests.support import PG_URL, Stack, running_stack, wait_until
+from worker import PLUGINS, compose
+from workflows.cli.app import build_app
 from workflows.engine.commands import Cause
 from workflows.messaging.broker_view import BlindView, view_of
 from workflows.messaging.deadletters import list_dead, requeue
 from workflows.messaging.recovery import Recovery
+from workflows.runtime import Runtime
 from workflows.store.models import Outbox
 from workflows.store.rows import Pending
 
@@ -244,3 +249,37 @@ def test_the_embedded_broker_never_gets_a_sent_row_again(tmp_path: Path) -> None
         stack.advance(3600 * SECONDS)
         assert stack.runtime.recovery.resend() == (0, 0)
         assert _sends(stack) == [1]
+
+
+@pytest.mark.production
+def test_deadletters_list_shows_one_still_only_in_the_broker(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message_id = "00000000-0000-4000-8000-0000000dead2"
+    with running_stack("production", tmp_path, lock_timeout=0.3, max_retries=0) as stack:
+        rt = stack.runtime
+
+        def write() -> None:
+            with rt.transaction() as session:
+                rt.engine.write_messages(session, [Pending(message_id, "toy", "toy.advance", MALFORMED)])
+
+        _die_unrecorded(stack, tmp_path, write, caplog)
+        assert list_dead(rt.db) == []
+        monkeypatch.setenv("YUNSHANG_DATABASE_URL", rt.settings.database_url)
+        monkeypatch.setenv("YUNSHANG_BROKER", rt.settings.broker)
+        made: list[Runtime] = []
+
+        def composing(settings: Any, **kwargs: Any) -> Runtime:
+            made.append(compose(settings, **kwargs))
+            return made[-1]
+
+        try:
+            result = CliRunner().invoke(build_app(composing, PLUGINS), ["deadletters", "list", "--json"])
+        finally:
+            for runtime in made:
+                runtime.close()
+        assert result.exit_code == 0, result.output
+        listed = json.loads(result.stdout)
+        assert [d["message_id"] for d in listed] == [message_id]
+        assert "recorded 1 dead letters that were only in the broker" in result.stderr
+        assert view_of(rt.broker).dead_count() == 0
