@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from logging.handlers import QueueHandler, QueueListener
 from typing import Annotated, NoReturn
 
 import typer
@@ -65,8 +69,22 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def configure_logging(level: str, fmt: str = LOG_FORMAT) -> None:
-    """Log to stderr at ``level`` (``YUNSHANG_LOG_LEVEL``); chatty libraries at WARNING or above."""
-    logging.basicConfig(level=level.upper(), format=fmt)
+    """Log to stderr at ``level`` (``YUNSHANG_LOG_LEVEL``); chatty libraries at WARNING or above.
+
+    A log call only puts the record on an in-memory queue; one thread writes the queue to stderr.
+    So a thread inside a database transaction never blocks on a write to a pipe nobody reads (a
+    wedged log collector, a dead parent): its transaction, and the locks it holds, end on time.
+    Nothing is changed when the root logger has handlers already (as ``logging.basicConfig``)."""
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    if not root.handlers:
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        out = logging.StreamHandler(sys.stderr)
+        out.setFormatter(logging.Formatter(fmt))
+        listener = QueueListener(records, out, respect_handler_level=True)
+        listener.start()
+        atexit.register(listener.stop)  # what is queued is written before the process exits
+        root.addHandler(QueueHandler(records))
     for noisy in ("apscheduler", "alembic", "transitions"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
