@@ -54,12 +54,12 @@ class Settings(BaseSettings):
         default=10, ge=1, description="sends of an outbox row no consumer finishes before it is dead-lettered"
     )
     redis_heartbeat_ms: int = Field(
-        default=10_000,
+        default=5_000,
         ge=1_000,
         description="a worker process silent this long is dead: Redis gives its unacked messages to others",
     )
     redis_maintenance_chance: int = Field(
-        default=20_000,
+        default=50_000,
         ge=1,
         le=1_000_000,
         description="Redis commands per million that look for dead workers' messages (Dramatiq: 1,000)",
