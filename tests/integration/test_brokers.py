@@ -16,6 +16,7 @@ import dramatiq
 import pika.exceptions
 import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import RedisBroker
 
 from tests.support import AMQP_URL, REDIS_URL, wait_until
 from workflows.messaging.brokers import build_broker, ping, purge
@@ -47,12 +48,18 @@ threading.Event().wait()
 """
 
 
+def rabbitmq() -> RabbitmqBroker:
+    broker = build_broker(Settings(broker=AMQP_URL))
+    assert isinstance(broker, RabbitmqBroker)
+    return broker
+
+
 @pytest.fixture
-def queue() -> Iterator[str]:
-    """A queue of this test's own (the default virtual host may be shared), deleted afterwards."""
+def queue(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A queue of this test's own (a virtual host may be shared), deleted from RabbitMQ afterwards."""
     name = f"yunshang_test_{uuid.uuid4().hex[:12]}"
     yield name
-    if AMQP_URL:
+    if request.node.get_closest_marker("rabbitmq"):
         connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
         try:
             channel = connection.channel()
@@ -81,6 +88,7 @@ def test_ping_answers_and_purge_drops_every_declared_queue(url: str, queue: str)
         if isinstance(broker, RabbitmqBroker):
             assert broker.get_queue_message_counts(queue) == (0, 0, 0)
         else:
+            assert isinstance(broker, RedisBroker)
             assert broker.client.dbsize() == 0
         ping(broker)
     finally:
@@ -96,7 +104,7 @@ def test_ping_fails_on_a_rabbitmq_that_does_not_answer() -> None:
 
 @pytest.mark.rabbitmq
 def test_an_enqueue_after_the_connection_was_closed_reconnects(queue: str) -> None:
-    broker = build_broker(Settings(broker=AMQP_URL))
+    broker = rabbitmq()
     try:
 
         @dramatiq.actor(broker=broker, queue_name=queue, actor_name="noop")
@@ -115,7 +123,7 @@ def test_an_enqueue_after_the_connection_was_closed_reconnects(queue: str) -> No
 def test_a_killed_workers_unacked_message_goes_to_another_worker_at_once(
     queue: str, tmp_path: Path
 ) -> None:
-    broker = build_broker(Settings(broker=AMQP_URL))
+    broker = rabbitmq()
     ran = threading.Event()
 
     @dramatiq.actor(broker=broker, queue_name=queue, actor_name="hold", max_retries=0)

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from tests.support import AMQP_URL, PG_URL, REDIS_URL, ensure_pg_database, reset_pg, wait_until
 from worker import compose
 from workflows.engine.commands import Cause
-from workflows.messaging.brokers import purge
 from workflows.engine.rows import commands_in
+from workflows.messaging.brokers import purge
 from workflows.settings import Settings
 from workflows.store.models import History, Instance, Outbox, TimerRow
 

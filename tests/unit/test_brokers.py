@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pika
 import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
@@ -44,7 +45,9 @@ def test_each_kind_builds_its_dramatiq_broker_without_connecting() -> None:
         assert isinstance(redis, RedisBroker)
         assert isinstance(rabbit, RabbitmqBroker)
         assert rabbit.confirm_delivery  # an enqueue that returns is in RabbitMQ
-        assert rabbit.parameters.port == 1 and rabbit.parameters.virtual_host == "/"
+        params = rabbit.parameters
+        assert isinstance(params, pika.URLParameters)
+        assert (params.port, params.virtual_host) == (1, "/")
     finally:
         for broker in (stub, redis, rabbit):
             broker.close()
