@@ -1,5 +1,6 @@
-"""The server brokers on real servers: reachability, purging, and RabbitMQ giving a killed worker's
-unacked message to another worker as soon as the dead one's connection drops."""
+"""The server brokers on real servers: reachability, purging, RabbitMQ giving a killed worker's
+unacked message to another worker as soon as the dead one's connection drops, and RabbitMQ's dead
+letters read by the recovery's view."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dramatiq
@@ -19,6 +21,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
 from tests.support import AMQP_URL, REDIS_URL, wait_until
+from workflows.messaging.broker_view import view_of
 from workflows.messaging.brokers import build_broker, ping, purge
 from workflows.settings import Settings
 from workflows.time.clock import monotonic
@@ -93,6 +96,8 @@ def test_ping_answers_and_purge_drops_every_declared_queue(url: str, queue: str)
         ping(broker)
     finally:
         broker.close()
+        if isinstance(broker, RedisBroker):
+            broker.client.close()  # RedisBroker.close() leaves its connection pool open
 
 
 def test_ping_fails_on_a_rabbitmq_that_does_not_answer() -> None:
@@ -156,4 +161,43 @@ def test_a_killed_workers_unacked_message_goes_to_another_worker_at_once(
             os.killpg(holder.pid, signal.SIGKILL)
             holder.wait()
         worker.stop()
+        broker.close()
+
+
+@pytest.mark.rabbitmq
+def test_rabbitmq_dead_letters_are_taken_given_back_unless_forgotten(queue: str) -> None:
+    broker = rabbitmq()
+    try:
+
+        @dramatiq.actor(broker=broker, queue_name=queue, actor_name="doomed")
+        def doomed(n: int) -> None:
+            pass
+
+        sent = [doomed.send(n).message_id for n in range(3)]
+        consumer = broker.consume(queue, prefetch=3, timeout=100)
+        for _ in sent:  # a worker gives up on each: RabbitMQ moves it to <queue>.XQ
+            delivered = next(consumer)
+            assert delivered is not None
+            consumer.nack(delivered)
+        consumer.close()
+        view = view_of(broker)
+        wait_until(lambda: view.dead_count() == 3, what="three dead letters in the XQ")
+        now = datetime.now(UTC)
+
+        dead = view.dead(now)
+        assert sorted(d.message.message_id for d in dead) == sorted(sent)
+        assert all(d.failed_at.tzinfo is not None for d in dead)
+        assert all(abs((d.failed_at - now).total_seconds()) < 60 for d in dead)  # RabbitMQ's x-death time
+        again = view.dead(now)  # not forgotten: the first take went back to the queue
+        assert sorted(d.message.message_id for d in again) == sorted(sent)
+        view.forget(again[:1])
+        assert view.dead_count() == 2
+        view.forget(dead)  # handles of a channel gone: nothing happens
+        assert view.dead_count() == 2
+        view.forget_ids([again[1].message.message_id])
+        assert view.dead_count() == 1
+        (last,) = view.dead(now)
+        assert last.message.message_id == again[2].message.message_id
+        # left taken (as when recording it failed): the broker's close() closes the view's connection
+    finally:
         broker.close()
