@@ -22,11 +22,11 @@
 # go to stdout.
 #
 # RabbitMQ is a node of its own (name yunshang-test-<dir suffix>@localhost) with its database, logs,
-# config, plug-in list (none) and Erlang cookie (HOME) in the services dir, its distribution port
-# (25772 or the next free one) and its own epmd on a port of its own (14369 or the next free one):
-# a RabbitMQ the machine runs (5672, epmd 4369) is not touched. Its ports are claimed through
-# /tmp/yunshang-rabbitmq-slot-K (see _svc_claim_rabbitmq_slot). It boots while Redis and PostgreSQL
-# start (it takes the longest: ~7 s here); SIGTERM stops it gracefully in about a second.
+# config, plug-in list (none) and Erlang cookie (HOME) in the services dir, and ports of its own:
+# AMQP 15672+K, distribution 25772+K and an epmd of its own on 14369+K, for the first slot K that
+# is free (claimed through /tmp/yunshang-rabbitmq-slot-K, see _svc_claim_rabbitmq_slot): a RabbitMQ
+# the machine runs (5672, epmd 4369) is not touched. It boots while Redis and PostgreSQL start (it
+# takes the longest: ~7 s here); SIGTERM stops it gracefully in about a second.
 #
 # PostgreSQL refuses to run as root: when run as root, the cluster is owned by and run as the
 # `postgres` system user (via runuser, falling back to su / setpriv).
