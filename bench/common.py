@@ -26,6 +26,7 @@ RESULTS = BENCH_DIR / "results"
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yunshang_test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 TOY_DEADLINES = {"toy.awaiting_review.review_deadline": "2h"}
 
 
@@ -43,6 +44,11 @@ def redis_url(base: str | None, db: int) -> str:
     if parts.scheme == "unix":
         return urlunsplit(parts._replace(query=f"db={db}"))
     return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+def amqp_url(base: str | None) -> str:
+    """``base``, else ``$YUNSHANG_TEST_AMQP_URL``, else the local RabbitMQ's default virtual host."""
+    return base or os.environ.get("YUNSHANG_TEST_AMQP_URL") or DEFAULT_AMQP_URL
 
 
 def ensure_pg_database(url: str) -> None:
@@ -104,7 +110,19 @@ def redis_version(url: str) -> str | None:
 
 
 # ------------------------------------------------------------------ facts
-def machine_info(pg: str | None = None, redis: str | None = None) -> dict[str, Any]:
+def rabbitmq_version(url: str) -> str | None:
+    try:
+        import pika
+
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        version = connection._impl.server_properties.get("version", b"?")
+        connection.close()
+        return version.decode() if isinstance(version, bytes) else str(version)
+    except Exception as exc:
+        return f"unavailable: {exc.__class__.__name__}"
+
+
+def machine_info(pg: str | None = None, redis: str | None = None, amqp: str | None = None) -> dict[str, Any]:
     import dramatiq
     import sqlalchemy
 
@@ -125,6 +143,8 @@ def machine_info(pg: str | None = None, redis: str | None = None) -> dict[str, A
         info["postgresql"] = pg_version(pg)
     if redis:
         info["redis"] = redis_version(redis)
+    if amqp:
+        info["rabbitmq"] = rabbitmq_version(amqp)
     return info
 
 
@@ -272,6 +292,32 @@ def pg_server_pids(url: str) -> Callable[[], set[int]]:
     except Exception:
         return set
     return lambda: descendants(postmaster)
+
+
+def listening_pids(port: int) -> Callable[[], set[int]]:
+    """The processes holding a socket that listens on TCP ``port`` (e.g. RabbitMQ's ``beam.smp``),
+    found via /proc (Linux; the same user or root); none where /proc cannot tell."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(fields[9])
+    pids: set[int] = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            sockets = {os.readlink(fd).removeprefix("socket:[").rstrip("]") for fd in (proc / "fd").iterdir()}
+            if sockets & inodes:
+                pids.add(int(proc.name))
+        except OSError:
+            continue
+    return lambda: set(pids)
 
 
 def redis_server_pids(url: str) -> Callable[[], set[int]]:

@@ -1,7 +1,8 @@
 """Engine throughput and latency: the 4-state toy flow driven to the end, against a no-op actor.
 
 For each stack — (a) embedded SQLite + StubBroker + an in-process Dramatiq ``Worker``, (b) PostgreSQL +
-Redis with 1 and 2 real Dramatiq worker processes — the driver (this process):
+Redis with 1 and 2 real Dramatiq worker processes, (c) on request (``--stacks pg-rabbitmq``) the same
+on PostgreSQL + RabbitMQ — the driver (this process):
 
 1. measures the no-op actor: enqueues ``--noop-messages`` messages to a ``bench.noop`` actor on the
    same broker, consumed by the same worker processes/threads, until the queue is empty;
@@ -35,6 +36,7 @@ from typing import Any
 
 from bench.common import (
     CpuMeter,
+    amqp_url,
     ensure_pg_database,
     log,
     machine_info,
@@ -44,7 +46,7 @@ from bench.common import (
     write_result,
 )
 from bench.engine_driver import Driver
-from bench.engine_stacks import EmbeddedStack, RedisPgStack, Stack, worker_py_usable
+from bench.engine_stacks import EmbeddedStack, ServerStack, Stack, worker_py_usable
 
 TARGETS = {
     "stack": "postgresql+redis, 2 worker processes",
@@ -184,12 +186,13 @@ def _fmt(paced: dict[str, Any] | None) -> str:
 
 @contextmanager
 def _stack(kind: str, processes: int, args: argparse.Namespace, workdir: Path) -> Iterator[Stack]:
-    stack: EmbeddedStack | RedisPgStack
+    stack: EmbeddedStack | ServerStack
     if kind == "sqlite":
         stack = EmbeddedStack(args.threads, workdir, args.experiment)
     else:
-        stack = RedisPgStack(
-            args.pg, args.redis, processes, args.threads, args.worker_entry, workdir, args.worker_timeout_ms
+        broker = args.amqp if kind == "pg-rabbitmq" else args.redis
+        stack = ServerStack(
+            args.pg, broker, processes, args.threads, args.worker_entry, workdir, args.worker_timeout_ms
         )
     try:
         yield stack
@@ -204,7 +207,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description="Toy-flow transitions/s and enqueue→commit latency vs a no-op Dramatiq actor.",
     )
     p.add_argument("--instances", "-k", type=int, default=2000, help="instances per saturation run (2000)")
-    p.add_argument("--stacks", default="sqlite,pg", help="comma list of sqlite, pg (default both)")
+    p.add_argument(
+        "--stacks",
+        default="sqlite,pg",
+        help="comma list of sqlite, pg (PostgreSQL + Redis), pg-rabbitmq (PostgreSQL + RabbitMQ); "
+        "default sqlite,pg",
+    )
     p.add_argument("--processes", default="1,2", help="worker process counts for pg (default 1,2)")
     p.add_argument("--threads", type=int, default=8, help="worker threads per process (default 8)")
     p.add_argument("--noop-messages", type=int, default=10_000, help="no-op messages per measurement")
@@ -223,6 +231,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pg-database", default="yunshang_bench", help="database used (created; wiped)")
     p.add_argument("--redis-url", default=None, help="Redis URL (default $YUNSHANG_TEST_REDIS_URL)")
     p.add_argument("--redis-db", type=int, default=13, help="Redis database number used (flushed; 13)")
+    p.add_argument(
+        "--amqp-url",
+        default=None,
+        help="RabbitMQ URL for pg-rabbitmq (default $YUNSHANG_TEST_AMQP_URL, else guest@127.0.0.1:5672, "
+        "vhost /); the queues the engine declares there are purged",
+    )
     p.add_argument(
         "--worker-entry",
         choices=["auto", "worker", "bench"],
@@ -287,13 +301,19 @@ def _worker_entry(args: argparse.Namespace) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     stacks = [s.strip() for s in args.stacks.split(",") if s.strip()]
-    unknown = set(stacks) - {"sqlite", "pg"}
+    unknown = set(stacks) - {"sqlite", "pg", "pg-rabbitmq"}
     if unknown:
-        raise SystemExit(f"unknown stack(s) {sorted(unknown)}; use sqlite and/or pg")
+        raise SystemExit(f"unknown stack(s) {sorted(unknown)}; use sqlite, pg and/or pg-rabbitmq")
     args.pg = pg_url(args.pg_url, args.pg_database)
     args.redis = redis_url(args.redis_url, args.redis_db)
-    notes = _worker_entry(args) if "pg" in stacks else []
-    machine = machine_info(args.pg if "pg" in stacks else None, args.redis if "pg" in stacks else None)
+    args.amqp = amqp_url(args.amqp_url)
+    servers = bool({"pg", "pg-rabbitmq"} & set(stacks))
+    notes = _worker_entry(args) if servers else []
+    machine = machine_info(
+        args.pg if servers else None,
+        args.redis if "pg" in stacks else None,
+        args.amqp if "pg-rabbitmq" in stacks else None,
+    )
     runs: list[dict[str, Any]] = []
     workdir = Path(tempfile.mkdtemp(prefix="yunshang-bench-"))
     try:
@@ -308,9 +328,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "benchmark": "engine_bench",
         "machine": machine,
         "parameters": {
-            k: v for k, v in vars(args).items() if k not in {"out", "pg_url", "redis_url", "pg", "redis"}
+            k: v
+            for k, v in vars(args).items()
+            if k not in {"out", "pg_url", "redis_url", "amqp_url", "pg", "redis", "amqp"}
         }
-        | {"pg_database_url": args.pg if "pg" in stacks else None, "redis_url": args.redis},
+        | {
+            "pg_database_url": args.pg if servers else None,
+            "redis_url": args.redis,
+            "amqp_url": args.amqp if "pg-rabbitmq" in stacks else None,
+        },
         "targets": TARGETS,
         "runs": runs,
         "notes": notes,
@@ -322,6 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         name += f"_poll{args.worker_timeout_ms}"
     if args.batch > 1:
         name += f"_batch{args.batch}"
+    if "pg-rabbitmq" in stacks:
+        name += "_rabbitmq"
     result["benchmark"] = name
     path = write_result(name, result, args.out)
     log(f"wrote {path}")

@@ -1,5 +1,5 @@
 """The stacks the engine benchmark drives: embedded (SQLite + in-process worker) and PostgreSQL +
-Redis with real ``worker.py`` processes; their start-up, shutdown and CPU accounting."""
+Redis or RabbitMQ with real ``worker.py`` processes; their start-up, shutdown and CPU accounting."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
 from bench.common import (
     REPO,
     TOY_DEADLINES,
     descendants,
-    flush_redis,
+    listening_pids,
     log,
     pg_server_pids,
     redis_server_pids,
@@ -28,6 +30,7 @@ from bench.common import (
 )
 from bench.noop import NOOP_QUEUE, declare_noop, noop_message
 from workflows.engine.deadlines import StaticDeadlines
+from workflows.messaging.brokers import purge
 from workflows.runtime import Runtime
 from workflows.settings import Settings
 
@@ -99,35 +102,37 @@ class EmbeddedStack(Stack):
         self.runtime.close()
 
 
-class RedisPgStack(Stack):
-    """PostgreSQL + Redis; ``processes`` real Dramatiq worker processes of ``threads`` threads each."""
+class ServerStack(Stack):
+    """PostgreSQL + Redis or RabbitMQ (``broker``: a redis:// or amqp:// URL); ``processes`` real
+    Dramatiq worker processes of ``threads`` threads each."""
 
     def __init__(
         self,
         pg: str,
-        redis: str,
+        broker: str,
         processes: int,
         threads: int,
         entry: str,
         logdir: Path,
         worker_timeout: int | None = None,
     ) -> None:
-        self.name = "postgresql+redis"
+        settings = _settings(pg, broker, threads)
+        self.broker_kind = settings.broker_kind
+        self.name = f"postgresql+{self.broker_kind}"
         self.processes = processes
         self.threads = threads
         self.worker_timeout_ms = worker_timeout or int(os.environ.get("dramatiq_worker_timeout", 1000))
-        self.pg, self.redis = pg, redis
+        self.pg, self.broker_url = pg, broker
         from worker import compose
 
-        settings = _settings(pg, redis, threads)
         self.runtime = compose(settings, deadlines=StaticDeadlines(TOY_DEADLINES, version="bench"))
         declare_noop(self.runtime.broker)
         truncate_all(self.runtime.db)
-        flush_redis(redis)
+        purge(self.runtime.broker)  # Redis: its database; RabbitMQ: the declared queues
         env = {
             **os.environ,
             "YUNSHANG_DATABASE_URL": pg,
-            "YUNSHANG_BROKER": redis,
+            "YUNSHANG_BROKER": broker,
             "YUNSHANG_CLOCK": "system",
             "YUNSHANG_WORKER_THREADS": str(threads),
             "YUNSHANG_LOG_LEVEL": "WARNING",
@@ -148,7 +153,10 @@ class RedisPgStack(Stack):
                 "worker.py cannot load rule deadlines yet)"
             )
         self._pg_pids = pg_server_pids(pg)
-        self._redis_pids = redis_server_pids(redis)
+        if self.broker_kind == "redis":
+            self._broker_pids = redis_server_pids(broker)
+        else:  # RabbitMQ's beam.smp
+            self._broker_pids = listening_pids(urlsplit(broker).port or 5672)
         self.log_path = logdir / f"workers-{processes}p.log"
         self._log = self.log_path.open("wb")
         log(f"starting {processes} worker process(es): {' '.join(cmd[1:])}")
@@ -167,7 +175,7 @@ class RedisPgStack(Stack):
             "driver": lambda: {os.getpid()},
             "workers": lambda: descendants(workers),
             "postgresql": self._pg_pids,
-            "redis": self._redis_pids,
+            self.broker_kind: self._broker_pids,
         }
 
     def _ready(self) -> bool:
@@ -181,12 +189,23 @@ class RedisPgStack(Stack):
 
     def noop_rate(self, count: int) -> dict[str, float]:
         broker = self.runtime.broker
-        assert isinstance(broker, RedisBroker)
+        if isinstance(broker, RabbitmqBroker):
+            # messages ready in the queue; the few delivered and not yet acked (≤ the prefetch of
+            # 2 × threads per process) are not counted: RabbitMQ tells their number only to its
+            # management plug-in
+            def empty() -> bool:
+                return int(broker.get_queue_message_counts(NOOP_QUEUE)[0]) == 0
+        else:
+            assert isinstance(broker, RedisBroker)
+
+            def empty() -> bool:  # queued, delayed and unacked
+                return int(broker.do_qsize(NOOP_QUEUE)) == 0
+
         t0 = time.perf_counter()
         for _ in range(count):
             broker.enqueue(noop_message())
         enqueued = time.perf_counter()
-        done = wait_for(lambda: int(broker.do_qsize(NOOP_QUEUE)) == 0, 300, "the no-op queue", 0.005)
+        done = wait_for(empty, 300, "the no-op queue", 0.005)
         return {"msgs_per_s": count / (done - t0), "enqueue_per_s": count / (enqueued - t0)}
 
     def close(self) -> None:

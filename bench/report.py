@@ -33,6 +33,8 @@ def _machine(data: dict[str, Any]) -> str:
         parts.append(f"PostgreSQL {m['postgresql']}")
     if m.get("redis"):
         parts.append(f"Redis {m['redis']}")
+    if m.get("rabbitmq"):
+        parts.append(f"RabbitMQ {m['rabbitmq']}")
     load = data.get("machine", {}).get("load_avg_at_start")
     if load:
         parts.append(f"load at start {load[0]:.1f}")

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL 15 + Redis for tests and benchmarks.
+# Throwaway PostgreSQL 15 + Redis + RabbitMQ for tests and benchmarks.
 #
 # Two ways to use it:
 #
 #   1. As a command (servers outlive the command; stop them yourself):
 #        eval "$(scripts/services.sh start)"   # prints `export ...` lines on stdout
-#        ...                                    # YUNSHANG_TEST_PG_URL / YUNSHANG_TEST_REDIS_URL are set
+#        ...                                    # YUNSHANG_TEST_PG_URL / _REDIS_URL / _AMQP_URL are set
 #        scripts/services.sh stop               # [DIR]; default: $YUNSHANG_SERVICES_DIR, else the last start
 #      `scripts/services.sh env [DIR]` re-prints the export lines of a running set.
 #
@@ -15,9 +15,18 @@
 #        services_start          # exports the variables into the calling shell
 #
 # Everything lives in one `mktemp -d` directory (data, sockets, logs, pid files) that `stop`
-# removes. Ports: Redis 16379, PostgreSQL 15432, or the next free one (up to 20 tries).
-# Knobs (environment): PG_BINDIR (default /usr/lib/postgresql/15/bin), YUNSHANG_REDIS_PORT_BASE,
-# YUNSHANG_PG_PORT_BASE. Progress goes to stderr; only the export lines go to stdout.
+# removes. Ports: Redis 16379, PostgreSQL 15432, RabbitMQ 15672 (AMQP), or the next free one (up to
+# 20 tries). Knobs (environment): PG_BINDIR (default /usr/lib/postgresql/15/bin),
+# YUNSHANG_REDIS_PORT_BASE, YUNSHANG_PG_PORT_BASE, YUNSHANG_AMQP_PORT_BASE, YUNSHANG_RABBITMQ=0 (no
+# RabbitMQ: YUNSHANG_TEST_AMQP_URL is not exported). Progress goes to stderr; only the export lines
+# go to stdout.
+#
+# RabbitMQ is a node of its own (name yunshang-test-<dir suffix>@localhost) with its database, logs,
+# config, plug-in list (none) and Erlang cookie (HOME) in the services dir, and ports of its own:
+# AMQP 15672+K, distribution 25772+K and an epmd of its own on 14369+K, for the first slot K that
+# is free (claimed through /tmp/yunshang-rabbitmq-slot-K, see _svc_claim_rabbitmq_slot): a RabbitMQ
+# the machine runs (5672, epmd 4369) is not touched. It boots while Redis and PostgreSQL start (it
+# takes the longest: ~7 s here); SIGTERM stops it gracefully in about a second.
 #
 # PostgreSQL refuses to run as root: when run as root, the cluster is owned by and run as the
 # `postgres` system user (via runuser, falling back to su / setpriv).
@@ -25,6 +34,9 @@
 _SVC_PG_BINDIR="${PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 _SVC_REDIS_PORT_BASE="${YUNSHANG_REDIS_PORT_BASE:-16379}"
 _SVC_PG_PORT_BASE="${YUNSHANG_PG_PORT_BASE:-15432}"
+_SVC_AMQP_PORT_BASE="${YUNSHANG_AMQP_PORT_BASE:-15672}"
+_SVC_RABBIT_DIST_PORT_BASE=25772
+_SVC_EPMD_PORT_BASE=14369
 _SVC_PORT_TRIES=20
 _SVC_PG_USER=postgres
 _SVC_DB=yunshang_test
@@ -82,14 +94,14 @@ _svc_pid_alive() {
     [[ ${stat%% *} != Z ]]
 }
 
-# Install redis-server when missing (Debian: apt-get; as root or through sudo).
-services_ensure_redis() {
-    command -v redis-server >/dev/null 2>&1 && return 0
-    _svc_log "redis-server not found; installing it with apt-get"
-    command -v apt-get >/dev/null 2>&1 || { _svc_die "redis-server missing and no apt-get"; return 1; }
+# apt-get install PACKAGE (Debian; as root or through sudo).
+_svc_apt_install() {
+    local pkg="$1"
+    _svc_log "$pkg not found; installing it with apt-get"
+    command -v apt-get >/dev/null 2>&1 || { _svc_die "$pkg missing and no apt-get"; return 1; }
     local sudo=()
     if [[ $(id -u) -ne 0 ]]; then
-        command -v sudo >/dev/null 2>&1 || { _svc_die "redis-server missing; need root to install"; return 1; }
+        command -v sudo >/dev/null 2>&1 || { _svc_die "$pkg missing; need root to install"; return 1; }
         sudo=(sudo -n)
     fi
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null >&2 || {
@@ -97,11 +109,34 @@ services_ensure_redis() {
         return 1
     }
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        redis-server </dev/null >&2 || {
-        _svc_die "apt-get install redis-server failed"
+        "$pkg" </dev/null >&2 || {
+        _svc_die "apt-get install $pkg failed"
         return 1
     }
+}
+
+# Install redis-server when missing.
+services_ensure_redis() {
+    command -v redis-server >/dev/null 2>&1 && return 0
+    _svc_apt_install redis-server || return 1
     command -v redis-server >/dev/null 2>&1 || { _svc_die "redis-server still missing after install"; return 1; }
+}
+
+# The rabbitmq-server start script to run. Debian's /usr/sbin/rabbitmq-server is a wrapper that
+# switches to the `rabbitmq` user and the system node's directories: use the real one behind it.
+_svc_rabbitmq_server() {
+    if [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then
+        echo /usr/lib/rabbitmq/bin/rabbitmq-server
+    else
+        command -v rabbitmq-server || true
+    fi
+}
+
+# Install rabbitmq-server (and Erlang) when missing; nothing to do with YUNSHANG_RABBITMQ=0.
+services_ensure_rabbitmq() {
+    [[ "${YUNSHANG_RABBITMQ:-1}" == 0 || -n "$(_svc_rabbitmq_server)" ]] && return 0
+    _svc_apt_install rabbitmq-server || return 1
+    [[ -n "$(_svc_rabbitmq_server)" ]] || { _svc_die "rabbitmq-server still missing after install"; return 1; }
 }
 
 _svc_start_redis() {
@@ -212,6 +247,145 @@ EOF
     _svc_die "could not start postgres on ports $_SVC_PG_PORT_BASE..$((port - 1))"
 }
 
+# A RabbitMQ node binds its AMQP port only at the end of its boot (seconds after the start), so
+# two starts at once would both see the same ports free: each node claims a slot k instead
+# (mkdir is atomic), AMQP 15672+k, distribution 25772+k, epmd 14369+k, released by its stop. A slot
+# whose services dir is gone is stale and taken over. Prints k, or fails when none is free.
+_svc_claim_rabbitmq_slot() {
+    local dir="$1" from="$2" k slot owner
+    for ((k = from; k < _SVC_PORT_TRIES; k++)); do
+        slot="/tmp/yunshang-rabbitmq-slot-$k"
+        if ! mkdir "$slot" 2>/dev/null; then
+            owner=$(cat "$slot/owner" 2>/dev/null || true)
+            [[ -n "$owner" && ! -d "$owner" ]] || continue
+            rm -rf "$slot" && mkdir "$slot" 2>/dev/null || continue # stale: its services dir is gone
+        fi
+        echo "$dir" >"$slot/owner"
+        if _svc_port_free "$((_SVC_AMQP_PORT_BASE + k))" &&
+            _svc_port_free "$((_SVC_RABBIT_DIST_PORT_BASE + k))" &&
+            _svc_port_free "$((_SVC_EPMD_PORT_BASE + k))"; then
+            echo "$k"
+            return 0
+        fi
+        rm -rf "$slot" # taken by something else
+    done
+    return 1
+}
+
+_svc_release_rabbitmq_slot() {
+    local dir="$1" slot
+    for slot in /tmp/yunshang-rabbitmq-slot-*; do
+        [[ -d "$slot" && "$(cat "$slot/owner" 2>/dev/null)" == "$dir" ]] && rm -rf "$slot"
+    done
+    return 0
+}
+
+# Boot a RabbitMQ node in the background (in slot $2 or a later one); _svc_wait_rabbitmq waits for it.
+_svc_launch_rabbitmq() {
+    local dir="$1" base="$1/rabbitmq" k amqp dist epmd node server
+    server=$(_svc_rabbitmq_server)
+    [[ -n "$server" ]] || { _svc_die "rabbitmq-server not found"; return 1; }
+    k=$(_svc_claim_rabbitmq_slot "$dir" "$2") || {
+        _svc_die "no free ports for rabbitmq ($_SVC_AMQP_PORT_BASE..$((_SVC_AMQP_PORT_BASE + _SVC_PORT_TRIES - 1)))"
+        return 1
+    }
+    amqp=$((_SVC_AMQP_PORT_BASE + k)) dist=$((_SVC_RABBIT_DIST_PORT_BASE + k)) epmd=$((_SVC_EPMD_PORT_BASE + k))
+    node="yunshang-test-${dir##*.}@localhost"
+    rm -rf "$base"
+    mkdir -p "$base/home" "$base/mnesia" "$base/log" || { _svc_die "cannot prepare $base"; return 1; }
+    echo "[]." >"$base/enabled_plugins"
+    : >"$base/rabbitmq-env.conf" # not /etc/rabbitmq/rabbitmq-env.conf (the system node's name)
+    cat >"$base/rabbitmq.conf" <<EOF
+listeners.tcp.1 = 127.0.0.1:$amqp
+cluster_name = $node
+log.console = false
+log.file.level = warning
+EOF
+    echo "$amqp $dist $epmd $node $k" >"$base/launch"
+    rm -f "$base/launcher.pid" "$base/rabbitmq.pid"
+    # A session of its own (setsid), like a daemon: a Ctrl-C in the caller's terminal must not reach
+    # it. setsid may fork, so the launcher (the start script, which forwards SIGTERM to the node)
+    # writes its own pid.
+    (
+        cd "$base" || exit 1
+        exec setsid sh -c 'echo $$ >"$0"; exec "$@"' "$base/launcher.pid" \
+            env HOME="$base/home" RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+            RABBITMQ_NODE_PORT="$amqp" RABBITMQ_DIST_PORT="$dist" ERL_EPMD_PORT="$epmd" \
+            ERL_EPMD_ADDRESS=127.0.0.1 \
+            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+            RABBITMQ_CONF_ENV_FILE="$base/rabbitmq-env.conf" RABBITMQ_CONFIG_FILE="$base/rabbitmq.conf" \
+            RABBITMQ_ADVANCED_CONFIG_FILE="$base/advanced.config" \
+            RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" RABBITMQ_MNESIA_BASE="$base/mnesia" \
+            RABBITMQ_LOG_BASE="$base/log" RABBITMQ_PID_FILE="$base/rabbitmq.pid" "$server"
+    ) </dev/null >"$base/server.out" 2>&1 &
+    _svc_log "rabbitmq booting as $node (AMQP 127.0.0.1:$amqp)"
+}
+
+# 0 once the AMQP listener of *our* node answers: its Connection.Start names our cluster_name.
+_svc_amqp_ready() {
+    python3 - "$1" "$2" <<'PY' 2>/dev/null
+import socket, sys
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1) as s:
+        s.sendall(b"AMQP\x00\x00\x09\x01")
+        frame = s.recv(65536)
+except OSError:
+    sys.exit(1)
+sys.exit(0 if frame[:1] == b"\x01" and sys.argv[2].encode() in frame else 1)
+PY
+}
+
+# Wait for the node _svc_launch_rabbitmq booted; if it died (e.g. lost a race for a port), boot it
+# again on the next ports (3 attempts).
+_svc_wait_rabbitmq() {
+    local dir="$1" base="$1/rabbitmq" attempt amqp dist epmd node k i launcher
+    for ((attempt = 1; attempt <= 3; attempt++)); do
+        read -r amqp dist epmd node k <"$base/launch"
+        for ((i = 0; i < 900; i++)); do # 90 s: a first boot on a busy machine is slow
+            if _svc_amqp_ready "$amqp" "$node"; then
+                echo "$amqp" >"$dir/rabbitmq.port"
+                _svc_log "rabbitmq up on 127.0.0.1:$amqp ($node)"
+                return 0
+            fi
+            launcher=$(cat "$base/launcher.pid" 2>/dev/null || true)
+            if [[ -n "$launcher" ]]; then
+                _svc_pid_alive "$launcher" || break
+            elif ((i > 50)); then
+                break
+            fi
+            sleep 0.1
+        done
+        _svc_log "rabbitmq did not come up on port $amqp; log tail:"
+        tail -n 5 "$base/server.out" "$base/log/"*.log >&2 2>/dev/null || true
+        _svc_stop_rabbitmq "$dir"
+        ((attempt < 3)) && { _svc_launch_rabbitmq "$dir" "$((k + 1))" || return 1; }
+    done
+    _svc_die "could not start rabbitmq"
+}
+
+# Stop the node of a services dir: SIGTERM (a graceful stop), SIGKILL if stuck; then its epmd.
+_svc_stop_rabbitmq() {
+    local dir="$1" base="$1/rabbitmq" pid i amqp dist epmd node k
+    [[ -s "$base/launch" ]] || return 0
+    read -r amqp dist epmd node k <"$base/launch"
+    for ((i = 0; i < 20; i++)); do [[ -s "$base/launcher.pid" ]] && break; sleep 0.05; done # just launched
+    for pid in "$(cat "$base/rabbitmq.pid" 2>/dev/null)" "$(cat "$base/launcher.pid" 2>/dev/null)"; do
+        _svc_pid_alive "$pid" || continue
+        # only a process of this services dir (the pid may have been reused)
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -e "$base" -e rabbitmq-server || continue
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 150; i++)); do _svc_pid_alive "$pid" || break; sleep 0.1; done
+        _svc_pid_alive "$pid" && kill -9 "$pid" 2>/dev/null
+    done
+    # the epmd our node started on its own port (refuses while a node is still registered)
+    local epmd_bin
+    epmd_bin=$(command -v epmd || ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -n 1 || true)
+    [[ -n "$epmd_bin" ]] && "$epmd_bin" -port "$epmd" -kill >/dev/null 2>&1 || true
+    rm -f "$base/launch"
+    _svc_release_rabbitmq_slot "$dir"
+    _svc_log "rabbitmq stopped"
+}
+
 # Print the export lines for a running services dir.
 services_env() {
     local dir="${1:-${YUNSHANG_SERVICES_DIR:-}}"
@@ -225,9 +399,13 @@ services_env() {
     printf 'export YUNSHANG_SERVICES_DIR=%q\n' "$dir"
     printf 'export YUNSHANG_TEST_PG_URL=%q\n' "postgresql+psycopg://postgres@127.0.0.1:$pgport/$_SVC_DB"
     printf 'export YUNSHANG_TEST_REDIS_URL=%q\n' "redis://127.0.0.1:$redisport/0"
+    if [[ -s "$dir/rabbitmq.port" ]]; then
+        printf 'export YUNSHANG_TEST_AMQP_URL=%q\n' "amqp://guest:guest@127.0.0.1:$(<"$dir/rabbitmq.port")/%2F"
+    fi
 }
 
-# Start both servers in a fresh temp dir, export the URLs into the current shell and print them.
+# Start the servers in a fresh temp dir, export the URLs into the current shell and print them.
+# RabbitMQ boots in the background while Redis and PostgreSQL start.
 # On failure, whatever was started is stopped again and the dir removed.
 services_start() {
     local dir
@@ -239,7 +417,12 @@ services_start() {
     chmod 755 "$dir" # the postgres user must be able to traverse it
     export YUNSHANG_SERVICES_DIR="$dir"
     _svc_log "services dir: $dir"
-    if ! services_ensure_redis || ! _svc_start_redis "$dir" || ! _svc_start_pg "$dir"; then
+    local rabbit=1
+    [[ "${YUNSHANG_RABBITMQ:-1}" == 0 ]] && rabbit=0
+    if ! services_ensure_redis || { ((rabbit)) && ! services_ensure_rabbitmq; } ||
+        { ((rabbit)) && ! _svc_launch_rabbitmq "$dir" 0; } ||
+        ! _svc_start_redis "$dir" || ! _svc_start_pg "$dir" ||
+        { ((rabbit)) && ! _svc_wait_rabbitmq "$dir"; }; then
         services_stop "$dir"
         return 1
     fi
@@ -248,6 +431,9 @@ services_start() {
     redisport=$(<"$dir/redis.port")
     export YUNSHANG_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$pgport/$_SVC_DB"
     export YUNSHANG_TEST_REDIS_URL="redis://127.0.0.1:$redisport/0"
+    if ((rabbit)); then
+        export YUNSHANG_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$(<"$dir/rabbitmq.port")/%2F"
+    fi
     services_env "$dir"
 }
 
@@ -295,9 +481,11 @@ services_stop() {
         _svc_log "redis stopped"
     fi
 
+    _svc_stop_rabbitmq "$dir"
+
     rm -rf "$dir" || true
     if [[ "${YUNSHANG_SERVICES_DIR:-}" == "$dir" ]]; then
-        unset YUNSHANG_SERVICES_DIR YUNSHANG_TEST_PG_URL YUNSHANG_TEST_REDIS_URL
+        unset YUNSHANG_SERVICES_DIR YUNSHANG_TEST_PG_URL YUNSHANG_TEST_REDIS_URL YUNSHANG_TEST_AMQP_URL
     fi
     return 0
 }

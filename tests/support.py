@@ -12,13 +12,13 @@ from typing import Any
 
 import dramatiq
 import pytest
-from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from worker import PLUGINS, compose
 from workflows.engine.commands import Cause
 from workflows.engine.deadlines import DeadlineSource, StaticDeadlines
+from workflows.messaging.brokers import purge
 from workflows.plugins import FlowPlugin
 from workflows.runtime import Runtime
 from workflows.services import EmbeddedStack
@@ -28,9 +28,17 @@ from workflows.time.clock import SimulatedClock, monotonic
 
 PG_URL = os.environ.get("YUNSHANG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/yunshang_test")
 REDIS_URL = os.environ.get("YUNSHANG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+AMQP_URL = os.environ.get("YUNSHANG_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 #: every test that runs on a stack runs on both: the embedded one and PostgreSQL + Redis
-STACKS = ["embedded", pytest.param("production", marks=pytest.mark.production)]
+PRODUCTION = pytest.param("production", marks=pytest.mark.production)
+STACKS = ["embedded", PRODUCTION]
+#: the engine suite (tests/integration/engine) runs on PostgreSQL + RabbitMQ as well, the second
+#: production broker; the tiers above it run on the two stacks only
+RABBITMQ = pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)
+ENGINE_STACKS = [*STACKS, RABBITMQ]
+#: the stacks with a server broker (PostgreSQL + Redis, PostgreSQL + RabbitMQ)
+SERVER_STACKS = [PRODUCTION, RABBITMQ]
 
 TOY_DEADLINES = {"toy.awaiting_review.review_deadline": "2h"}
 
@@ -69,7 +77,8 @@ def reset_pg(url: str) -> None:
 
 @dataclass
 class Stack:
-    """A runtime plus a running Dramatiq worker, embedded (SQLite + StubBroker) or production."""
+    """A runtime plus a running Dramatiq worker: ``embedded`` (SQLite + StubBroker), ``production``
+    (PostgreSQL + Redis) or ``rabbitmq`` (PostgreSQL + RabbitMQ)."""
 
     name: str
     runtime: Runtime
@@ -160,6 +169,8 @@ def settings_for(kind: str, tmp_path: Any, **overrides: Any) -> Settings:
     )
     if kind == "embedded":
         base.update(database_url=f"sqlite:///{tmp_path}/engine.db", broker="embedded")
+    elif kind == "rabbitmq":
+        base.update(database_url=PG_URL, broker=AMQP_URL)
     else:
         base.update(database_url=PG_URL, broker=REDIS_URL)
     base.update(overrides)
@@ -178,17 +189,16 @@ def running_stack(
     """A stack with a running worker; ``deadlines`` default to the toy flow's (pass
     ``RuleDeadlines.load(RULES_DIR)`` for the business flows); ``plugins`` to ``worker.PLUGINS``."""
     settings = settings_for(kind, tmp_path, **overrides)
-    if kind == "production":
+    if kind != "embedded":
         ensure_pg_database(PG_URL)
     runtime = compose(
         settings,
         deadlines=deadlines or StaticDeadlines(TOY_DEADLINES, version="test"),
         plugins=plugins or PLUGINS,
     )
-    if kind == "production":
+    if kind != "embedded":
         reset_pg(PG_URL)
-        assert isinstance(runtime.broker, RedisBroker)
-        runtime.broker.client.flushdb()
+        purge(runtime.broker)  # Redis: its database; RabbitMQ: the queues the actors declared
     if kind == "embedded":
         embedded = EmbeddedStack(runtime, threads=4)
         embedded.worker.start()

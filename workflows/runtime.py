@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from workflows.engine.core import Engine, Outcome
 from workflows.engine.deadlines import DeadlineSource, RulesInForce
 from workflows.engine.rows import advance_actor
 from workflows.messaging.broker_view import prepare
+from workflows.messaging.brokers import build_broker
 from workflows.messaging.deadletters import RecordDeadLetters
 from workflows.messaging.outbox import Relay
 from workflows.messaging.recovery import Recovery
@@ -136,7 +136,7 @@ def build_runtime(
         upgrade(db)
     clock = build_clock(settings.clock == "simulated", db)
     if broker is None:
-        broker = StubBroker() if settings.embedded_broker else RedisBroker(url=settings.broker)  # type: ignore[no-untyped-call]
+        broker = build_broker(settings)
         broker.add_middleware(CurrentMessage())
         # ``after`` hooks run in reverse order: placed before Retries, it sees the message Retries failed
         broker.add_middleware(RecordDeadLetters(db, clock), before=Retries)

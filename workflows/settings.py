@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+AMQP_SCHEMES = ("amqp://", "amqps://")
+BrokerKind = Literal["embedded", "redis", "rabbitmq"]
 
 
 class ClockMode(StrEnum):
@@ -27,7 +32,8 @@ class Settings(BaseSettings):
     )
     broker: str = Field(
         default="embedded",
-        description="'embedded' (in-process StubBroker worker) or a redis:// URL",
+        description="'embedded' (in-process StubBroker worker), a redis:// URL (RedisBroker) or an "
+        "amqp:// URL (RabbitmqBroker, publisher confirms on)",
     )
     clock: ClockMode = Field(default=ClockMode.system, description="system or simulated")
     rules_dir: Path = Field(default=RULES_DIR, description="folder of the YAML rule files")
@@ -140,13 +146,22 @@ class Settings(BaseSettings):
     @field_validator("broker")
     @classmethod
     def _broker_kind(cls, value: str) -> str:
-        if value != "embedded" and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("broker must be 'embedded' or a redis:// URL")
+        if value != "embedded" and not value.startswith(REDIS_SCHEMES + AMQP_SCHEMES):
+            raise ValueError(
+                "broker must be 'embedded', a redis:// URL (rediss://, unix://) or an amqp:// URL (amqps://)"
+            )
         return value
 
     @property
     def embedded_broker(self) -> bool:
         return self.broker == "embedded"
+
+    @property
+    def broker_kind(self) -> BrokerKind:
+        """Which broker ``broker`` names: ``embedded``, ``redis`` or ``rabbitmq``."""
+        if self.broker == "embedded":
+            return "embedded"
+        return "rabbitmq" if self.broker.startswith(AMQP_SCHEMES) else "redis"
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:

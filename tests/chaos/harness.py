@@ -1,6 +1,6 @@
 """A chaos run: the production stack as real processes (API, worker supervisor with 2 workers, one
-scheduler) over PostgreSQL and a Redis of its own, bounded load on loopback, one fault injected
-mid-load, then the effects counted with SQL per accepted event.
+scheduler) over PostgreSQL and a Redis (or a RabbitMQ) of its own, bounded load on loopback, one
+fault injected mid-load, then the effects counted with SQL per accepted event.
 
 The load is the toy flow: per case a ``toy.submitted`` (its start is applied inside the intake) and
 a ``toy.decided`` (a command through the outbox and a worker). A client posts each event until the
@@ -10,8 +10,9 @@ promise. At quiescence every accepted case must be decided, with exactly one ``s
 
 Faults: ``worker_child`` (kill -9 one worker), ``worker_parent`` (kill -9 the supervisor: its workers
 must die with it; restarted), ``scheduler`` and ``api`` (kill -9, restarted), ``redis`` (kill -9,
-restarted empty: no persistence), ``postgres`` (the database refuses connections and its sessions
-are ended for ``outage`` seconds).
+restarted empty: no persistence), ``rabbitmq`` (kill -9, restarted on its data: durable queues,
+persistent messages), ``postgres`` (the database refuses connections and its sessions are ended for
+``outage`` seconds).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from tests.chaos.stack import SOURCE, TOKEN, ChaosRun, alive, children_of, wait_
 from workflows.store.models import DeadLetter, History, Instance, Outbox
 
 FAULTS = ("worker_child", "worker_parent", "scheduler", "api", "redis", "postgres")
+#: on RabbitMQ the broker fault kills RabbitMQ
+RABBITMQ_FAULTS = ("worker_child", "worker_parent", "scheduler", "api", "rabbitmq", "postgres")
 
 
 @dataclass
@@ -216,12 +219,18 @@ def inject(run: ChaosRun, fault: str, *, down_for: float, outage: float, paused:
         resume_workers(paused)
         time.sleep(down_for)
         run.redis.start()
+    elif fault == "rabbitmq":
+        assert run.rabbitmq is not None, "the rabbitmq fault needs the run's own RabbitMQ"
+        run.rabbitmq.kill()  # with the backlog queued in it
+        resume_workers(paused)
+        time.sleep(down_for)
+        run.rabbitmq.start()  # on its data
     elif fault == "postgres":
         with run.database_down():
             resume_workers(paused)  # the backlog meets a database that does not answer
             time.sleep(outage)
     else:
-        raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
+        raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted({*FAULTS, *RABBITMQ_FAULTS}))}")
 
 
 def chaos(

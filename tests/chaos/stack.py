@@ -1,5 +1,5 @@
 """The processes of a chaos run: the production stack (API, worker supervisor, scheduler) over
-PostgreSQL and a Redis of the run's own, started, killed and restarted for real."""
+PostgreSQL and a Redis (or a RabbitMQ) of the run's own, started, killed and restarted for real."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.support import ensure_pg_database, reset_pg
+from worker import compose
+from workflows.messaging.brokers import purge
+from workflows.settings import Settings
 from workflows.store.db import Database
 from workflows.store.migrate import upgrade
 
@@ -106,13 +109,27 @@ class RedisServer:
 
 
 class ChaosRun:
-    def __init__(self, workdir: Path, pg_url: str, *, broker_url: str | None = None) -> None:
+    """``broker``: ``redis`` or ``rabbitmq`` (a server of the run's own, which the broker fault
+    kills), or a broker URL (purged at the start)."""
+
+    def __init__(self, workdir: Path, pg_url: str, *, broker: str = "redis") -> None:
+        from tests.chaos.rabbitmq import RabbitServer  # it uses this module's helpers
+
         self.workdir = workdir
         self.pg_url = pg_url
-        self.redis = RedisServer(workdir) if broker_url is None else None
-        self.broker_url = broker_url
+        self.redis = RedisServer(workdir) if broker == "redis" else None
+        self.rabbitmq = RabbitServer(workdir) if broker == "rabbitmq" else None
+        self.broker_url = None if broker in ("redis", "rabbitmq") else broker
         self.api_port = free_port()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    @property
+    def broker(self) -> str:
+        """The broker URL the processes use."""
+        server = self.redis or self.rabbitmq
+        if self.broker_url is not None or server is None:
+            return self.broker_url or ""
+        return server.url
 
     @property
     def env(self) -> dict[str, str]:
@@ -127,7 +144,7 @@ class ChaosRun:
         env = dict(os.environ)
         env.update(
             YUNSHANG_DATABASE_URL=self.pg_url,
-            YUNSHANG_BROKER=self.broker_url or (self.redis.url if self.redis else ""),
+            YUNSHANG_BROKER=self.broker,
             YUNSHANG_API_PORT=str(self.api_port),
             YUNSHANG_API_TOKENS=json.dumps(tokens),
             YUNSHANG_LOG_LEVEL="WARNING",
@@ -143,6 +160,12 @@ class ChaosRun:
         reset_pg(self.pg_url)
         if self.redis is not None:
             self.redis.start()
+        if self.rabbitmq is not None:
+            self.rabbitmq.start()
+        if self.broker_url is not None:  # a shared broker: nothing of an earlier run may be queued
+            runtime = compose(Settings(database_url=self.pg_url, broker=self.broker_url))
+            purge(runtime.broker)
+            runtime.close()
         for part in ("api", "workers", "scheduler"):
             self.launch(part)
         wait_for(self._api_ready, 60, "the API to answer")
@@ -185,6 +208,8 @@ class ChaosRun:
                 proc.wait()
         if self.redis is not None:
             self.redis.stop()
+        if self.rabbitmq is not None:
+            self.rabbitmq.stop()
 
     def log(self, part: str, lines: int = 40) -> str:
         path = self.workdir / f"{part}.log"

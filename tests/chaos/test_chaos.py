@@ -1,7 +1,8 @@
 """The engine's core promise under real faults: every accepted event has its full effect, once.
 
 Real processes (API, worker supervisor with 2 workers, scheduler), real kills, bounded load on
-loopback (tests/chaos/harness.py). Per fault, the run counts with SQL, per accepted event: its case
+loopback (tests/chaos/harness.py), on PostgreSQL + Redis and on PostgreSQL + RabbitMQ (the broker
+fault kills a RabbitMQ of the run's own; the other faults use ``YUNSHANG_TEST_AMQP_URL``, purged). Per fault, the run counts with SQL, per accepted event: its case
 decided, exactly one start and one decide in its history; no outbox row unfinished; no dead letter.
 """
 
@@ -12,21 +13,28 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.harness import FAULTS, chaos
+from tests.chaos.harness import FAULTS, RABBITMQ_FAULTS, chaos
 from tests.chaos.stack import ChaosRun
-from tests.support import PG_URL
+from tests.support import AMQP_URL, PG_URL
 
-pytestmark = [pytest.mark.production, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
+RUNS = [pytest.param("redis", fault, marks=pytest.mark.production, id=f"redis-{fault}") for fault in FAULTS]
+RUNS += [
+    pytest.param("rabbitmq", fault, marks=pytest.mark.rabbitmq, id=f"rabbitmq-{fault}")
+    for fault in RABBITMQ_FAULTS
+]
 
 #: the promise: what was accepted by the restart (or the end of the outage) has its effect within 10 s
 #: (the README's figures are measured by bench/chaos.py)
 WITHIN = 10.0
 
 
-@pytest.mark.parametrize("fault", FAULTS)
-def test_every_accepted_event_has_its_effect_exactly_once_after(fault: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("broker", "fault"), RUNS)
+def test_every_accepted_event_has_its_effect_exactly_once_after(broker: str, fault: str, tmp_path: Path) -> None:
     url = PG_URL.rsplit("/", 1)[0] + "/yunshang_chaos"
-    run = ChaosRun(tmp_path, url)
+    if broker == "rabbitmq" and fault != "rabbitmq":
+        broker = AMQP_URL  # no need for a node of the run's own: nothing kills RabbitMQ
+    run = ChaosRun(tmp_path, url, broker=broker)
     run.start()
     try:
         outcome = chaos(run, fault, cases=120, rate=40, outage=6)

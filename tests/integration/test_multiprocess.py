@@ -1,4 +1,5 @@
-"""Two worker processes and two scheduler processes on PostgreSQL + Redis: every timer fires once."""
+"""Two worker processes and two scheduler processes on PostgreSQL + Redis and on PostgreSQL + RabbitMQ:
+every timer fires once."""
 
 from __future__ import annotations
 
@@ -13,20 +14,27 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import dramatiq
 import pytest
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from sqlalchemy import func, select
 
-from tests.support import PG_URL, REDIS_URL, ensure_pg_database, reset_pg, wait_until
+from tests.support import AMQP_URL, PG_URL, REDIS_URL, ensure_pg_database, reset_pg, wait_until
 from worker import compose
 from workflows.engine.commands import Cause
 from workflows.engine.rows import commands_in
+from workflows.messaging.brokers import purge
 from workflows.settings import Settings
 from workflows.store.models import History, Instance, Outbox, TimerRow
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 300
 
-pytestmark = [pytest.mark.production, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
+BROKERS = [
+    pytest.param(REDIS_URL, marks=pytest.mark.production, id="redis"),
+    pytest.param(AMQP_URL, marks=pytest.mark.rabbitmq, id="rabbitmq"),
+]
 
 
 @contextmanager
@@ -60,12 +68,20 @@ def processes(
                 proc.wait()
 
 
-def test_timers_fire_exactly_once_with_two_workers_and_two_schedulers(tmp_path: Path) -> None:
+def queue_lengths(broker: dramatiq.Broker) -> dict[str, Any]:
+    if isinstance(broker, RabbitmqBroker):  # (ready, delayed, dead) per queue
+        return {q: broker.get_queue_message_counts(q) for q in sorted(broker.get_declared_queues())}
+    client: Any = getattr(broker, "client")  # noqa: B009
+    return {k.decode(): client.llen(k) for k in client.keys("dramatiq:*") if client.type(k) == b"list"}
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_timers_fire_exactly_once_with_two_workers_and_two_schedulers(broker: str, tmp_path: Path) -> None:
     ensure_pg_database(PG_URL)
-    settings = Settings(database_url=PG_URL, broker=REDIS_URL, clock="simulated")
+    settings = Settings(database_url=PG_URL, broker=broker, clock="simulated")
     runtime = compose(settings)
     reset_pg(PG_URL)
-    runtime.broker.client.flushdb()  # type: ignore[attr-defined]
+    purge(runtime.broker)
     try:
         with runtime.transaction() as session:
             for i in range(N):
@@ -75,7 +91,7 @@ def test_timers_fire_exactly_once_with_two_workers_and_two_schedulers(tmp_path: 
         env = {
             **os.environ,
             "YUNSHANG_DATABASE_URL": PG_URL,
-            "YUNSHANG_BROKER": REDIS_URL,
+            "YUNSHANG_BROKER": broker,
             "YUNSHANG_CLOCK": "simulated",
             "YUNSHANG_SWEEP_INTERVAL": "0.1",
             "YUNSHANG_LOG_LEVEL": "WARNING",
@@ -105,10 +121,7 @@ def test_timers_fire_exactly_once_with_two_workers_and_two_schedulers(tmp_path: 
                     outbox = s.execute(
                         select(func.count(Outbox.id), func.count(Outbox.sent_at), func.count(Outbox.done_at))
                     ).one()
-                client: Any = getattr(runtime.broker, "client")  # noqa: B009
-                queues = {
-                    k.decode(): client.llen(k) for k in client.keys("dramatiq:*") if client.type(k) == b"list"
-                }
+                queues = queue_lengths(runtime.broker)
                 return f"timers {dict(timers)}; outbox (all, sent, done) {tuple(outbox)}; queues {queues}"
 
             try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-IO_LIBS = {"sqlalchemy", "redis", "dramatiq", "apscheduler", "fastapi", "psycopg", "alembic", "typer"}
+IO_LIBS = {"sqlalchemy", "redis", "pika", "dramatiq", "apscheduler", "fastapi", "psycopg", "alembic", "typer"}
 
 
 def imports(package: str) -> dict[str, set[str]]:
@@ -41,7 +41,7 @@ def test_layers(package: str, forbidden: set[str]) -> None:
 
 
 def test_no_broker_or_settings_at_import_time() -> None:
-    calls = ("RedisBroker(", "StubBroker(", "Settings(", "set_broker(")
+    calls = ("RedisBroker(", "RabbitmqBroker(", "StubBroker(", "Settings(", "set_broker(")
     offenders = []
     for package in ("state_machines", "rules", "workflows", "actors"):
         for path in (ROOT / package).rglob("*.py"):

@@ -7,21 +7,29 @@
   The embedded broker lives in this process: it holds everything it was sent until a consumer is
   done with it (a crash loses it all, and start-up re-dispatches every unfinished row), so recovery
   never re-sends a sent row there.
+  RabbitMQ cannot: a queue is read only by taking its messages, so recovery re-sends there on the
+  timetable (RabbitMQ keeps what it confirmed: durable queues, persistent messages).
 - ``dead()``: messages the broker dead-lettered, with when; ``forget(dead)`` drops them from the
-  broker once they are recorded in the ``dead_letters`` table.
+  broker once they are recorded in the ``dead_letters`` table. RabbitMQ: taken from ``<queue>.XQ``
+  unacked, acked by ``forget``; what an earlier pass took and did not forget goes back first.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 import dramatiq
+import pika
+import pika.exceptions
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name, xq_name
+from dramatiq.errors import DecodeError
 
 from workflows.store.rows import Pending
 
@@ -130,6 +138,128 @@ class RedisView:
         return int(sum(pipe.execute()))
 
 
+class RabbitmqView:
+    """RabbitMQ's dead-letter queues, read through a connection of the view's own (one thread at a
+    time; open from ``dead`` to ``forget``, and closed by the broker's ``close`` too): ``dead``
+    takes messages unacked, ``forget`` acks them; a new channel (after an error, or the next
+    ``dead``) makes older handles void, their messages having gone back to the queue."""
+
+    tells_held = False
+    in_process = False
+    #: dead letters taken per pass at most (the rest wait for the next pass)
+    page = 1000
+
+    def __init__(self, broker: RabbitmqBroker) -> None:
+        self.broker = broker
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._channel: Any = None
+        self._generation = 0
+
+    def held(self, rows: Sequence[Pending]) -> None:
+        return None
+
+    def _queues(self) -> list[str]:
+        return sorted(self.broker.get_declared_queues())
+
+    def _open(self) -> Any:
+        if self._channel is None or not self._channel.is_open:
+            self._reset()
+            self._connection = pika.BlockingConnection(self.broker.parameters)
+            self.broker.connections.add(self._connection)  # closed by the broker's close() too
+            self._channel = self._connection.channel()
+            self._generation += 1
+        return self._channel
+
+    def _reset(self) -> None:
+        """Drop the channel: the messages it took and did not ack go back to their queues."""
+        connection, self._connection, self._channel = self._connection, None, None
+        self.broker.connections.discard(connection)
+        if connection is not None and connection.is_open:
+            try:
+                connection.close()
+            except pika.exceptions.AMQPError:
+                pass
+
+    def _take(self, wanted: Any) -> list[tuple[int, dramatiq.Message[Any], Any]]:
+        """Take the dead letters ``wanted(message)`` accepts, unacked, on a fresh channel (what an
+        earlier pass took and did not forget goes back first); the others go back at once."""
+        self._reset()
+        channel = self._open()
+        taken: list[tuple[int, dramatiq.Message[Any], Any]] = []
+        back: list[int] = []
+        try:
+            for queue in self._queues():
+                self.broker.declare_queue(queue, ensure=True)  # the XQ exists from here on
+                while len(taken) < self.page:
+                    method, properties, body = channel.basic_get(xq_name(queue), auto_ack=False)
+                    if method is None:
+                        break
+                    try:
+                        message = dramatiq.Message.decode(body)
+                    except DecodeError:
+                        back.append(method.delivery_tag)  # not ours to record
+                        continue
+                    if wanted(message):
+                        taken.append((method.delivery_tag, message, properties))
+                    else:
+                        back.append(method.delivery_tag)
+            for tag in back:
+                channel.basic_nack(tag, requeue=True)
+        except pika.exceptions.AMQPError:
+            self._reset()  # everything taken goes back
+            raise
+        if not taken:
+            self._reset()
+        return taken
+
+    def dead(self, now: datetime) -> list[BrokerDead]:
+        with self._lock:
+            taken = self._take(lambda message: True)
+            return [
+                BrokerDead(message, _died_at(properties, now), (self._generation, tag))
+                for tag, message, properties in taken
+            ]
+
+    def forget(self, dead: Sequence[BrokerDead]) -> None:
+        with self._lock:
+            if self._channel is None or not self._channel.is_open:
+                return  # they went back to the queue: the next pass finds them again
+            try:
+                for item in dead:
+                    generation, tag = item.handle
+                    if generation == self._generation:
+                        self._channel.basic_ack(tag)
+            finally:
+                self._reset()  # acks are sent before the connection closes
+
+    def forget_ids(self, ids: Sequence[str]) -> None:
+        wanted = set(ids)
+        with self._lock:
+            taken = self._take(lambda message: message.message_id in wanted)
+            try:
+                for tag, _, _ in taken:
+                    self._channel.basic_ack(tag)
+            finally:
+                self._reset()
+
+    def dead_count(self) -> int:
+        try:
+            return sum(int(self.broker.get_queue_message_counts(q)[2]) for q in self._queues())
+        except pika.exceptions.AMQPError:
+            del self.broker.connection  # this thread's next call opens a fresh one
+            raise
+
+
+def _died_at(properties: Any, default: datetime) -> datetime:
+    """When RabbitMQ dead-lettered it (the ``x-death`` header), else ``default``."""
+    deaths = (getattr(properties, "headers", None) or {}).get("x-death") or []
+    when = deaths[0].get("time") if deaths and isinstance(deaths[0], dict) else None
+    if isinstance(when, datetime):
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return default
+
+
 class StubView:
     """The embedded broker: messages live in this process until a consumer is done with them."""
 
@@ -198,6 +328,8 @@ def view_of(broker: dramatiq.Broker) -> BrokerView:
         return RedisView(broker)
     if isinstance(broker, StubBroker):
         return StubView(broker)
+    if isinstance(broker, RabbitmqBroker):
+        return RabbitmqView(broker)
     return BlindView()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dramatiq.errors import BrokerConnectionError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 try:  # the redis client is a dependency of the production broker
@@ -18,6 +19,7 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     TimeoutError,
     RedisConnectionError,
     RedisTimeoutError,
+    BrokerConnectionError,  # RabbitmqBroker: ConnectionClosed once its own re-connects gave up
 )
 
 

@@ -12,7 +12,16 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
-from tests.support import PG_URL, TOY_DEADLINES, Stack, running_stack, settings_for, wait_until
+from tests.support import (
+    ENGINE_STACKS,
+    PG_URL,
+    SERVER_STACKS,
+    TOY_DEADLINES,
+    Stack,
+    running_stack,
+    settings_for,
+    wait_until,
+)
 from worker import PLUGINS, compose
 from workflows.cli.app import build_app
 from workflows.engine.commands import Cause
@@ -142,7 +151,7 @@ class _Lock:
             self.engine.dispose()
 
 
-@pytest.mark.parametrize("kind", ["embedded", pytest.param("production", marks=pytest.mark.production)])
+@pytest.mark.parametrize("kind", ENGINE_STACKS)
 def test_transient_database_failure_is_retried_then_applied_once(
     kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -173,9 +182,9 @@ def test_transient_database_failure_is_retried_then_applied_once(
         assert list_dead(stack.runtime.db) == []
 
 
-@pytest.mark.production
-def test_transient_failure_that_outlasts_the_retries_is_dead_lettered(tmp_path: Path) -> None:
-    with running_stack("production", tmp_path, lock_timeout=0.1, max_retries=2) as stack:
+@pytest.mark.parametrize("kind", SERVER_STACKS)
+def test_transient_failure_that_outlasts_the_retries_is_dead_lettered(kind: str, tmp_path: Path) -> None:
+    with running_stack(kind, tmp_path, lock_timeout=0.1, max_retries=2) as stack:
         iid = stack.start_toy("locked-2")
         lock = _Lock(stack, tmp_path)
         try:

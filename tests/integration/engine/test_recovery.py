@@ -16,7 +16,7 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import create_engine, select, text
 from typer.testing import CliRunner
 
-from tests.support import PG_URL, Stack, running_stack, wait_until
+from tests.support import PG_URL, SERVER_STACKS, Stack, running_stack, wait_until
 from worker import PLUGINS, compose
 from workflows.cli.app import build_app
 from workflows.engine.commands import Cause
@@ -251,12 +251,12 @@ def test_the_embedded_broker_never_gets_a_sent_row_again(tmp_path: Path) -> None
         assert _sends(stack) == [1]
 
 
-@pytest.mark.production
+@pytest.mark.parametrize("kind", SERVER_STACKS)
 def test_deadletters_list_shows_one_still_only_in_the_broker(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     message_id = "00000000-0000-4000-8000-0000000dead2"
-    with running_stack("production", tmp_path, lock_timeout=0.3, max_retries=0) as stack:
+    with running_stack(kind, tmp_path, lock_timeout=0.3, max_retries=0) as stack:
         rt = stack.runtime
 
         def write() -> None:

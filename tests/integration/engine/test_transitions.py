@@ -66,7 +66,7 @@ def test_trigger_not_allowed_is_recorded_as_rejected_and_not_retried(stack: Stac
     with stack.runtime.db.read() as s:
         rows = s.execute(select(Outbox.sends, Outbox.done_at)).all()
     assert all(done is not None for _, done in rows)  # consumed, not left for a retry
-    if stack.name == "production":  # the durable broker records each hand-over: exactly one
+    if stack.name != "embedded":  # the durable broker records each hand-over: exactly one
         assert [n for n, _ in rows] == [1]
     assert list_dead(stack.runtime.db) == []
 
