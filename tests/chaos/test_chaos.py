@@ -30,7 +30,9 @@ WITHIN = 10.0
 
 
 @pytest.mark.parametrize(("broker", "fault"), RUNS)
-def test_every_accepted_event_has_its_effect_exactly_once_after(broker: str, fault: str, tmp_path: Path) -> None:
+def test_every_accepted_event_has_its_effect_exactly_once_after(
+    broker: str, fault: str, tmp_path: Path
+) -> None:
     url = PG_URL.rsplit("/", 1)[0] + "/yunshang_chaos"
     if broker == "rabbitmq" and fault != "rabbitmq":
         broker = AMQP_URL  # no need for a node of the run's own: nothing kills RabbitMQ

@@ -125,9 +125,7 @@ def test_an_enqueue_after_the_connection_was_closed_reconnects(queue: str) -> No
 
 
 @pytest.mark.rabbitmq
-def test_a_killed_workers_unacked_message_goes_to_another_worker_at_once(
-    queue: str, tmp_path: Path
-) -> None:
+def test_a_killed_workers_unacked_message_goes_to_another_worker_at_once(queue: str, tmp_path: Path) -> None:
     broker = rabbitmq()
     ran = threading.Event()
 

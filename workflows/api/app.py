@@ -26,6 +26,7 @@ from workflows.api.models import EVENTS_OPENAPI
 from workflows.api.ops import router as ops_router
 from workflows.errors import YunshangError
 from workflows.intake.core import Intake
+from workflows.messaging.brokers import ping
 from workflows.queries.metrics import Metrics
 from workflows.queries.reconcile import reconcile
 from workflows.runtime import Runtime
@@ -165,9 +166,7 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     try:
-        client = getattr(runtime.broker, "client", None)
-        if client is not None:
-            client.ping()
+        ping(runtime.broker)
         checks["broker"] = "ok"
     except Exception as exc:
         checks["broker"] = f"unreachable: {type(exc).__name__}"

@@ -37,7 +37,7 @@ def serve(
     rt = runtime(ctx, serving=True)
     if not rt.settings.embedded_broker:
         fail(
-            "`serve` runs the embedded stack; with a Redis broker run `python worker.py`, "
+            "`serve` runs the embedded stack; with a Redis or RabbitMQ broker run `python worker.py`, "
             "`yunshang scheduler` and `yunshang api`"
         )
     stack = EmbeddedStack(rt, threads=threads)

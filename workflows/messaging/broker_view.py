@@ -63,6 +63,10 @@ class BrokerView(Protocol):
 
     def dead_count(self) -> int: ...
 
+    def dead_since(self, now: datetime) -> list[datetime]:
+        """When each dead letter in the broker died, leaving them where they are."""
+        ...
+
 
 class TraceableIds(dramatiq.Middleware):
     """Prefix each Redis-side message key with the message id (Dramatiq gives every enqueue a fresh
@@ -136,6 +140,9 @@ class RedisView:
         for queue in self._queues():
             pipe.zcard(self._key(xq_name(queue)))
         return int(sum(pipe.execute()))
+
+    def dead_since(self, now: datetime) -> list[datetime]:
+        return [d.failed_at for d in self.dead(now)]
 
 
 class RabbitmqView:
@@ -250,6 +257,12 @@ class RabbitmqView:
             del self.broker.connection  # this thread's next call opens a fresh one
             raise
 
+    def dead_since(self, now: datetime) -> list[datetime]:
+        with self._lock:
+            taken = self._take(lambda message: True)
+            self._reset()  # looked at, given back at once: a drain elsewhere finds them
+            return [_died_at(properties, now) for _, _, properties in taken]
+
 
 def _died_at(properties: Any, default: datetime) -> datetime:
     """When RabbitMQ dead-lettered it (the ``x-death`` header), else ``default``."""
@@ -295,6 +308,9 @@ class StubView:
     def dead_count(self) -> int:
         return len(self.broker.dead_letters)
 
+    def dead_since(self, now: datetime) -> list[datetime]:
+        return [d.failed_at for d in self.dead(now)]
+
 
 class BlindView:
     """A broker this module cannot look into: nothing held is known, nothing dead is found."""
@@ -316,6 +332,9 @@ class BlindView:
 
     def dead_count(self) -> int:
         return 0
+
+    def dead_since(self, now: datetime) -> list[datetime]:
+        return []
 
 
 def _message_id(key: bytes | str) -> str:

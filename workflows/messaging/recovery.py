@@ -14,7 +14,9 @@ One pass (the scheduler runs it every ``relay_interval``):
 
    A row the broker still holds is left alone, and a row this process re-sent is not re-sent again
    before its backoff ends even when stamping it failed, so a failing stamp cannot become a storm.
-   A row sent ``max_sends`` times and never finished is dead-lettered with that reason.
+   A row the broker lost ``max_sends`` times (it can tell: Redis) is dead-lettered with that reason;
+   on a broker that cannot tell (RabbitMQ) a row may simply wait in a long backlog, so it is never
+   dead-lettered this way and is sent again at most hourly.
 """
 
 from __future__ import annotations
@@ -133,9 +135,12 @@ class Recovery:
                 held = self.view.held([row.pending for row in due])
                 if held:
                     due = [row for row in due if row.pending.id not in held]
-                spent = [row for row in due if row.sends >= self.max_sends]
+                # lost max_sends times (a broker that tells); one that cannot tell may still hold
+                # the row, and gets it again at most hourly instead
+                limit = self.max_sends if self.view.tells_held else None
+                spent = [row for row in due if limit is not None and row.sends >= limit]
                 dead += self._dead_letter(spent, now)
-                again = [row.pending for row in due if row.sends < self.max_sends]
+                again = [row.pending for row in due if limit is None or row.sends < limit]
                 resent += self.relay.send(again)
                 for row in again:
                     times = self._resent.get(row.id, (0, now))[0]

@@ -95,12 +95,12 @@ def reconcile(db: Database, view: BrokerView, now: datetime, *, window: float = 
             dead_in_broker=None,
         )
     try:
-        in_broker = view.dead(now)
+        in_broker = view.dead_since(now)
     except Exception:  # the broker is down: say so instead of failing the whole report
         return report
     report.dead_in_broker = len(in_broker)
     if in_broker:
-        report.dead_in_broker_oldest_seconds = max((now - d.failed_at).total_seconds() for d in in_broker)
+        report.dead_in_broker_oldest_seconds = max((now - died).total_seconds() for died in in_broker)
     return report
 
 

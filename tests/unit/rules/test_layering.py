@@ -7,7 +7,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-FORBIDDEN = ("sqlalchemy", "dramatiq", "fastapi", "typer", "apscheduler", "redis", "pika", "workflows", "actors")
+FORBIDDEN = (
+    "sqlalchemy",
+    "dramatiq",
+    "fastapi",
+    "typer",
+    "apscheduler",
+    "redis",
+    "pika",
+    "workflows",
+    "actors",
+)
 
 
 def test_rules_imports_nothing_of_the_engine() -> None:
