@@ -32,6 +32,9 @@ from workflows.queries.reconcile import reconcile
 from workflows.runtime import Runtime
 
 BATCH_TYPE = "application/cloudevents-batch+json"
+STRUCTURED_TYPE = "application/cloudevents+json"
+#: the media types ``POST /events`` takes (structured mode, plain JSON, a batch)
+EVENT_TYPES = (STRUCTURED_TYPE, "application/json", BATCH_TYPE)
 log = logging.getLogger("yunshang.api")
 router = APIRouter()
 
@@ -121,14 +124,25 @@ async def post_events(
     metrics: Annotated[Metrics, Depends(get_metrics)],
 ) -> JSONResponse:
     """One CloudEvent (structured JSON) or a batch (`application/cloudevents-batch+json`, ≤ 1,000)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in EVENT_TYPES:
+        named = f"Content-Type {media!r}" if media else "no Content-Type"
+        detail = f"{named}: send {', '.join(EVENT_TYPES)}"
+        return JSONResponse({"code": "unsupported_media_type", "detail": detail}, status_code=415)
     body = await request.body()
     try:
         payload = json.loads(body or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return JSONResponse({"code": "bad_json", "detail": f"body is not JSON: {exc}"}, status_code=422)
-    batch = request.headers.get("content-type", "").split(";")[0].strip() == BATCH_TYPE
+    batch = media == BATCH_TYPE
     if batch and not isinstance(payload, list):
         return JSONResponse({"code": "bad_batch", "detail": "a batch is a JSON array of events"}, 422)
+    if media == STRUCTURED_TYPE and isinstance(payload, list):
+        detail = f"{STRUCTURED_TYPE} holds one event (a JSON object); send a batch as {BATCH_TYPE}"
+        return JSONResponse({"code": "bad_event", "detail": detail}, 422)
+    if isinstance(payload, list) and not payload:
+        detail = "the batch is empty: send 1 to 1,000 events"
+        return JSONResponse({"code": "bad_batch", "detail": detail}, 422)
     events = payload if isinstance(payload, list) else [payload]
     statuses = await run_in_threadpool(intake.accept, events, who)  # blocking DB work off the loop
     for s in statuses:

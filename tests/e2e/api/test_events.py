@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -188,3 +189,35 @@ def test_a_batch_of_events_sends_its_commands_in_one_message_per_flow(api: Api) 
         f"event:/registration#d{i}" for i in range(3)
     ]
     assert [tuple(row) for row in states] == [(f"case-s{i}", "decided") for i in range(3)]
+
+
+def test_a_body_in_another_media_type_or_none_is_refused_415_and_nothing_stored(api: Api) -> None:
+    before = counts(api)
+    body = json.dumps(event("m1")).encode()
+    with api.client(api.admin) as c:
+        for headers in ({"Content-Type": "text/plain"}, {}, {"Content-Type": "application/xml"}):
+            r = c.post("/events", content=body, headers=headers)
+            assert r.status_code == 415, headers
+            assert r.json()["code"] == "unsupported_media_type"
+            assert "application/cloudevents+json" in r.json()["detail"]
+        assert "no Content-Type" in c.post("/events", content=body).json()["detail"]
+        # with parameters and in any case, the accepted types are accepted
+        ok = c.post(
+            "/events", content=body, headers={"Content-Type": "Application/CloudEvents+JSON; charset=utf-8"}
+        )
+        assert ok.status_code == 202
+    after = counts(api)
+    assert after["inbox"] == before["inbox"] + 1  # only the last one
+
+
+def test_an_array_in_structured_mode_and_an_empty_batch_are_refused_naming_why(api: Api) -> None:
+    before = counts(api)
+    with api.client(api.admin) as c:
+        r = c.post("/events", json=[event("a1")], headers={"Content-Type": "application/cloudevents+json"})
+        assert r.status_code == 422
+        assert r.json()["code"] == "bad_event"
+        assert "application/cloudevents-batch+json" in r.json()["detail"]
+        empty = c.post("/events", json=[], headers=BATCH)
+        assert empty.status_code == 422
+        assert empty.json() == {"code": "bad_batch", "detail": "the batch is empty: send 1 to 1,000 events"}
+    assert counts(api) == before
