@@ -13,7 +13,7 @@ import typer
 from workflows.cli.common import JsonOpt, fail, runtime
 from workflows.errors import YunshangError
 from workflows.intake import tokens as token_store
-from workflows.queries.instances import InstanceFilter, instance_detail, list_instances
+from workflows.queries.instances import InstanceFilter, count_instances, instance_detail, list_instances
 from workflows.settings import Settings
 
 tokens_app = typer.Typer(help="Bearer tokens of source systems and operators.", no_args_is_help=True)
@@ -109,12 +109,8 @@ def tasks(
 ) -> None:
     """Open work by department, person (who claimed it) or grid."""
     rt = runtime(ctx)
-    items, _ = list_instances(
-        rt.db,
-        InstanceFilter(department=department, person=person, grid=grid, open_only=True),
-        rt.clock.now(),
-        limit=limit,
-    )
+    wanted = InstanceFilter(department=department, person=person, grid=grid, open_only=True)
+    items, more = list_instances(rt.db, wanted, rt.clock.now(), limit=limit)
     if as_json:
         typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
@@ -125,6 +121,9 @@ def tasks(
             f"#{i['id']:<6} {i['flow']:<18} {i['state']:<18} due {i['next_due'] or '-':<32} "
             f"{i['department'] or ''} {i['business_key']}" + (f" ({i['person']})" if i["person"] else "")
         )
+    if more is not None:
+        total = count_instances(rt.db, wanted, rt.clock.now())
+        typer.echo(f"... {len(items)} of {total} open tasks shown; see more with --limit {total} (or --json)")
 
 
 @tokens_app.command("create")

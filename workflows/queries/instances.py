@@ -120,6 +120,13 @@ def list_instances(
     return page, (rows[limit - 1][0].id if len(rows) > limit else None)
 
 
+def count_instances(db: Database, f: InstanceFilter, now: datetime, warnings: WarningTimers = ()) -> int:
+    """How many instances the filter matches in all (every page)."""
+    query = _filtered(select(func.count()).select_from(Instance), f, now, warnings)
+    with db.read() as session:
+        return int(session.execute(query).scalar_one())
+
+
 def _aware(value: Any) -> datetime | None:
     """SQLite returns scalar-subquery datetimes as text; normalise to aware UTC."""
     from datetime import UTC

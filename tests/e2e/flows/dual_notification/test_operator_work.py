@@ -136,3 +136,33 @@ def test_every_operator_action_documents_the_idempotency_key_header(e2e: E2E) ->
         [header] = [p for p in parameters if p["in"] == "header"]
         assert (header["name"], header["required"]) == ("Idempotency-Key", False)
         assert "retry" in header["description"]
+
+
+def cli_tasks_text(e2e: E2E, *args: str) -> str:
+    made: list[Runtime] = []
+
+    def composing(_: Any, **kwargs: Any) -> Runtime:
+        made.append(compose(e2e.stack.runtime.settings, **kwargs))
+        return made[-1]
+
+    try:
+        done = CliRunner().invoke(build_app(composing, PLUGINS), ["tasks", *args])
+    finally:
+        for runtime in made:
+            runtime.close()
+    assert done.exit_code == 0, done.output
+    return str(done.output)
+
+
+def test_tasks_says_when_its_list_is_cut_and_how_many_there_are(e2e: E2E) -> None:
+    pharmacy_notices(e2e)
+    total = len(cli_tasks(e2e, "--limit", "500"))
+    assert total >= 3  # the registration and its two notices
+    cut = cli_tasks_text(e2e, "--limit", "2")
+    assert (
+        cut.splitlines()[-1]
+        == f"... 2 of {total} open tasks shown; see more with --limit {total} (or --json)"
+    )
+    whole = cli_tasks_text(e2e, "--limit", str(total))
+    assert "open tasks shown" not in whole
+    assert len(whole.strip().splitlines()) == total
