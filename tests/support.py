@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -212,3 +213,29 @@ def running_stack(
     finally:
         stack.worker.stop()
         runtime.close()
+
+
+class TableLock:
+    """Holds a lock from another connection until ``release``: on SQLite the whole database (``BEGIN
+    IMMEDIATE``), on PostgreSQL ``table`` in ``mode`` — writers then fail on their lock timeout, as
+    they would with the database away."""
+
+    def __init__(self, stack: Stack, tmp_path: Any, table: str, mode: str = "EXCLUSIVE") -> None:
+        self.kind = stack.name
+        if self.kind == "embedded":
+            self.conn: Any = sqlite3.connect(f"{tmp_path}/engine.db", isolation_level=None)
+            self.conn.execute("BEGIN IMMEDIATE")
+        else:
+            self.engine = create_engine(PG_URL)
+            self.conn = self.engine.connect()
+            self.tx = self.conn.begin()
+            self.conn.execute(text(f"LOCK TABLE {table} IN {mode} MODE"))
+
+    def release(self) -> None:
+        if self.kind == "embedded":
+            self.conn.execute("ROLLBACK")
+            self.conn.close()
+        else:
+            self.tx.rollback()
+            self.conn.close()
+            self.engine.dispose()

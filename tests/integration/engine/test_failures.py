@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from tests.support import (
     ENGINE_STACKS,
-    PG_URL,
     SERVER_STACKS,
     TOY_DEADLINES,
     Stack,
+    TableLock,
     running_stack,
     settings_for,
     wait_until,
@@ -127,30 +126,6 @@ def test_a_message_that_cannot_be_applied_is_dead_lettered_with_its_error_and_re
     assert "no dead letter" in str(again.value)
 
 
-class _Lock:
-    """Holds a database-wide (SQLite) or instances-table (PostgreSQL) lock from another connection."""
-
-    def __init__(self, stack: Stack, tmp_path: Path) -> None:
-        self.kind = stack.name
-        if self.kind == "embedded":
-            self.conn: Any = sqlite3.connect(tmp_path / "engine.db", isolation_level=None)
-            self.conn.execute("BEGIN IMMEDIATE")
-        else:
-            self.engine = create_engine(PG_URL)
-            self.conn = self.engine.connect()
-            self.tx = self.conn.begin()
-            self.conn.execute(text("LOCK TABLE instances IN EXCLUSIVE MODE"))
-
-    def release(self) -> None:
-        if self.kind == "embedded":
-            self.conn.execute("ROLLBACK")
-            self.conn.close()
-        else:
-            self.tx.rollback()
-            self.conn.close()
-            self.engine.dispose()
-
-
 @pytest.mark.parametrize("kind", ENGINE_STACKS)
 def test_transient_database_failure_is_retried_then_applied_once(
     kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -169,7 +144,7 @@ def test_transient_database_failure_is_retried_then_applied_once(
         with stack.runtime.db.transaction() as session:  # committed, not yet sent
             engine.enqueue(session, command)
             (row,) = pending(session)
-        lock = _Lock(stack, tmp_path)
+        lock = TableLock(stack, tmp_path, "instances")
         try:
             with caplog.at_level("INFO"):
                 stack.runtime.relay.send([row])
@@ -186,7 +161,7 @@ def test_transient_database_failure_is_retried_then_applied_once(
 def test_transient_failure_that_outlasts_the_retries_is_dead_lettered(kind: str, tmp_path: Path) -> None:
     with running_stack(kind, tmp_path, lock_timeout=0.1, max_retries=2) as stack:
         iid = stack.start_toy("locked-2")
-        lock = _Lock(stack, tmp_path)
+        lock = TableLock(stack, tmp_path, "instances")
         try:
             stack.send(iid, "decide", "locked-2", {"decision": "approve"})
             wait_until(lambda: len(list_dead(stack.runtime.db)) == 1, what="the dead letter")

@@ -5,7 +5,6 @@ sent-stamp does not turn into a re-send storm."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import create_engine, select, text
 from typer.testing import CliRunner
 
-from tests.support import PG_URL, SERVER_STACKS, Stack, running_stack, wait_until
+from tests.support import PG_URL, SERVER_STACKS, Stack, TableLock, running_stack, wait_until
 from worker import PLUGINS, compose
 from workflows.cli.app import build_app
 from workflows.engine.commands import Cause
@@ -143,32 +142,12 @@ def test_a_failing_sent_stamp_does_not_become_a_resend_storm(
         assert [h.trigger for h in stack.history(iid)].count("decide") == 1
 
 
-class _DeadLetterLock:
-    """Makes the dead_letters table unwritable for a while: SQLite locked as a whole, PostgreSQL's
-    table locked (the writer fails on its lock timeout, as it would with the database away)."""
-
-    def __init__(self, stack: Stack, tmp_path: Path) -> None:
-        self.kind = stack.name
-        if self.kind == "embedded":
-            self.conn: Any = sqlite3.connect(tmp_path / "engine.db", isolation_level=None)
-            self.conn.execute("BEGIN IMMEDIATE")
-        else:
-            self.engine = create_engine(PG_URL)
-            self.conn = self.engine.connect()
-            self.tx = self.conn.begin()
-            self.conn.execute(text("LOCK TABLE dead_letters IN ACCESS EXCLUSIVE MODE"))
-
-    def release(self) -> None:
-        if self.kind == "embedded":
-            self.conn.execute("ROLLBACK")
-            self.conn.close()
-        else:
-            self.tx.rollback()
-            self.conn.close()
-            self.engine.dispose()
-
-
 MALFORMED = {"flow": "toy", "trigger": "decide", "instance_id": 1, "cause": {"kind": "event", "id": "m"}}
+
+
+def _write_malformed(rt: Runtime, message_id: str) -> None:
+    with rt.transaction() as session:
+        rt.engine.write_messages(session, [Pending(message_id, "toy", "toy.advance", MALFORMED)])
 
 
 def _die_unrecorded(
@@ -179,7 +158,7 @@ def _die_unrecorded(
     before = view.dead_count()
     stack.worker.stop()
     send()
-    lock = _DeadLetterLock(stack, tmp_path)
+    lock = TableLock(stack, tmp_path, "dead_letters", "ACCESS EXCLUSIVE")
     try:
         with caplog.at_level("ERROR"):
             _restart_worker(stack)
@@ -195,12 +174,7 @@ def test_a_dead_letter_the_database_could_not_take_is_drained_from_the_broker(
     message_id = "00000000-0000-4000-8000-00000000dead"
     with running_stack(stack_kind, tmp_path, lock_timeout=0.3, max_retries=0) as stack:
         rt = stack.runtime
-
-        def write() -> None:
-            with rt.transaction() as session:
-                rt.engine.write_messages(session, [Pending(message_id, "toy", "toy.advance", MALFORMED)])
-
-        _die_unrecorded(stack, tmp_path, write, caplog)
+        _die_unrecorded(stack, tmp_path, lambda: _write_malformed(rt, message_id), caplog)
         assert list_dead(rt.db) == []  # only in the broker
         for _ in range(2):  # looking leaves it in the broker
             seen = reconcile(rt.db, rt.recovery.view, rt.clock.now())
@@ -263,12 +237,7 @@ def test_deadletters_list_shows_one_still_only_in_the_broker(
     message_id = "00000000-0000-4000-8000-0000000dead2"
     with running_stack(kind, tmp_path, lock_timeout=0.3, max_retries=0) as stack:
         rt = stack.runtime
-
-        def write() -> None:
-            with rt.transaction() as session:
-                rt.engine.write_messages(session, [Pending(message_id, "toy", "toy.advance", MALFORMED)])
-
-        _die_unrecorded(stack, tmp_path, write, caplog)
+        _die_unrecorded(stack, tmp_path, lambda: _write_malformed(rt, message_id), caplog)
         assert list_dead(rt.db) == []
         monkeypatch.setenv("YUNSHANG_DATABASE_URL", rt.settings.database_url)
         monkeypatch.setenv("YUNSHANG_BROKER", rt.settings.broker)
