@@ -1,0 +1,153 @@
+"""The grid directory's commands: ``yunshang directory import grids FILE`` and ``yunshang directory show``.
+
+They live in the ``directory`` group of the root app, which other plug-ins share (``directory import
+objects``): ``add_directory_commands`` reuses the ``directory`` group, and its ``import`` group, when a
+plug-in added them before, and creates them otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from workflows.cli.common import Composer, JsonOpt, fail, unreachable
+from workflows.errors import YunshangError
+from workflows.flows.grid_check.directory import (
+    DirectoryCounts,
+    DirectoryInvalid,
+    ImportReport,
+    directory_counts,
+    latest_import,
+    parse_directory,
+    replace_directory,
+)
+from workflows.messaging.retry import is_transient
+from workflows.runtime import Runtime
+
+#: how a command finds the composer of its runtime (``workflows.cli.common.composer``)
+ComposerFn = Callable[[typer.Context], Composer]
+
+FileArg = Annotated[Path, typer.Argument(help="the directory as CSV (a row per grid worker) or YAML")]
+
+
+def add_directory_commands(app: typer.Typer, composer_fn: ComposerFn) -> None:
+    """Add ``directory import grids`` and ``directory show`` to ``app`` (the root app)."""
+    directory_app = subgroup(app, "directory", "The directories the flows route by.")
+    import_app = subgroup(
+        directory_app, "import", "Replace a directory from a file; a bad file changes nothing."
+    )
+
+    @import_app.command("grids")
+    def import_grids(ctx: typer.Context, file: FileArg, as_json: JsonOpt = False) -> None:
+        """Replace the whole grid directory (streets, grids, grid workers) by FILE. Every problem of
+        the file is printed as FILE:LINE: field: message, and then nothing is changed."""
+        rt = composer_fn(ctx).runtime()
+        try:
+            organisation = rt.rules.ruleset("directory import grids").organisation
+            directory = parse_directory(file, {s.code: s.name for s in organisation.streets})
+            with rt.db.transaction() as session:
+                report = replace_directory(session, directory, file.name, at=rt.clock.now())
+        except DirectoryInvalid as exc:
+            for problem in exc.problems:
+                typer.echo(str(problem), err=True)
+            count = len(exc.problems)
+            fail(f"{count} problem{'s' * (count != 1)} in {file}; the grid directory was not changed")
+        except Exception as exc:
+            _fail(exc, rt)
+        finally:
+            rt.close()
+        if as_json:
+            typer.echo(json.dumps(_report_json(report), ensure_ascii=False, indent=2))
+            return
+        typer.echo(f"imported {report.source} (sha256 {report.sha256[:12]}, import #{report.import_id}):")
+        typer.echo("\n".join(format_counts(report.counts)))
+        old = report.replaced
+        typer.echo(f"replaced {old.grids} grids and {old.workers} workers in {len(old.streets)} streets")
+
+    @directory_app.command("show")
+    def show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+        """The grid directory: grids, workers and active workers per street, and its last import."""
+        rt = composer_fn(ctx).runtime()
+        try:
+            with rt.db.read() as session:
+                counts = directory_counts(session)
+                last = latest_import(session)
+        except Exception as exc:
+            _fail(exc, rt)
+        finally:
+            rt.close()
+        if as_json:
+            payload: dict[str, Any] = {"grids": _counts_json(counts), "last_import": None}
+            if last is not None:
+                payload["last_import"] = {
+                    "id": last.id,
+                    "source": last.source,
+                    "sha256": last.sha256,
+                    "imported_at": last.imported_at.isoformat(),
+                }
+            typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+            return
+        if not counts.streets:
+            typer.echo("the grid directory is empty: yunshang directory import grids FILE")
+            return
+        typer.echo("\n".join(format_counts(counts)))
+        if last is not None:
+            when = last.imported_at.isoformat(timespec="seconds")
+            typer.echo(f"imported {when} from {last.source} (sha256 {last.sha256[:12]}, import #{last.id})")
+
+
+def subgroup(parent: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """The sub-command group ``name`` of ``parent``: the one registered already, else a new one."""
+    for info in parent.registered_groups:
+        group = info.typer_instance
+        if group is not None and name in (info.name, group.info.name):
+            return group
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    parent.add_typer(group, name=name)
+    return group
+
+
+def format_counts(counts: DirectoryCounts) -> list[str]:
+    """``grid directory: N grids, M workers (K active) in S streets`` and a line per street."""
+    lines = [
+        f"grid directory: {counts.grids} grids, {counts.workers} workers ({counts.active} active) "
+        f"in {len(counts.streets)} streets"
+    ]
+    for s in counts.streets:  # the name last: CJK characters are two columns wide
+        lines.append(
+            f"  {s.code:<14} {s.grids:>5} grids {s.workers:>5} workers {s.active:>5} active  {s.name}"
+        )
+    return lines
+
+
+def _counts_json(counts: DirectoryCounts) -> dict[str, Any]:
+    return {
+        "grids": counts.grids,
+        "workers": counts.workers,
+        "active": counts.active,
+        "streets": [asdict(street) for street in counts.streets],
+    }
+
+
+def _report_json(report: ImportReport) -> dict[str, Any]:
+    return {
+        "import_id": report.import_id,
+        "source": report.source,
+        "sha256": report.sha256,
+        "imported": _counts_json(report.counts),
+        "replaced": _counts_json(report.replaced),
+    }
+
+
+def _fail(exc: Exception, rt: Runtime) -> NoReturn:
+    """An engine error or an unreachable database as one line (exit 1); anything else propagates."""
+    if isinstance(exc, YunshangError):
+        fail(str(exc))
+    if is_transient(exc):
+        fail(unreachable(exc, rt.settings))
+    raise exc
