@@ -44,7 +44,8 @@ from state_machines.notice_effects import (
     return_notice,
     same_department,
 )
-from state_machines.referrals import REFER_TO_GRID_CHECK
+from state_machines.notice_requests import open_requested, remind, reopen
+from state_machines.referrals import REFER_TO_GRID_CHECK, REQUEST_PERMIT, PermitRequest, permit_notice_key
 
 FLOW_NAME = "dual_notification"
 
@@ -75,12 +76,15 @@ class T(StrEnum):
     permit_issue = "permit_issue"
     close_not_needed = "close_not_needed"
     cancel = "cancel"
+    request_permit = REQUEST_PERMIT
 
 
 #: claimed and being followed up: feedback, late claims and returns are accepted here
 TRACKING = (S.claimed, S.applied, S.accepted, S.not_applied_reminded, S.referred)
 #: every state a notice can still leave
 OPEN = (S.created, S.awaiting_claim, *TRACKING, S.manual_routing)
+#: the closed ones (a permit request reopens them)
+CLOSED = (S.permit_issued, S.not_needed, S.cancelled)
 
 _CLAIM_TIMERS = (
     Timer("claim_warning", T.claim_warning_passed, kind=TimerKind.warning),
@@ -119,6 +123,7 @@ FLOW = Flow(
         Trigger(T.permit_issue, PermitPayload, "the permit was issued (permit.issued)"),
         Trigger(T.close_not_needed, CloseNotNeededPayload, "a scope change dropped the permit item"),
         Trigger(T.cancel, CancelPayload, "an operator cancelled the notice"),
+        Trigger(T.request_permit, PermitRequest, "another flow found the permit needed (grid check)"),
     ),
     transitions=(
         transition(T.push, S.created, S.awaiting_claim, guard=push_guard, effect=push),
@@ -149,6 +154,10 @@ FLOW = Flow(
         transition(T.permit_issue, OPEN, S.permit_issued, guard=same_department, effect=permit_issue),
         transition(T.close_not_needed, OPEN, S.not_needed, effect=close_not_needed),
         transition(T.cancel, OPEN, S.cancelled, effect=cancel),
+        # a permit another flow found needed: opened, reopened, or its department reminded
+        transition(T.request_permit, S.created, S.awaiting_claim, effect=open_requested),
+        transition(T.request_permit, CLOSED, S.awaiting_claim, effect=reopen),
+        transition(T.request_permit, (S.awaiting_claim, *TRACKING, S.manual_routing), None, effect=remind),
     ),
 )
 
@@ -157,7 +166,7 @@ def notice_key(uscc: str, permit: str, department: str) -> str:
     """The business key of a notice: one per (enterprise, permit item, department) at a time. A later
     notice for the same item, after the first was closed (a scope that dropped the item and named it
     again), is ``<key>#2``, then ``#3``…"""
-    return f"{uscc}:{permit}:{department}"
+    return permit_notice_key(uscc, permit, department)
 
 
 def base_key(business_key: str) -> str:

@@ -50,3 +50,44 @@ class Referral(BaseModel):
 
 REFER_TO_GRID_CHECK = TriggerRef(GRID_CHECK, REFER, Referral)
 """Start (or reach) the grid first check of an enterprise with a ``Referral``."""
+
+
+# ----------------------------------------------------------------------------- grid check → notice
+#: the dual-notification flow's name and its trigger that opens (or reopens) a notice on request
+DUAL_NOTIFICATION = "dual_notification"
+REQUEST_PERMIT = "request_permit"
+
+
+class PermitRequest(BaseModel):
+    """A permit another flow found an enterprise needs (a grid check's ``permit_needed``): the notice
+    for (enterprise, permit item, department) is opened, reopened when closed, or reminded when open."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    uscc: str = Field(min_length=18, max_length=18)
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(default="", max_length=200)
+    street: str = Field(default="", max_length=64)
+    grid: str = Field(default="", max_length=64)
+    permit: _Code
+    permit_name: str = Field(min_length=1, max_length=200)
+    department: _Code
+    department_name: str = Field(default="", max_length=200)
+    license_issued_at: AwareDatetime | None = None
+    source: _Code
+    """The flow that asks (``grid_check``)."""
+    reason: _Code
+    """Why: ``permit_needed`` (a grid worker found the business needs the permit)."""
+    case: str = Field(default="", max_length=200)
+    """The asking case, e.g. ``grid_check#42``."""
+    comment: str = Field(default="", max_length=2000)
+    requested_at: AwareDatetime
+
+
+REQUEST_PERMIT_NOTICE = TriggerRef(DUAL_NOTIFICATION, REQUEST_PERMIT, PermitRequest)
+"""Open, reopen or remind the dual-notification notice of a ``PermitRequest``."""
+
+
+def permit_notice_key(uscc: str, permit: str, department: str) -> str:
+    """The business key of the notice of (enterprise, permit item, department)."""
+    return f"{uscc}:{permit}:{department}"

@@ -185,10 +185,12 @@ def running_stack(
     *,
     deadlines: DeadlineSource | None = None,
     plugins: Sequence[FlowPlugin] | None = None,
+    reset: bool = True,
     **overrides: Any,
 ) -> Iterator[Stack]:
     """A stack with a running worker; ``deadlines`` default to the toy flow's (pass
-    ``RuleDeadlines.load(RULES_DIR)`` for the business flows); ``plugins`` to ``worker.PLUGINS``."""
+    ``RuleDeadlines.load(RULES_DIR)`` for the business flows); ``plugins`` to ``worker.PLUGINS``;
+    ``reset=False`` keeps what an earlier stack of this kind left (its database, its broker's queues)."""
     settings = settings_for(kind, tmp_path, **overrides)
     if kind != "embedded":
         ensure_pg_database(PG_URL)
@@ -197,7 +199,7 @@ def running_stack(
         deadlines=deadlines or StaticDeadlines(TOY_DEADLINES, version="test"),
         plugins=plugins or PLUGINS,
     )
-    if kind != "embedded":
+    if kind != "embedded" and reset:
         reset_pg(PG_URL)
         purge(runtime.broker)  # Redis: its database; RabbitMQ: the queues the actors declared
     if kind == "embedded":

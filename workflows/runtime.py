@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from state_machines.base import Flow
 from workflows.delivery.service import Deliveries, build_deliveries, engine_hooks
 from workflows.engine.commands import Command
-from workflows.engine.core import Engine, Outcome
+from workflows.engine.core import Engine, LocalEffect, Outcome
 from workflows.engine.deadlines import DeadlineSource, RulesInForce
 from workflows.engine.rows import advance_actor
 from workflows.messaging.broker_view import prepare
@@ -31,7 +31,7 @@ from workflows.messaging.deadletters import RecordDeadLetters
 from workflows.messaging.outbox import Relay
 from workflows.messaging.recovery import Recovery
 from workflows.messaging.timers import Sweeper
-from workflows.plugins import FlowPlugin, Registry
+from workflows.plugins import FlowPlugin, PluginEffect, Registry
 from workflows.ruleset.adapter import FollowRules, RuleDeadlines, RulesFollower, startup_deadlines
 from workflows.ruleset.versions import RuleVersions
 from workflows.settings import Settings
@@ -158,6 +158,9 @@ def build_runtime(
         broker.add_middleware(FollowRules(follower))
     deliveries = build_deliveries(settings, db, clock, rules, registry.recipients, registry.titles)
     local_effects, companions = engine_hooks(deliveries)
+    built: list[Engine] = []  # the plug-ins' local effects take the engine they run in
+    for name, effect in registry.local_effects.items():
+        local_effects[name] = _bound(effect, built)
     engine = Engine(
         db,
         registry.flows,
@@ -167,6 +170,7 @@ def build_runtime(
         local_effects=local_effects,
         companions=companions,
     )
+    built.append(engine)
     relay = Relay(db, broker, clock, dispatch=dispatch)
     recovery = Recovery(
         db,
@@ -194,3 +198,10 @@ def build_runtime(
     if declare is not None:
         declare(runtime)
     return runtime
+
+
+def _bound(effect: PluginEffect, built: list[Engine]) -> LocalEffect:
+    def local(session: Session, items: list[tuple[dict[str, Any], str]]) -> None:
+        effect(session, built[0], items)
+
+    return local

@@ -53,5 +53,15 @@ class Ladder(RuleModel):
         return next((s for s in self.steps if s.code == code), None)
 
 
+class ReturnRule(RuleModel):
+    """How often a case may be returned (退单) before ``to`` makes a binding assignment (审定). The
+    clock never restarts on a return: time counts from the first dispatch."""
+
+    limit: int = Field(default=2, ge=1)
+    to: Target
+
+
 class Escalation(RuleModel):
     ladders: list[Ladder]
+    returns: dict[Name, ReturnRule] = Field(default_factory=dict)
+    """Per flow: the returns a case may take before the binding assignment."""

@@ -31,16 +31,29 @@ def grid_check(payload: type[BaseModel] | None) -> FlowPlugin:
     return FlowPlugin(GRID_CHECK, (flow,))
 
 
+#: the composition root's plug-ins but the real grid check, which the stand-in replaces
+OTHERS = [p for p in PLUGINS if p.name != GRID_CHECK]
+
+
 def test_warning_timers_are_the_declared_ones_not_a_name_suffix() -> None:
-    assert Registry(PLUGINS).warning_timers == {("dual_notification", "claim_warning")}
-    registry = Registry([*PLUGINS, grid_check(Referral)])
+    assert Registry(PLUGINS).warning_timers == {
+        ("dual_notification", "claim_warning"),
+        ("grid_check", "first_check_warning"),
+        ("grid_check", "enforcement_warning"),
+        ("grid_check", "case_warning"),
+    }
+    registry = Registry([*OTHERS, grid_check(Referral)])
     assert ("grid_check", "acknowledge_reminder") in registry.warning_timers
     assert Timer("x_warning", "t").kind == TimerKind.deadline  # the name says nothing
 
 
 def test_a_target_flow_that_takes_the_referral_model_is_accepted() -> None:
-    registry = Registry([*PLUGINS, grid_check(Referral)])
+    registry = Registry([*OTHERS, grid_check(Referral)])
     assert set(registry.flows) >= {"dual_notification", "grid_check"}
+    # the real grid check keeps both halves: it takes the referral, and it asks dual notification for
+    # permits with the model dual notification declares
+    real = Registry(PLUGINS)
+    assert real.flows["grid_check"].trigger(REFER) is not None
 
 
 @pytest.mark.parametrize(
@@ -50,7 +63,7 @@ def test_a_target_flow_declaring_the_trigger_differently_is_refused(
     payload: type[BaseModel] | None, says: str
 ) -> None:
     with pytest.raises(FlowContractBroken) as caught:
-        Registry([*PLUGINS, grid_check(payload)])
+        Registry([*OTHERS, grid_check(payload)])
     assert str(caught.value) == (
         "flow 'dual_notification' sends grid_check.refer with a Referral payload, but in flow "
         f"'grid_check' that trigger {says}: declare Trigger('refer', Referral) in grid_check"

@@ -9,6 +9,7 @@ from state_machines.base import Flow, State, Trigger, transition
 from worker import PLUGINS
 from workflows.flows import dual_notification
 from workflows.plugins import FlowPlugin, PluginConflict, Registry
+from workflows.plugins.events import EventData
 from workflows.plugins.routes import EventRoute
 
 OTHER = Flow(
@@ -23,9 +24,17 @@ OTHER = Flow(
 
 def test_the_composition_roots_plugins_bring_their_flows_events_and_recipients() -> None:
     registry = Registry(PLUGINS)
-    assert set(registry.flows) == {"toy", "license_registration", "dual_notification"}
+    assert set(registry.flows) == {"toy", "license_registration", "dual_notification", "grid_check"}
     assert {"toy.submitted", "license.issued", "notice.claimed", "permit.issued"} <= set(registry.events)
-    assert set(registry.recipients) == {"license_registration", "dual_notification"}
+    assert {"complaint.received", "grid.check.reported", "street.enforcement.reported"} <= set(
+        registry.events
+    )
+    assert set(registry.recipients) == {"license_registration", "dual_notification", "grid_check"}
+    # a license is routed by both plug-ins that subscribe to it, dual notification first
+    assert [r.handle.__module__ for r in registry.routes["license.issued"]] == [
+        "workflows.flows.dual_notification.routes",
+        "workflows.flows.grid_check.routes",
+    ]
     assert set(registry.explainers) == {"license.issued", "scope.changed"}
 
 
@@ -35,13 +44,30 @@ def test_a_flow_claimed_by_two_plugins_refuses_to_start_naming_both() -> None:
         Registry([*PLUGINS, twin])
 
 
-def test_an_event_type_claimed_by_two_plugins_refuses_to_start_naming_both() -> None:
+class OtherLicense(EventData):
+    uscc: str
+
+
+def test_an_event_type_two_plugins_declare_with_two_models_refuses_to_start_naming_both() -> None:
     route = dual_notification.PLUGIN.events[0]
     copycat = FlowPlugin(
-        name="copycat", flows=(OTHER,), events=(EventRoute(route.event_type, route.model, route.handle),)
+        name="copycat", flows=(OTHER,), events=(EventRoute(route.event_type, OtherLicense, route.handle),)
     )
-    with pytest.raises(PluginConflict, match=r"event type 'license\.issued' is claimed by plug-in "):
+    with pytest.raises(
+        PluginConflict,
+        match=r"event type 'license\.issued' takes LicenseIssued in plug-in 'dual_notification' and "
+        r"OtherLicense in plug-in 'copycat'",
+    ):
         Registry([*PLUGINS, copycat])
+
+
+def test_an_event_type_declared_twice_by_one_plugin_refuses_to_start() -> None:
+    route = dual_notification.PLUGIN.events[0]
+    twice = FlowPlugin(name="twice", flows=(OTHER,), events=(route, route))
+    with pytest.raises(
+        PluginConflict, match=r"event type 'license\.issued' is declared twice by plug-in 'twice'"
+    ):
+        Registry([twice])
 
 
 def test_an_actor_name_claimed_twice_refuses_to_start() -> None:
@@ -58,6 +84,10 @@ def test_two_plugins_of_one_name_refuse_to_start() -> None:
 
 
 def test_a_plugin_left_out_is_not_run() -> None:
-    registry = Registry([p for p in PLUGINS if p.name != "dual_notification"])
+    registry = Registry([p for p in PLUGINS if p.name not in ("dual_notification", "grid_check")])
     assert set(registry.flows) == {"toy"}
     assert "license.issued" not in registry.events
+    without_notices = Registry([p for p in PLUGINS if p.name != "dual_notification"])
+    assert [r.handle.__module__ for r in without_notices.routes["license.issued"]] == [
+        "workflows.flows.grid_check.routes"
+    ]

@@ -60,12 +60,16 @@ def get_tasks(
     department: str | None = None,
     person: str | None = None,
     grid: str | None = None,
+    street: str | None = None,
+    worker: str | None = None,
     flow: str | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    """Open work by department, person (who claimed it) or grid."""
-    f = InstanceFilter(flow, department=department, person=person, grid=grid, open_only=True)
+    """Open work by department, person (who claimed it), grid, street or grid worker (who holds it)."""
+    f = InstanceFilter(
+        flow, department=department, person=person, grid=grid, street=street, worker=worker, open_only=True
+    )
     items, nxt = list_instances(runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit)
     return {"items": items, "next_cursor": nxt}
 

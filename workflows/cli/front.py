@@ -104,12 +104,16 @@ def tasks(
     department: str | None = None,
     person: str | None = None,
     grid: str | None = None,
+    street: str | None = None,
+    worker: str | None = None,
     limit: int = 50,
     as_json: JsonOpt = False,
 ) -> None:
-    """Open work by department, person (who claimed it) or grid."""
+    """Open work by department, person (who claimed it), grid, street or grid worker (who holds it)."""
     rt = runtime(ctx)
-    wanted = InstanceFilter(department=department, person=person, grid=grid, open_only=True)
+    wanted = InstanceFilter(
+        department=department, person=person, grid=grid, street=street, worker=worker, open_only=True
+    )
     items, more = list_instances(rt.db, wanted, rt.clock.now(), limit=limit)
     if as_json:
         typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
@@ -119,7 +123,8 @@ def tasks(
     for i in items:
         typer.echo(
             f"#{i['id']:<6} {i['flow']:<18} {i['state']:<18} due {i['next_due'] or '-':<32} "
-            f"{i['department'] or ''} {i['business_key']}" + (f" ({i['person']})" if i["person"] else "")
+            f"{i['department'] or ''} {i['business_key']}"
+            + (f" ({i['person'] or i['worker']})" if i["person"] or i["worker"] else "")
         )
     if more is not None:
         total = count_instances(rt.db, wanted, rt.clock.now())

@@ -86,6 +86,7 @@ def decide(
         ver=row.version + 1,
         ctx={**row.context, **effect.context} if effect.context else row.context,
         closed=now if final else None,
+        reopen=not internal and not final and flow.state(row.state).final,
         # leaving a state cancels its timers; entering one arms its own
         cancel=not internal and bool(flow.state(row.state).timers),
     )

@@ -58,7 +58,7 @@ class Intake:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         #: the accepted event types: what the runtime's flow plug-ins declare
-        self.routes: dict[str, EventRoute] = dict(runtime.registry.events)
+        self.routes: dict[str, tuple[EventRoute, ...]] = dict(runtime.registry.routes)
 
     def accept(self, raw_events: list[Any], principal: Principal) -> list[EventStatus]:
         """Validate and route every event in one transaction, none ever half-applied.
@@ -186,7 +186,7 @@ class Intake:
             ]
             return status
         try:
-            data = route.model.model_validate(event.data)
+            data = route[0].model.model_validate(event.data)
         except ValidationError as exc:
             status.errors = field_errors(exc, "data.")
             return status
@@ -246,8 +246,14 @@ class Intake:
         return status
 
     def _route(self, session: Session, event: CloudEvent, data: BaseModel) -> RouteResult:
+        """Every route of the event's type, in one transaction: one refusal refuses the event."""
         envelope = Envelope(event.id, event.source, event.type, event.subject)
-        return self.routes[event.type].handle(session, self.runtime.engine, envelope, data)
+        routes = self.routes[event.type]
+        if len(routes) == 1:
+            return routes[0].handle(session, self.runtime.engine, envelope, data)
+        results = [route.handle(session, self.runtime.engine, envelope, data) for route in routes]
+        named = list(dict.fromkeys(r.result for r in results))
+        return RouteResult(", ".join(named)[:32], [i for r in results for i in r.instances])
 
     def _seen(self, session: Session, event: CloudEvent) -> bool:
         found = session.execute(

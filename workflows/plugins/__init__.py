@@ -18,9 +18,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from rules import RuleSet
 from state_machines.base import Flow, warning_timers
 from workflows.delivery.recipients import Resolver
+from workflows.engine.core import Engine
 from workflows.engine.rows import advance_actor, batch_actor
 from workflows.errors import YunshangError
 from workflows.plugins.routes import EventRoute
@@ -55,6 +58,10 @@ class Explained(Protocol):
 Explainer = Callable[[RuleSet, Any, WorkCalendar, Any], Explained]
 #: adds the plug-in's commands to the root Typer app while the CLI is built
 CliHook = Callable[["typer.Typer"], None]
+#: work a transition asks for (``Emit(target=<name>)``) done inside the emitting transaction, with the
+#: session and the engine: (session, engine, [(body, id)]) → None; a body holds ``instance_id``,
+#: ``flow`` and the emit's ``payload``
+PluginEffect = Callable[[Session, Engine, list[tuple[dict[str, Any], str]]], None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,8 @@ class FlowPlugin:
     rule_sections: tuple[str, ...] = ()
     #: side-effect actors of the flow's own (besides the engine's ``<flow>.advance`` actors)
     actors: tuple[str, ...] = ()
+    #: in-transaction effects of the flow's own, by emit target (``PluginEffect``)
+    local_effects: Mapping[str, PluginEffect] = field(default_factory=dict)
 
     def actor_names(self) -> list[str]:
         names = [name for flow in self.flows for name in (advance_actor(flow.name), batch_actor(flow.name))]
@@ -92,12 +101,17 @@ class Registry:
         self.flows: dict[str, Flow] = self._index(
             "flow", ((p, f.name, f) for p in self.plugins for f in p.flows)
         )
-        self.events: dict[str, EventRoute] = self._index(
-            "event type", ((p, e.event_type, e) for p in self.plugins for e in p.events)
-        )
+        #: every route of each accepted event type, in plug-in order: several plug-ins may subscribe
+        #: to one type (a license starts notices and a grid check) when they declare one ``data`` model
+        self.routes: dict[str, tuple[EventRoute, ...]] = self._subscriptions()
+        #: the first route of each event type (its ``data`` model is every route's)
+        self.events: dict[str, EventRoute] = {name: routes[0] for name, routes in self.routes.items()}
         self._index("actor", ((p, name, name) for p in self.plugins for name in p.actor_names()))
         self.explainers: dict[str, Explainer] = self._index(
             "explainer of event type", ((p, t, x) for p in self.plugins for t, x in p.explainers.items())
+        )
+        self.local_effects: dict[str, PluginEffect] = self._index(
+            "local effect", ((p, name, fn) for p in self.plugins for name, fn in p.local_effects.items())
         )
         self.recipients: dict[str, Resolver] = {
             flow.name: p.recipients for p in self.plugins if p.recipients for flow in p.flows
@@ -108,6 +122,25 @@ class Registry:
         #: (flow, timer) of every warning timer: passing one makes no case overdue
         self.warning_timers: frozenset[tuple[str, str]] = warning_timers(self.flows.values())
         self._check_sends()
+
+    def _subscriptions(self) -> dict[str, tuple[EventRoute, ...]]:
+        found: dict[str, list[tuple[FlowPlugin, EventRoute]]] = {}
+        for plugin in self.plugins:
+            for route in plugin.events:
+                earlier = found.setdefault(route.event_type, [])
+                for owner, other in earlier:
+                    if owner is plugin:
+                        raise PluginConflict(
+                            f"event type {route.event_type!r} is declared twice by plug-in {plugin.name!r}"
+                        )
+                    if other.model is not route.model:
+                        raise PluginConflict(
+                            f"event type {route.event_type!r} takes {other.model.__name__} in plug-in "
+                            f"{owner.name!r} and {route.model.__name__} in plug-in {plugin.name!r}: "
+                            "plug-ins that share an event type share its data model (workflows/upstream)"
+                        )
+                earlier.append((plugin, route))
+        return {name: tuple(route for _, route in pairs) for name, pairs in found.items()}
 
     def _check_sends(self) -> None:
         """A trigger one flow sends to another that runs here must be declared there, with the same

@@ -15,6 +15,8 @@ from workflows.store.models import History, Instance, TimerRow, TimerStatus
 
 #: the context key naming the person who holds an instance's work (a claim writes it; ``person``)
 HOLDER = "claimed_by"
+#: the context key naming the worker a task is dispatched to (a grid task's holder; ``worker``)
+WORKER = "worker_id"
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,9 @@ class InstanceFilter:
     subject: str | None = None
     department: str | None = None
     grid: str | None = None
+    street: str | None = None
     person: str | None = None
+    worker: str | None = None
     overdue: bool | None = None
     due_before: datetime | None = None
     open_only: bool = False
@@ -57,7 +61,14 @@ def _filtered(query: Any, f: InstanceFilter, now: datetime, warnings: WarningTim
         query = query.where(Instance.state == f.state)
     if f.subject:
         query = query.where(Instance.subject == f.subject)
-    for key, value in (("department", f.department), ("grid", f.grid), (HOLDER, f.person)):
+    by_context = (
+        ("department", f.department),
+        ("grid", f.grid),
+        ("street", f.street),
+        (HOLDER, f.person),
+        (WORKER, f.worker),
+    )
+    for key, value in by_context:
         if value:
             query = query.where(Instance.context[key].as_string() == value)
     if f.open_only:
@@ -90,7 +101,9 @@ def summary(inst: Instance, next_due: datetime | None = None) -> dict[str, Any]:
         "next_due": next_due.isoformat() if next_due else None,
         "department": inst.context.get("department"),
         "grid": inst.context.get("grid"),
+        "street": inst.context.get("street"),
         "person": inst.context.get(HOLDER),
+        "worker": inst.context.get(WORKER),
     }
 
 

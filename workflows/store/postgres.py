@@ -60,7 +60,7 @@ def json_rows(rows: Sequence[dict[str, Any]]) -> str:
 #: array still costs the server its JSON parsing and, for the UPDATEs, an index probe
 _MOVES = """m AS (
   SELECT * FROM json_to_recordset(CAST(:moves AS json))
-    AS m(iid bigint, dest varchar, ver integer, ctx json, closed timestamptz)
+    AS m(iid bigint, dest varchar, ver integer, ctx json, closed timestamptz, reopen boolean)
 )"""
 _PARTS = {
     "history": """h AS (
@@ -96,7 +96,7 @@ _PARTS = {
 }
 _MOVE = """UPDATE instances AS i
 SET state = m.dest, context = m.ctx, version = m.ver, updated_at = :now,
-    closed_at = COALESCE(m.closed, i.closed_at)
+    closed_at = CASE WHEN m.reopen THEN NULL ELSE COALESCE(m.closed, i.closed_at) END
 FROM m WHERE i.id = m.iid"""
 
 

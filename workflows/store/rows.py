@@ -151,9 +151,18 @@ class Move:
     ctx: dict[str, Any]
     closed: datetime | None
     cancel: bool
+    #: a final state was left for an open one (a closed case reopened): ``closed_at`` is cleared
+    reopen: bool = False
 
     def values(self) -> dict[str, Any]:
-        return {"iid": self.iid, "dest": self.dest, "ver": self.ver, "ctx": self.ctx, "closed": self.closed}
+        return {
+            "iid": self.iid,
+            "dest": self.dest,
+            "ver": self.ver,
+            "ctx": self.ctx,
+            "closed": self.closed,
+            "reopen": self.reopen,
+        }
 
 
 @dataclass(frozen=True, slots=True)

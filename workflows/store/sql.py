@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Boolean, bindparam, case, func, insert, select
 
 from workflows.store.models import History, Instance, Outbox, TimerRow, TimerStatus, UtcDateTime, table
 
@@ -29,7 +29,10 @@ MOVE = (
         context=bindparam("ctx"),
         version=bindparam("ver"),
         updated_at=bindparam("now"),
-        closed_at=func.coalesce(bindparam("closed", type_=UtcDateTime), INSTANCES.c.closed_at),
+        closed_at=case(
+            (bindparam("reopen", type_=Boolean), None),
+            else_=func.coalesce(bindparam("closed", type_=UtcDateTime), INSTANCES.c.closed_at),
+        ),
     )
 )
 CANCEL = (

@@ -27,7 +27,12 @@ def not_overdue_ids(stack: Stack, hours: float, warnings: frozenset[tuple[str, s
 
 def test_a_passed_warning_timer_is_not_overdue_a_passed_deadline_is(stack: Stack) -> None:
     instance_id = stack.start_toy("overdue-1")  # review_deadline: 2h
-    assert stack.runtime.registry.warning_timers == {("dual_notification", "claim_warning")}
+    assert stack.runtime.registry.warning_timers == {
+        ("dual_notification", "claim_warning"),
+        ("grid_check", "first_check_warning"),
+        ("grid_check", "enforcement_warning"),
+        ("grid_check", "case_warning"),
+    }
     runs = stack.runtime.registry.warning_timers
     assert overdue_ids(stack, 1, runs) == [] and not_overdue_ids(stack, 1, runs) == [instance_id]
     assert overdue_ids(stack, 3, runs) == [instance_id] and not_overdue_ids(stack, 3, runs) == []

@@ -62,7 +62,7 @@ def test_two_processes_converge_and_a_broken_edit_changes_nothing(
         rejected = next(v for v in versions.all() if v.status == "rejected")
         assert rejected.lint_report is not None
         assert (
-            "deadlines.yaml:43:7: error: flows.toy.awaiting_review.review_deadline: deadline '3 days' is not "
+            "deadlines.yaml:46:7: error: flows.toy.awaiting_review.review_deadline: deadline '3 days' is not "
             "a duration: write 48h or 2 working days" in rejected.lint_report
         )
         wait_until(lambda: "rules reload rejected" in caplog.text, what="the lint report in the log")

@@ -61,12 +61,12 @@ def lines(directory: Path) -> list[str]:
         ),
         (
             "deadlines.yaml", "review_deadline: 2h", "review_deadline: 2",
-            "deadlines.yaml:43:7: error: flows.toy.awaiting_review.review_deadline: deadline 2 is not a "
+            "deadlines.yaml:46:7: error: flows.toy.awaiting_review.review_deadline: deadline 2 is not a "
             "duration: write 48h or 2 working days",
         ),
         (
             "deadlines.yaml", "review_deadline: 2h", "Review-Deadline: 2h",
-            "deadlines.yaml:43:7: error: flows.toy.awaiting_review.Review-Deadline: 'Review-Deadline' is not "
+            "deadlines.yaml:46:7: error: flows.toy.awaiting_review.Review-Deadline: 'Review-Deadline' is not "
             "a valid name: use lower-case letters, digits and _",
         ),
         (

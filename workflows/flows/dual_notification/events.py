@@ -9,20 +9,17 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from workflows.plugins.events import EventData, Name, Text, Uscc
+from workflows.upstream.registration import LicenseIssued
 
-
-class LicenseIssued(EventData):
-    """`license.issued`: the registration system issued a business license (营业执照)."""
-
-    uscc: Uscc
-    name: Name
-    business_scope: Text
-    address: Name
-    street: Name
-    grid: Name
-    legal_representative: Name
-    issued_at: AwareDatetime
-    industry_codes: list[Annotated[str, Field(pattern=r"^[A-Z]?\d{2,4}$")]] = Field(default_factory=list)
+__all__ = [
+    "LicenseIssued",
+    "NoticeClaimed",
+    "NoticeFeedback",
+    "NoticeRef",
+    "NoticeReturned",
+    "PermitIssued",
+    "ScopeChanged",
+]
 
 
 class ScopeChanged(EventData):

@@ -1,6 +1,7 @@
 """Who receives a dual-notification push, by its ``kind``:
 
-* ``notice`` — the department's notice handlers (``notice_handler``), else the department itself;
+* ``notice`` / ``requested`` (another flow found the permit needed) — the department's notice
+  handlers (``notice_handler``), else the department itself;
 * ``warning`` / ``overdue`` / ``supervision`` — the escalation ladder's step for the timer that passed;
 * ``returned`` / ``routing_failed`` — the platform office, which routes by hand;
 * ``reminder`` — the enterprise itself.
@@ -34,6 +35,7 @@ TITLES = {
     "returned": "告知被退回, 请重新指派: {name}「{permit_name}」",
     "routing_failed": "经营范围需人工指派: {name}",
     "reminder": "{name}: 请办理后置许可",
+    "requested": "网格核查发现需办理「{permit_name}」: {name}, 请跟进告知",
 }
 
 
@@ -44,7 +46,7 @@ def resolve(ruleset: RuleSet, flow: str, payload: Mapping[str, Any]) -> Recipien
         return enterprise(payload)
     if kind in OFFICE_KINDS:
         return office(ruleset, payload)
-    if kind == "notice":
+    if kind in ("notice", "requested"):
         return department_role(ruleset, str(payload["department"]), NOTICE_ROLE)
     if kind in LADDER_KINDS:
         return ladder_recipient(ruleset, flow, payload)

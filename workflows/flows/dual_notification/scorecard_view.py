@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
-from workflows.errors import BadInput
+from workflows.cli.table import left
 from workflows.flows.dual_notification.scorecard import Score, Scorecard, scorecard
 from workflows.runtime import Runtime
 from workflows.time.calendar import SHANGHAI
+from workflows.time.days import day_range
 
-
-def day_range(
-    start: str | None, end: str | None, now: datetime, default_days: int = 30
-) -> tuple[datetime, datetime]:
-    """``YYYY-MM-DD`` bounds (local days, end inclusive) or aware datetimes → [start, end) in UTC."""
-
-    def parse(text: str, field: str, *, is_end: bool) -> datetime:
-        try:
-            if len(text) == 10:
-                day = date.fromisoformat(text) + timedelta(days=1 if is_end else 0)
-                return datetime.combine(day, time(), SHANGHAI)
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise BadInput(f"{field}: {text!r} is not a date (2026-10-01) or a time with a zone") from None
-        if moment.tzinfo is None:
-            raise BadInput(f"{field}: {text!r} has no timezone; add one (+08:00) or give a date")
-        return moment
-
-    stop = parse(end, "end", is_end=True) if end else now
-    begin = parse(start, "start", is_end=False) if start else stop - timedelta(days=default_days)
-    if begin >= stop:
-        raise BadInput(f"start: {begin.isoformat()} is not before the end {stop.isoformat()}")
-    return begin, stop
+__all__ = ["day_range", "format_scorecard", "scorecard_between"]
 
 
 def scorecard_between(runtime: Runtime, start: str | None, end: str | None) -> Scorecard:
@@ -50,7 +29,7 @@ def _row(s: Score) -> str:
     name = f"{s.department} {s.department_name}".strip()
     days = "-" if s.avg_working_days is None else f"{s.avg_working_days:.1f}"
     return (
-        f"{name[:28]:<28} {s.notices:>7} {s.claimed_in_time:>6}/{s.claim_due:<6} {_pct(s.claim_rate):>7} "
+        f"{left(name, 28)} {s.notices:>7} {s.claimed_in_time:>6}/{s.claim_due:<6} {_pct(s.claim_rate):>7} "
         f"{s.overdue_now:>8} {s.permits_issued:>6}/{s.needing_permit:<6} {_pct(s.permit_rate):>7} {days:>8}"
     )
 

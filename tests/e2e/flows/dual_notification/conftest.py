@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from tests.e2e.api.conftest import Api, serve
 from tests.support import Stack, running_stack
+from worker import PLUGINS
 from workflows import uscc
 from workflows.ruleset.adapter import RuleDeadlines
 from workflows.settings import RULES_DIR
@@ -177,9 +178,13 @@ def e2e_stack(kind: str, tmp_path: Path, **overrides: Any) -> Iterator[E2E]:
             yield E2E(api, http)
 
 
+#: dual notification without the grid first check, which routes licenses too (its own tests run both)
+NOTICE_PLUGINS = tuple(p for p in PLUGINS if p.name != "grid_check")
+
+
 @pytest.fixture
 def e2e(stack_kind: str, tmp_path: Path) -> Iterator[E2E]:
-    with e2e_stack(stack_kind, tmp_path) as running:
+    with e2e_stack(stack_kind, tmp_path, plugins=NOTICE_PLUGINS) as running:
         yield running
 
 

@@ -8,7 +8,7 @@ import hmac
 import json
 from pathlib import Path
 
-from tests.e2e.flows.dual_notification.conftest import PHARMACY, e2e_stack
+from tests.e2e.flows.dual_notification.conftest import NOTICE_PLUGINS, PHARMACY, e2e_stack
 from tests.webhook_receiver import receiver
 
 SECRET = "e2e-webhook-secret-双告知"
@@ -24,7 +24,10 @@ def test_a_receiver_failing_twice_then_succeeding_gets_each_push_exactly_once(
     settings = dict(
         webhook_secret=SECRET, webhook_max_attempts=5, webhook_min_backoff_ms=10, webhook_max_backoff_ms=50
     )
-    with receiver() as hook, e2e_stack(stack_kind, tmp_path, webhook_url=hook.url, **settings) as e2e:
+    with (
+        receiver() as hook,
+        e2e_stack(stack_kind, tmp_path, plugins=NOTICE_PLUGINS, webhook_url=hook.url, **settings) as e2e,
+    ):
         e2e.license(PHARMACY, "青岛崂山仁心大药房有限公司", "药品零售")
         e2e.stack.settle()
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from rules import RuleSet
+from tests.integration.flows.dual_notification.conftest import notice_stack
 from tests.notices import HOTEL, PHARMACY, deliveries, facts, send, start_notice
 from tests.support import Stack, wait_until
+from worker import PLUGINS
 from workflows.engine.commands import Cause, StartSpec
 from workflows.flows.dual_notification.events import LicenseIssued
 from workflows.flows.dual_notification.planning import plan_license
@@ -153,7 +156,7 @@ def test_redelivered_start_and_push_do_nothing_twice(nstack: Stack) -> None:
     assert len(deliveries(nstack, first.instance_id)) == 1
 
 
-def test_a_suspected_unlicensed_referral_is_stored_for_the_grid_flow(nstack: Stack) -> None:
+def _refer(nstack: Stack) -> int:
     outcome = start_notice(nstack, facts())
     # claim and feedback are in flight together: either order ends in `referred`
     send(
@@ -163,11 +166,47 @@ def test_a_suspected_unlicensed_referral_is_stored_for_the_grid_flow(nstack: Sta
         nstack, outcome.instance_id, "feedback", {"status": "suspected_unlicensed", "comment": "未办证已营业"}
     )
     wait_until(lambda: nstack.instance(outcome.instance_id).state == "referred", what="the referral")
-    with nstack.runtime.db.read() as session:
-        rows = list(session.execute(select(Outbox).where(Outbox.queue == "grid_check")).scalars())
-    [row] = rows
-    text = json.dumps(row.message, ensure_ascii=False)
-    assert PHARMACY in text and "suspected_unlicensed" in text and "未办证已营业" in text
+    return outcome.instance_id
+
+
+def _grid_tasks(stack: Stack) -> list[Instance]:
+    with stack.runtime.db.read() as session:
+        return list(session.execute(select(Instance).where(Instance.flow == "grid_check")).scalars())
+
+
+def test_a_suspected_unlicensed_referral_waits_in_the_outbox_until_the_grid_check_runs(
+    stack_kind: str, tmp_path: Path
+) -> None:
+    without = [p for p in PLUGINS if p.name != "grid_check"]
+    with notice_stack(stack_kind, tmp_path, plugins=without) as before:
+        _refer(before)
+        with before.runtime.db.read() as session:
+            rows = list(session.execute(select(Outbox).where(Outbox.queue == "grid_check")).scalars())
+        [row] = rows
+        text = json.dumps(row.message, ensure_ascii=False)
+        assert PHARMACY in text and "suspected_unlicensed" in text and "未办证已营业" in text
+        assert row.done_at is None and _grid_tasks(before) == []
+    # the grid check is deployed: the held referral is delivered, once
+    with notice_stack(stack_kind, tmp_path, reset=False) as after:
+        after.runtime.recovery.run()
+        wait_until(lambda: any(t.state == "assigned" for t in _grid_tasks(after)), what="the grid task")
+        after.settle()
+        [task] = _grid_tasks(after)
+        assert (task.subject, task.context["task_kind"]) == (PHARMACY, "referral")
+        assert task.context["referral"]["comment"] == "未办证已营业"
+        with after.runtime.db.read() as session:
+            delivered = session.get(Outbox, row.id)
+            assert delivered is not None and delivered.done_at is not None
+
+
+def test_a_suspected_unlicensed_referral_starts_a_grid_check_routed_by_its_grid(nstack: Stack) -> None:
+    _refer(nstack)
+    nstack.settle()
+    [task] = _grid_tasks(nstack)
+    assert (task.state, task.subject, task.context["task_kind"]) == ("assigned", PHARMACY, "referral")
+    assert task.context["referral"]["reason"] == "suspected_unlicensed"
+    # this stack has no grid directory: the district office holds it
+    assert task.context["level"] == "district"
 
 
 def test_a_license_registration_fans_out_to_departments_and_the_enterprise(

@@ -226,10 +226,10 @@ def test_close_not_needed_and_cancel_from_every_open_state(state: str) -> None:
 
 
 @pytest.mark.parametrize("state", [S.not_needed, S.cancelled])  # permit_issued still records a late claim
-def test_final_states_accept_nothing(state: str) -> None:
+def test_final_states_accept_only_a_permit_request(state: str) -> None:
     decision = Sim.of("dual_notification", facts(), state=state).fire("claim", claim(1))
     assert isinstance(decision, Refused)
-    assert "the instance is finished" in decision.reason
+    assert "(allowed: request_permit)" in decision.reason
 
 
 def test_bad_payloads_are_stopped_at_the_edge() -> None:
