@@ -116,3 +116,27 @@ def test_rules_lint_reports_the_contract_and_fails_on_its_errors(edit: Edit) -> 
     assert broken.exit_code == 1
     assert f"{directory}/{MISSING}" in broken.output.splitlines()
     assert broken.output.splitlines()[-1] == "2 errors, 3 warnings"
+
+
+def test_the_grid_checks_rule_sections_are_checked_against_its_flow(edit: Edit) -> None:
+    edit("deadlines.yaml", "      first_check_deadline: 5 working days\n", "")
+    directory = edit("escalation.yaml", "    state: rectifying\n", "    state: rectification\n")
+    found = errors(directory)
+    assert any(
+        p.startswith("deadlines.yaml:")
+        and "no deadline for grid_check.acknowledged.first_check_deadline" in p
+        and "add `first_check_deadline: <duration>` under flows.grid_check.acknowledged" in p
+        for p in found
+    ), found
+    assert any(
+        "ladder 'grid_check_recheck' runs in state 'rectification', which flow 'grid_check' does not have"
+        in p
+        for p in found
+    ), found
+
+
+def test_a_return_limit_below_one_is_an_error_at_its_line(edit: Edit) -> None:
+    directory = edit("escalation.yaml", "    limit: 2\n", "    limit: 0\n")
+    problems = [p.format() for p in lint(directory).errors]
+    assert len(problems) == 1 and problems[0].startswith("escalation.yaml:"), problems
+    assert "returns.grid_check.limit" in problems[0]
