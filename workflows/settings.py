@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     max_backoff_ms: int = Field(default=5_000, ge=1, description="longest retry delay (ms)")
     api_host: str = Field(default="127.0.0.1", description="address the HTTP API listens on")
     api_port: int = Field(default=8000, ge=1, le=65535, description="port of the HTTP API")
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="POST /events: a larger body is refused with 413, before it is read whole",
+    )
+    max_json_depth: int = Field(
+        default=32, ge=4, le=256, description="POST /events: JSON nested deeper is refused with 422"
+    )
     api_tokens: str = Field(
         default="[]",
         description='JSON list of tokens: [{"name": "...", "token": "...", "kind": "source|operator|admin", '

@@ -6,7 +6,6 @@ flow plug-in's own router.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from workflows.api.bodies import Refused, binary_event, is_binary, parse_json, read_body
 from workflows.api.deps import Caller, RuntimeDep, TokenCache, get_intake, get_metrics
 from workflows.api.models import EVENTS_OPENAPI
 from workflows.api.ops import router as ops_router
@@ -123,18 +123,24 @@ async def post_events(
     intake: Annotated[Intake, Depends(get_intake)],
     metrics: Annotated[Metrics, Depends(get_metrics)],
 ) -> JSONResponse:
-    """One CloudEvent (structured JSON) or a batch (`application/cloudevents-batch+json`, ≤ 1,000)."""
+    """One CloudEvent — structured (the JSON body) or binary (`ce-*` headers, the body its JSON data) —
+    or a batch (`application/cloudevents-batch+json`, ≤ 1,000)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in EVENT_TYPES:
+    settings = request.app.state.runtime.settings
+    binary = is_binary(request.headers.keys())
+    if not binary and media not in EVENT_TYPES:
         named = f"Content-Type {media!r}" if media else "no Content-Type"
-        detail = f"{named}: send {', '.join(EVENT_TYPES)}"
+        detail = f"{named}: send {', '.join(EVENT_TYPES)}, or an event in binary mode (ce-* headers)"
         return JSONResponse({"code": "unsupported_media_type", "detail": detail}, status_code=415)
-    body = await request.body()
     try:
-        payload = json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return JSONResponse({"code": "bad_json", "detail": f"body is not JSON: {exc}"}, status_code=422)
-    batch = media == BATCH_TYPE
+        body = await read_body(request, settings.max_body_bytes)
+        if binary:
+            payload: Any = binary_event(request.headers.items(), media, body, settings.max_json_depth)
+        else:
+            payload = parse_json(body, settings.max_json_depth)
+    except Refused as refused:
+        return JSONResponse({"code": refused.code, "detail": refused.detail}, status_code=refused.status)
+    batch = media == BATCH_TYPE and not binary
     if batch and not isinstance(payload, list):
         return JSONResponse({"code": "bad_batch", "detail": "a batch is a JSON array of events"}, 422)
     if media == STRUCTURED_TYPE and isinstance(payload, list):

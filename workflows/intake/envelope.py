@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from workflows import uscc
 
@@ -25,6 +26,16 @@ class CloudEvent(BaseModel):
     datacontenttype: str | None = None
     dataschema: str | None = None
     data: Any = None
+
+    @model_validator(mode="after")
+    def _extensions_are_scalars(self) -> CloudEvent:
+        """An extension attribute is a string, a number or a boolean (CloudEvents 1.0 type system)."""
+        for name, value in (self.model_extra or {}).items():
+            if not re.fullmatch(r"[a-z0-9]{1,20}", name):
+                raise ValueError(f"extension attribute {name!r}: a name is 1-20 lower-case letters or digits")
+            if value is not None and not isinstance(value, str | int | float | bool):
+                raise ValueError(f"extension attribute {name!r}: its value is a string, number or boolean")
+        return self
 
 
 @dataclass
