@@ -139,6 +139,7 @@ class ChaosRun:
                 "token": TOKEN,
                 "kind": "source",
                 "event_types": ["toy.submitted", "toy.decided"],
+                "sources": ["*"],
             }
         ]
         env = dict(os.environ)

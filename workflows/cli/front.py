@@ -139,13 +139,24 @@ def tokens_create(
     event_type: Annotated[
         list[str] | None, typer.Option(help="event type a source may emit; repeat; * for all")
     ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="CloudEvents source a source token posts as (e.g. /registration/370212); repeat"),
+    ] = None,
 ) -> None:
     """Create a token; it is printed once and only its hash is stored."""
     if kind not in ("source", "operator", "admin"):
         fail(f"--kind must be source, operator or admin, not {kind!r}")
     rt = runtime(ctx)
     try:
-        token = token_store.create(rt.db, rt.clock, name, kind, list(event_type or []))  # type: ignore[arg-type]
+        token = token_store.create(
+            rt.db,
+            rt.clock,
+            name,
+            kind,  # type: ignore[arg-type]
+            list(event_type or []),
+            sources=list(source or []),
+        )
     except YunshangError as exc:
         fail(str(exc))
     typer.echo(token)
@@ -161,6 +172,7 @@ def tokens_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             "kind": t.kind,
             "prefix": t.prefix,
             "event_types": t.event_types,
+            "sources": t.sources,
             "created_at": t.created_at.isoformat(),
             "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
         }
@@ -172,7 +184,12 @@ def tokens_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     for d in data:
         state = f"revoked {d['revoked_at']}" if d["revoked_at"] else "active"
         scopes = ",".join(d["event_types"]) or "-"
-        typer.echo(f"{d['name']:<24} {d['kind']:<9} {d['prefix']}…  {scopes}  {state}")
+        sources = (
+            ""
+            if d["kind"] != "source"
+            else "  as " + (",".join(d["sources"]) if d["sources"] else "any source (unbound)")
+        )
+        typer.echo(f"{d['name']:<24} {d['kind']:<9} {d['prefix']}…  {scopes}{sources}  {state}")
 
 
 @tokens_app.command("revoke")

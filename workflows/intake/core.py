@@ -185,6 +185,16 @@ class Intake:
                 {"field": "type", "message": f"token {principal.name!r} may not emit {event.type!r}"}
             ]
             return status
+        if not principal.may_post_as(event.source):
+            status.status = "forbidden"
+            bound = ", ".join(principal.sources or ())
+            status.errors = [
+                {
+                    "field": "source",
+                    "message": f"token {principal.name!r} posts as source {bound}, not {event.source!r}",
+                }
+            ]
+            return status
         try:
             data = route[0].model.model_validate(event.data)
         except ValidationError as exc:

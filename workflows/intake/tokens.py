@@ -1,7 +1,9 @@
 """Bearer tokens for source systems and operators. Only a SHA-256 of each token is stored.
 
-Kinds: ``source`` (may emit the event types it is granted; ``*`` grants all), ``operator`` (queries
-and operator actions), ``admin`` (both; the embedded stack's development token).
+Kinds: ``source`` (may emit the event types it is granted, as the CloudEvents ``source`` values it is
+bound to; ``*`` grants all), ``operator`` (queries and operator actions), ``admin`` (both; the embedded
+stack's development token). A source bound to its ``source`` values cannot take another system's event
+ids: dedupe is keyed on (source, id).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class TokenConfig(BaseModel):
     token: str = Field(min_length=16)
     kind: Kind
     event_types: list[str] = Field(default_factory=list)
+    sources: list[str] | None = None
+    """The CloudEvents ``source`` values a source token may post as (``*``: any)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Principal:
     name: str
     kind: Kind
     event_types: tuple[str, ...]
+    #: None: any source (an admin, or a token made before sources were bound)
+    sources: tuple[str, ...] | None = None
 
     @property
     def operator(self) -> bool:
@@ -46,6 +52,10 @@ class Principal:
         return self.kind == "admin" or (
             self.kind == "source" and ("*" in self.event_types or event_type in self.event_types)
         )
+
+    def may_post_as(self, source: str) -> bool:
+        """Whether this token may post events whose CloudEvents ``source`` is ``source``."""
+        return self.kind == "admin" or self.sources is None or "*" in self.sources or source in self.sources
 
 
 class TokenError(YunshangError):
@@ -64,10 +74,14 @@ def create(
     kind: Kind,
     event_types: list[str] | None = None,
     token: str | None = None,
+    sources: list[str] | None = None,
 ) -> str:
-    """Create a token and return it (shown once; only its hash is stored)."""
+    """Create a token and return it (shown once; only its hash is stored). A source token names the
+    event types it may emit and the CloudEvents ``source`` values it posts as."""
     if kind == "source" and not event_types:
         raise BadInput("a source token needs at least one --event-type (or '*' for all)")
+    if kind == "source" and not sources:
+        raise BadInput("a source token needs at least one --source, the CloudEvents source it posts as")
     token = token or "ys_" + secrets.token_urlsafe(24)
     with db.transaction() as session:
         if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
@@ -79,6 +93,7 @@ def create(
                 token_hash=digest(token),
                 prefix=token[:8],
                 event_types=sorted(set(event_types or [])),
+                sources=sorted(set(sources)) if kind == "source" and sources else None,
                 created_at=clock.now(),
             )
         )
@@ -97,6 +112,7 @@ def ensure(db: Database, clock: Clock, configs: list[TokenConfig]) -> None:
             row.token_hash = digest(config.token)
             row.prefix = config.token[:8]
             row.event_types = sorted(set(config.event_types))
+            row.sources = sorted(set(config.sources)) if config.sources is not None else None
             row.revoked_at = None
 
 
@@ -121,4 +137,5 @@ def verify(db: Database, token: str) -> Principal | None:
         ).scalar_one_or_none()
     if row is None:
         return None
-    return Principal(row.name, row.kind, tuple(row.event_types))  # type: ignore[arg-type]
+    sources = tuple(row.sources) if row.sources is not None else None
+    return Principal(row.name, row.kind, tuple(row.event_types), sources)  # type: ignore[arg-type]

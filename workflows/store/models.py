@@ -243,6 +243,9 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     event_types: Mapped[list[str]] = mapped_column(Json, default=list)
+    #: the CloudEvents ``source`` values a source token may post as (``*``: any); None for a token
+    #: made before sources were bound (it may post any source, and ``tokens list`` says so)
+    sources: Mapped[list[str] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

@@ -42,7 +42,14 @@ class Server(uvicorn.Server):
 def serve(stack: Stack) -> Iterator[Api]:
     rt = stack.runtime
     made = {
-        kind: tokens.create(rt.db, rt.clock, f"test-{kind}", kind, types)  # type: ignore[arg-type]
+        kind: tokens.create(
+            rt.db,
+            rt.clock,
+            f"test-{kind}",
+            kind,  # type: ignore[arg-type]
+            types,
+            sources=["/s"] if kind == "source" else None,
+        )
         for kind, types in (("admin", ["*"]), ("operator", []), ("source", ["toy.submitted"]))
     }
     port = free_port()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tests.e2e.api.conftest import Api, serve
 from tests.support import running_stack
 from workflows.api.app import create_app
 from workflows.intake import tokens
-from workflows.store.models import Outbox
+from workflows.store.models import InboxEvent, Outbox
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/events/schemas"}
 
@@ -59,9 +60,28 @@ def test_every_endpoint_refuses_missing_revoked_and_out_of_scope_tokens(api: Api
                 "data": {"case": "c", "decision": "approve"},
             },
         )
+        elsewhere = c.post(  # another system's source: its event ids are not this token's to take
+            "/events",
+            json={
+                "specversion": "1.0",
+                "id": "s1",
+                "source": "/registration",
+                "type": "toy.submitted",
+                "data": {"case": "c"},
+            },
+        )
     assert ok.status_code == 202
     assert denied.status_code == 403
     assert "may not emit 'toy.decided'" in denied.json()["errors"][0]["message"]
+    assert elsewhere.status_code == 403
+    [error] = elsewhere.json()["errors"]
+    assert error == {
+        "field": "source",
+        "message": "token 'test-source' posts as source /s, not '/registration'",
+    }
+    with api.stack.runtime.db.read() as s:
+        stored = [(e.source, e.event_id) for e in s.execute(select(InboxEvent)).scalars()]
+    assert stored == [("/s", "s1")]
     with api.client(api.operator) as c:  # an operator token queries but does not emit
         assert c.get("/instances").status_code == 200
         assert (
