@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, func, or_, select, tuple_
 
 from workflows.errors import InstanceNotFound
 from workflows.store.db import Database
-from workflows.store.models import History, Instance, TimerRow, TimerStatus
+from workflows.store.models import History, InboxEvent, Instance, TimerRow, TimerStatus
 
 #: the context key naming the person who holds an instance's work (a claim writes it; ``person``)
 HOLDER = "claimed_by"
@@ -167,6 +167,7 @@ def instance_detail(db: Database, instance_id: int) -> dict[str, Any]:
             .scalars()
             .all()
         )
+        events = _events_of(session, [h.cause_id for h in history if h.cause_kind == "event" and h.cause_id])
     armed = [t for t in timers if t.status == TimerStatus.ARMED]
     return {
         **summary(inst, min((t.due_at for t in armed), default=None)),
@@ -185,6 +186,10 @@ def instance_detail(db: Database, instance_id: int) -> dict[str, Any]:
             }
             for t in timers
         ],
+        #: the accepted events behind the history, with what the intake warned about them (a USCC
+        #: whose check character fails is accepted with a warning)
+        "events": events,
+        "warnings": [w for e in events for w in e["warnings"]],
         "history": [
             {
                 "id": h.id,
@@ -200,3 +205,26 @@ def instance_detail(db: Database, instance_id: int) -> dict[str, Any]:
             for h in history
         ],
     }
+
+
+def _events_of(session: Any, causes: list[str]) -> list[dict[str, Any]]:
+    """The inbox records of event causes ``<source>#<id>`` (split at every ``#``: either may hold one)."""
+    keys = {(c[:i], c[i + 1 :]) for c in dict.fromkeys(causes) for i, ch in enumerate(c) if ch == "#"}
+    if not keys:
+        return []
+    rows = session.execute(
+        select(InboxEvent)
+        .where(tuple_(InboxEvent.source, InboxEvent.event_id).in_(sorted(keys)))
+        .order_by(InboxEvent.id)
+    ).scalars()
+    return [
+        {
+            "source": e.source,
+            "id": e.event_id,
+            "type": e.type,
+            "status": e.status,
+            "received_at": e.received_at.isoformat(),
+            "warnings": list(e.warnings or []),
+        }
+        for e in rows
+    ]

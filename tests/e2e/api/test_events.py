@@ -137,6 +137,14 @@ def test_a_failed_check_character_is_a_warning_recorded_on_the_event(api: Api) -
     with api.stack.runtime.db.read() as s:
         stored = s.execute(select(InboxEvent.warnings)).scalar_one()
     assert stored == r.json()["warnings"]
+    # and on the instance the event started, with the event record
+    api.stack.settle()
+    with api.client(api.operator) as c:
+        [item] = c.get("/instances", params={"flow": "toy"}).json()["items"]
+        detail = c.get(f"/instances/{item['id']}").json()
+    assert detail["warnings"] == r.json()["warnings"]
+    [record] = detail["events"]
+    assert (record["source"], record["id"], record["warnings"]) == ("/registration", "w1", r.json()["warnings"])
 
 
 def test_a_batch_over_the_limit_is_refused_whole(api: Api) -> None:

@@ -212,6 +212,22 @@ def test_clock_advance_refused_on_the_system_clock(tmp_path: Path) -> None:
             assert "YUNSHANG_CLOCK=simulated" in r.json()["detail"]
 
 
+def test_metrics_label_values_are_only_known_types_and_bound_sources(api: Api) -> None:
+    event = {"specversion": "1.0", "id": "k1", "source": "/s", "type": "toy.submitted", "data": {"case": "k"}}
+    with api.client(api.source) as c:
+        assert c.post("/events", json=event).status_code == 202
+    with api.client(api.admin) as c:
+        for i in range(5):
+            odd = {**event, "id": f"odd-{i}", "source": f"/random/{i}", "type": f"made.up.{i}"}
+            assert c.post("/events", json=odd).status_code == 422
+    with api.client(None) as c:
+        text = c.get("/metrics").text
+    lines = [line for line in text.splitlines() if line.startswith("yunshang_events_total{")]
+    assert 'yunshang_events_total{source="/s",status="accepted",type="toy.submitted"} 1.0' in lines
+    assert 'yunshang_events_total{source="other",status="rejected",type="other"} 5.0' in lines
+    assert not any("/random/" in line or "made.up" in line for line in lines)
+
+
 def test_health_readiness_and_metrics(api: Api) -> None:
     submit(api, "m1")
     with api.client(None) as c:
@@ -228,7 +244,8 @@ def test_health_readiness_and_metrics(api: Api) -> None:
         }
         assert body["reconciliation"]["events_without_effect"]["count"] == 0  # the start was applied
         text = c.get("/metrics").text
-        assert 'yunshang_events_total{source="/t",status="accepted",type="toy.submitted"} 1.0' in text
+        # label values are known ones only: the admin's ad-hoc source, an unknown type → other
+        assert 'yunshang_events_total{source="other",status="accepted",type="toy.submitted"} 1.0' in text
         assert 'yunshang_transitions_total{flow="toy",outcome="applied",trigger="start"} 1.0' in text
         assert 'yunshang_timers{status="armed"} 1.0' in text
         assert "yunshang_outbox_lag_seconds" in text
