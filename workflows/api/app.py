@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -58,7 +61,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="yunshang",
         version="0.1.0",
         description="Event intake, operator queries and actions of the supervision workflow engine.",
+        docs_url=None,  # served below from the vendored assets, not a CDN
+        redoc_url=None,
     )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _serve_docs(app)
     app.add_middleware(RefuseNul)
     app.state.runtime = runtime
     app.state.intake = Intake(runtime)
@@ -73,6 +80,34 @@ def create_app(runtime: Runtime) -> FastAPI:
     for unavailable in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(unavailable, _unavailable)
     return app
+
+
+#: the vendored Swagger UI and ReDoc (``static/VENDORED.md``)
+STATIC = Path(__file__).parent / "static"
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` from the package's own assets: they work offline."""
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="yunshang API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="yunshang API",
+            redoc_js_url="/static/redoc/redoc.standalone.js",
+            redoc_favicon_url="/static/swagger-ui/favicon-32x32.png",
+            with_google_fonts=False,
+        )
 
 
 class RefuseNul:

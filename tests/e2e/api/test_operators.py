@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,16 @@ def test_health_readiness_and_metrics(api: Api) -> None:
 def test_openapi_is_served(api: Api, path: str) -> None:
     with api.client(None) as c:
         assert c.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_docs_pages_load_only_local_assets(api: Api, path: str) -> None:
+    with api.client(None) as c:
+        page = c.get(path)
+        assert page.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert assets and all(a.startswith("/static/") for a in assets), assets
+        assert "cdn" not in page.text and "fonts.googleapis" not in page.text
+        for asset in assets:
+            served = c.get(asset)
+            assert served.status_code == 200 and len(served.content) > 500, asset
