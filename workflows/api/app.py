@@ -25,7 +25,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workflows.api.bodies import Refused, binary_event, is_binary, parse_json, read_body
 from workflows.api.deps import Caller, RuntimeDep, TokenCache, get_intake, get_metrics
-from workflows.api.models import EVENTS_OPENAPI
+from workflows.api.errors import RESPONSES, ErrorBody
+from workflows.api.errors import install as install_errors
+from workflows.api.models import EVENTS_OPENAPI, EventStatusBody
 from workflows.api.ops import router as ops_router
 from workflows.errors import YunshangError
 from workflows.intake.core import Intake
@@ -71,11 +73,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.intake = Intake(runtime)
     app.state.tokens = TokenCache(ttl=runtime.settings.token_cache_seconds)
     app.state.metrics = Metrics(runtime.db, runtime.clock, runtime.recovery.view)
-    app.include_router(router)
-    app.include_router(ops_router)
+    app.include_router(router, responses=RESPONSES)
+    app.include_router(ops_router, responses=RESPONSES)
     for plugin in runtime.registry.plugins:
         if plugin.router is not None:
-            app.include_router(plugin.router())
+            app.include_router(plugin.router(), responses=RESPONSES)
+    install_errors(app)
     app.add_exception_handler(YunshangError, _error)  # type: ignore[arg-type]
     for unavailable in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(unavailable, _unavailable)
@@ -130,7 +133,7 @@ class RefuseNul:
 
 
 def _error(request: Request, exc: YunshangError) -> JSONResponse:
-    return JSONResponse({"code": exc.code, "detail": str(exc)}, status_code=exc.http_status)
+    return JSONResponse({"code": exc.code, "detail": str(exc), "errors": []}, status_code=exc.http_status)
 
 
 #: seconds a client is asked to wait when the database does not answer
@@ -151,7 +154,17 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-@router.post("/events", status_code=202, openapi_extra=EVENTS_OPENAPI, tags=["events"])
+@router.post(
+    "/events",
+    status_code=202,
+    openapi_extra=EVENTS_OPENAPI,
+    tags=["events"],
+    responses={
+        202: {"model": EventStatusBody | list[EventStatusBody], "description": "accepted or duplicate"},
+        403: {"model": EventStatusBody | ErrorBody, "description": "the token may not emit this"},
+        422: {"model": EventStatusBody | ErrorBody, "description": "invalid: the errors name the fields"},
+    },
+)
 async def post_events(
     request: Request,
     who: Caller,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,10 +42,24 @@ EVENTS_OPENAPI: dict[str, Any] = {
             },
         },
     },
-    "responses": {
-        "202": {"description": "accepted or duplicate (per event in a batch)"},
-        "401": {"description": "no or bad token"},
-        "403": {"description": "the token may not emit this type"},
-        "422": {"description": "invalid event: the error names the field"},
-    },
 }
+
+
+class EventError(BaseModel):
+    field: str
+    message: str
+
+
+class EventStatusBody(BaseModel):
+    """What the intake says of one event: `accepted` (with what routing did), `duplicate` (the same
+    source and id were accepted before: no second effect), `rejected` (the errors name the fields) or
+    `forbidden` (the token may not emit the type, or post as the source)."""
+
+    status: Literal["accepted", "duplicate", "rejected", "forbidden"]
+    id: str | None
+    source: str | None
+    type: str | None
+    result: str | None = None
+    instances: list[int] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    errors: list[EventError] = Field(default_factory=list)

@@ -144,7 +144,11 @@ def test_a_failed_check_character_is_a_warning_recorded_on_the_event(api: Api) -
         detail = c.get(f"/instances/{item['id']}").json()
     assert detail["warnings"] == r.json()["warnings"]
     [record] = detail["events"]
-    assert (record["source"], record["id"], record["warnings"]) == ("/registration", "w1", r.json()["warnings"])
+    assert (record["source"], record["id"], record["warnings"]) == (
+        "/registration",
+        "w1",
+        r.json()["warnings"],
+    )
 
 
 def test_a_batch_over_the_limit_is_refused_whole(api: Api) -> None:

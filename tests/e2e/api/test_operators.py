@@ -143,11 +143,13 @@ def test_operator_actions_are_audited_and_refusals_explained(api: Api) -> None:
     with api.client(api.operator) as c:
         missing = c.post(f"/instances/{iid}/cancel", json={})
         assert missing.status_code == 422
+        assert missing.json()["code"] == "bad_input"  # the project's error body, not FastAPI's
+        assert [e["field"] for e in missing.json()["errors"]] == ["body.reason"]
         done = c.post(f"/instances/{iid}/cancel", json={"reason": "duplicate registration"})
         assert done.json() == {"status": "applied", "state": "cancelled"}
         again = c.post(f"/instances/{iid}/cancel", json={"reason": "twice"})
         assert again.status_code == 409
-        assert set(again.json()) == {"code", "detail"}
+        assert set(again.json()) == {"code", "detail", "errors"}
         assert again.json()["code"] == "rejected"
         for named in ("not allowed in state 'cancelled'", f"#{iid}", "'cancel'"):  # reason, id, trigger
             assert named in again.json()["detail"]
