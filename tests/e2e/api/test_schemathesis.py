@@ -17,7 +17,6 @@ from schemathesis.checks import (
 
 from tests.e2e.api.conftest import Api
 
-
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
