@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="POST /events: a larger body is refused with 413, before it is read whole",
     )
+    max_header_count: int = Field(
+        default=64, ge=8, description="HTTP API: a request with more headers is refused with 431"
+    )
+    max_header_bytes: int = Field(
+        default=8192, ge=1024, description="HTTP API: a request whose headers are larger is refused with 431"
+    )
     max_json_depth: int = Field(
         default=32, ge=4, le=256, description="POST /events: JSON nested deeper is refused with 422"
     )

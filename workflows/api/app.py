@@ -69,6 +69,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _serve_docs(app)
     app.add_middleware(RefuseNul)
+    app.add_middleware(
+        HeaderLimits, count=runtime.settings.max_header_count, size=runtime.settings.max_header_bytes
+    )
     app.state.runtime = runtime
     app.state.intake = Intake(runtime)
     app.state.tokens = TokenCache(ttl=runtime.settings.token_cache_seconds)
@@ -111,6 +114,28 @@ def _serve_docs(app: FastAPI) -> None:
             redoc_favicon_url="/static/swagger-ui/favicon-32x32.png",
             with_google_fonts=False,
         )
+
+
+class HeaderLimits:
+    """Refuse a request with more than ``count`` headers, or more than ``size`` bytes of them, with
+    431 before any route runs (plain ASGI, like ``RefuseNul``)."""
+
+    def __init__(self, app: ASGIApp, count: int, size: int) -> None:
+        self.app, self.count, self.size = app, count, size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope.get("headers", [])
+            total = sum(len(name) + len(value) for name, value in headers)
+            if len(headers) > self.count or total > self.size:
+                detail = (
+                    f"the request has {len(headers)} headers of {total:,} bytes; "
+                    f"at most {self.count} headers of {self.size:,} bytes are taken"
+                )
+                response = JSONResponse({"code": "headers_too_large", "detail": detail, "errors": []}, 431)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class RefuseNul:

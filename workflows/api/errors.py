@@ -43,6 +43,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _described("the body is too large"),
     415: _described("unsupported media type"),
     422: _described("invalid input: the errors name the fields"),
+    431: _described("too many request headers, or too large"),
     503: _described("the database or the broker is unavailable; send again later (Retry-After)"),
 }
 

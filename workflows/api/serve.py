@@ -33,4 +33,6 @@ def serve_api(runtime: Runtime, *, development: bool) -> None:
         port=settings.api_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # the server itself reads headers up to 4x the limit, so that the app answers 431 naming it
+        h11_max_incomplete_event_size=4 * settings.max_header_bytes,
     )

@@ -130,3 +130,25 @@ def test_an_extension_attribute_holding_an_object_is_refused_naming_it(api: Api)
     assert "extension attribute 'traceparent'" in nested.json()["errors"][0]["message"]
     assert scalar.status_code == 202
     assert counts(api)["inbox"] == before["inbox"] + 1
+
+
+def test_too_many_or_too_large_headers_are_refused_431(api: Api) -> None:
+    settings = api.stack.runtime.settings
+    before = counts(api)
+    event = {
+        "specversion": "1.0",
+        "id": "h1",
+        "source": SOURCE,
+        "type": "toy.submitted",
+        "data": {"case": "c"},
+    }
+    with api.client(api.admin) as c:
+        many = c.post(
+            "/events", json=event, headers={f"x-pad-{i}": "1" for i in range(settings.max_header_count)}
+        )
+        large = c.post("/events", json=event, headers={"x-pad": "x" * settings.max_header_bytes})
+        fine = c.post("/events", json=event, headers={"x-pad": "x" * 100})
+    assert (many.status_code, many.json()["code"]) == (431, "headers_too_large")
+    assert large.status_code == 431 and f"{settings.max_header_bytes:,} bytes" in large.json()["detail"]
+    assert fine.status_code == 202
+    assert counts(api)["inbox"] == before["inbox"] + 1
