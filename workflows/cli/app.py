@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import make_url
 
 from workflows.api.serve import serve_api
 from workflows.cli import front, ops
@@ -25,7 +26,7 @@ from workflows.queries.status import status as build_status
 from workflows.services import EmbeddedStack, build_scheduler
 from workflows.settings import Settings
 from workflows.store.db import Database
-from workflows.store.migrate import upgrade
+from workflows.store.migrate import current_revision, head_revision, upgrade
 
 
 def serve(
@@ -92,15 +93,34 @@ def worker(
 
 
 def migrate() -> None:
-    """Bring the database schema to the newest revision."""
-    upgrade(Database(Settings().database_url))
-    typer.echo("schema up to date")
+    """Bring the database schema to the newest revision, and say which revision it moved from and to."""
+    settings = Settings()
+    db = Database(settings.database_url)
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    try:
+        before = current_revision(db)
+        upgrade(db)
+        after, head = current_revision(db), head_revision(db)
+    except Exception as exc:
+        if is_transient(exc):
+            fail(unreachable(exc, settings))
+        raise
+    finally:
+        db.dispose()
+    if before == after:
+        typer.echo(f"schema already at revision {after} (the newest) in {where}")
+    else:
+        typer.echo(
+            f"schema migrated from {before or 'nothing (a new database)'} to revision {after} in {where}"
+        )
+    if after != head:  # pragma: no cover - upgrade goes to head or raises
+        fail(f"the schema is at {after}, not the newest revision {head}")
 
 
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Instances per flow × state, open timers, next due, dead letters, and what was accepted but
-    has not had its effect yet (by age)."""
-    rt = runtime(ctx)
+    has not had its effect yet (by age). A database that was never migrated is refused, not created."""
+    rt = runtime(ctx, require_schema=True)
     try:
         report = build_status(rt.db, rt.recovery.view, rt.clock.now())
     except Exception as exc:

@@ -23,6 +23,8 @@ from workflows.messaging.retry import is_transient
 from workflows.plugins import FlowPlugin, Registry
 from workflows.runtime import Runtime
 from workflows.settings import Settings
+from workflows.store.db import Database
+from workflows.store.migrate import current_revision
 
 Compose = Callable[..., Runtime]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
@@ -39,11 +41,21 @@ class Composer:
     def __post_init__(self) -> None:
         self.registry = Registry(self.plugins)
 
-    def runtime(self, *, serving: bool = False, overrides: dict[str, object] | None = None) -> Runtime:
+    def runtime(
+        self,
+        *,
+        serving: bool = False,
+        overrides: dict[str, object] | None = None,
+        require_schema: bool = False,
+    ) -> Runtime:
         """Compose this command's runtime. An embedded-stack command that does not serve leaves its
-        outbox rows for the serving process (its in-process broker has no consumer)."""
+        outbox rows for the serving process (its in-process broker has no consumer). A command that
+        only reads (``require_schema``) refuses a database that was never migrated rather than create
+        its schema as a side effect."""
         settings = Settings(**(overrides or {}))  # type: ignore[arg-type]
         configure_logging(settings.log_level)
+        if require_schema:
+            _require_schema(settings)
         try:
             rt = self.compose(settings, dispatch=serving or not settings.embedded_broker)
         except (YunshangError, RulesError) as exc:
@@ -53,6 +65,21 @@ class Composer:
                 fail(unreachable(exc, settings))
             raise
         return rt
+
+
+def _require_schema(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        revision = current_revision(db)
+    except Exception as exc:
+        if is_transient(exc):
+            fail(unreachable(exc, settings))
+        raise
+    finally:
+        db.dispose()
+    if revision is None:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        fail(f"{where} has no yunshang schema (it was never migrated): run `yunshang migrate` first")
 
 
 def unreachable(exc: BaseException, settings: Settings) -> str:
@@ -99,8 +126,8 @@ def composer(ctx: typer.Context) -> Composer:
     return found
 
 
-def runtime(ctx: typer.Context, *, serving: bool = False) -> Runtime:
-    return composer(ctx).runtime(serving=serving)
+def runtime(ctx: typer.Context, *, serving: bool = False, require_schema: bool = False) -> Runtime:
+    return composer(ctx).runtime(serving=serving, require_schema=require_schema)
 
 
 def wait_for_signal() -> None:

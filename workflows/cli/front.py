@@ -76,7 +76,7 @@ def emit(
 def show(ctx: typer.Context, instance_id: int, as_json: JsonOpt = False) -> None:
     """One instance: state, context, timers and its full history."""
     try:
-        detail = instance_detail(runtime(ctx).db, instance_id)
+        detail = instance_detail(runtime(ctx, require_schema=True).db, instance_id)
     except YunshangError as exc:
         fail(str(exc))
     if as_json:

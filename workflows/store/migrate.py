@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from workflows.store.db import Database
 
@@ -30,3 +32,16 @@ def upgrade(db: Database) -> None:
             connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def current_revision(db: Database) -> str | None:
+    """The revision the database's schema is at; None when it was never migrated."""
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(db: Database) -> str:
+    """The newest revision of ``migrations/``."""
+    head = ScriptDirectory.from_config(alembic_config(db.url)).get_current_head()
+    assert head is not None
+    return head
