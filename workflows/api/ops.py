@@ -12,6 +12,7 @@ from workflows.api.deps import Operator, RuntimeDep
 from workflows.api.models import ActionBody, AdvanceBody
 from workflows.errors import BadInput, ClockNotSimulated
 from workflows.messaging.deadletters import list_dead, requeue
+from workflows.queries.effects import event_effect
 from workflows.queries.instances import InstanceFilter, instance_detail, list_instances
 from workflows.queries.status import status as status_report
 from workflows.time.clock import parse_span
@@ -45,6 +46,18 @@ def get_instances(
         runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit, warnings=warnings
     )
     return {"items": items, "next_cursor": nxt}
+
+
+@router.get("/events/effect", tags=["events"])
+def get_event_effect(
+    runtime: RuntimeDep,
+    _: Operator,
+    source: Annotated[str, Query(min_length=1, max_length=200)],
+    id: Annotated[str, Query(min_length=1, max_length=200)],
+) -> dict[str, Any]:
+    """What an accepted event did so far: the instances it started or moved, and those they started
+    (`via`: `event` or `started by`); 404 for an event never accepted."""
+    return event_effect(runtime.db, source, id)
 
 
 @router.get("/instances/{instance_id}", tags=["queries"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,14 +21,25 @@ tokens_app = typer.Typer(help="Bearer tokens of source systems and operators.", 
 BATCH = "application/cloudevents-batch+json"
 
 
-def _api(settings: Settings) -> tuple[str, str]:
+def _api(settings: Settings) -> tuple[str, str, str]:
+    """The API's URL, the token to send and where the token came from."""
     url = settings.api_url or f"http://{settings.api_host}:{settings.api_port}"
-    token = settings.api_token
+    token, origin = settings.api_token, "YUNSHANG_API_TOKEN"
     if token is None and settings.dev_token_file.exists():
         token = settings.dev_token_file.read_text(encoding="utf-8").strip()
+        origin = f"{settings.dev_token_file} (the development token `yunshang serve` and the demo write)"
     if not token:
         fail("no token: set YUNSHANG_API_TOKEN (or start `yunshang serve`, which writes a development token)")
-    return url.rstrip("/"), token
+    return url.rstrip("/"), token, origin
+
+
+def _refused_token(status: int, detail: str, token: str, origin: str) -> str:
+    """What to do about a token the API refused: which one was sent, and how to get a good one."""
+    return (
+        f"{status}: {detail}\n  the token sent ({token[:8]}…) came from {origin}.\n"
+        "  Set YUNSHANG_API_TOKEN to a token of this server: create one against its database with\n"
+        "  `yunshang tokens create NAME --kind source --event-type TYPE --source SOURCE` (or --kind admin)."
+    )
 
 
 def emit(
@@ -35,14 +47,15 @@ def emit(
         str, typer.Argument(help="a JSON file with one event or an array of events; - for stdin")
     ],
     as_json: JsonOpt = False,
+    wait: Annotated[float, typer.Option(help="seconds to wait for what an accepted event started")] = 5.0,
 ) -> None:
-    """Send one event or a batch to the API and print each event's status."""
+    """Send one event or a batch to the API and print each event's status and what it started."""
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"{file}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
-    url, token = _api(Settings())
+    url, token, origin = _api(Settings())
     content_type = BATCH if isinstance(payload, list) else "application/cloudevents+json"
     try:
         response = httpx.post(
@@ -56,10 +69,13 @@ def emit(
     body: Any = (
         response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     )
-    if response.status_code in (401, 403) or not isinstance(body, list | dict) or "code" in body:
-        fail(
-            f"{response.status_code}: {body.get('detail', response.text) if isinstance(body, dict) else body}"
-        )
+    detail = body.get("detail", response.text) if isinstance(body, dict) else response.text
+    if response.status_code == 401:
+        fail(_refused_token(401, str(detail), token, origin))
+    if response.status_code == 403 and isinstance(body, dict) and "code" in body:
+        fail(_refused_token(403, str(detail), token, origin))
+    if not isinstance(body, list | dict) or "code" in body:
+        fail(f"{response.status_code}: {detail}")
     results = body if isinstance(body, list) else [body]
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False, indent=2))
@@ -69,8 +85,40 @@ def emit(
         typer.echo(f"{r.get('source')}#{r.get('id')} {r.get('type')}: {r['status']}{extra} {errors}".rstrip())
         for w in r.get("warnings", []):
             typer.echo(f"  warning: {w}")
+        if r["status"] == "accepted" and wait > 0 and len(results) <= 20:
+            for line in _effect(url, token, r, wait):
+                typer.echo(f"  {line}")
     if any(r["status"] in ("rejected", "forbidden") for r in results):
         raise typer.Exit(1)
+
+
+def _effect(url: str, token: str, status: dict[str, Any], wait: float) -> list[str]:
+    """What an accepted event started or moved, as the API tells an operator token (others: nothing),
+    waiting up to ``wait`` seconds for the workers to apply it."""
+    pause, waited = threading.Event(), 0.0
+    params = {"source": status.get("source"), "id": status.get("id")}
+    headers = {"Authorization": f"Bearer {token}"}
+    found: list[dict[str, Any]] = []
+    while True:
+        try:
+            answer = httpx.get(f"{url}/events/effect", params=params, headers=headers, timeout=10)
+        except httpx.HTTPError:
+            return []
+        if answer.status_code != 200:
+            return []
+        seen = answer.json()["instances"]
+        if (seen and seen == found) or waited >= wait:  # the same twice: the workers are through
+            found = seen
+            break
+        found = seen
+        pause.wait(0.25)  # the workers apply it after the intake's commit, one flow at a time
+        waited += 0.25
+    if not found:
+        return [f"nothing applied yet after {wait:g} s (see `yunshang status`)"]
+    return [
+        f"{'→' if i['via'] == 'event' else '  ↳'} #{i['id']} {i['flow']} {i['state']} {i['business_key']}"
+        for i in found
+    ]
 
 
 def show(ctx: typer.Context, instance_id: int, as_json: JsonOpt = False) -> None:
