@@ -27,6 +27,7 @@ from workflows.services import EmbeddedStack, build_scheduler
 from workflows.settings import Settings
 from workflows.store.db import Database
 from workflows.store.migrate import current_revision, head_revision, upgrade
+from workflows.time.days import shown
 
 
 def serve(
@@ -138,7 +139,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         typer.echo(f"{flow_name}:")
         for state, count in sorted(states.items()):
             typer.echo(f"  {state:<24} {count:>8}")
-    due = report.next_due.isoformat() if report.next_due else "-"
+    due = shown(report.next_due)
     typer.echo(f"open timers: {report.open_timers}  next due: {due}")
     rec = report.reconciliation
     assert rec is not None

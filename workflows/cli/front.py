@@ -16,6 +16,7 @@ from workflows.errors import YunshangError
 from workflows.intake import tokens as token_store
 from workflows.queries.instances import InstanceFilter, count_instances, instance_detail, list_instances
 from workflows.settings import Settings
+from workflows.time.days import shown
 
 tokens_app = typer.Typer(help="Bearer tokens of source systems and operators.", no_args_is_help=True)
 BATCH = "application/cloudevents-batch+json"
@@ -137,12 +138,13 @@ def show(ctx: typer.Context, instance_id: int, as_json: JsonOpt = False) -> None
     typer.echo("context: " + json.dumps(detail["context"], ensure_ascii=False))
     for t in detail["timers"]:
         typer.echo(
-            f"  timer {t['name']:<22} {t['status']:<9} due {t['due_at']}{' (provisional)' * t['provisional']}"
+            f"  timer {t['name']:<22} {t['status']:<9} due {shown(t['due_at'])}"
+            + " (provisional)" * t["provisional"]
         )
     for h in detail["history"]:
         cause = h["cause"]["operator"] or h["cause"]["id"] or ""
         typer.echo(
-            f"  {h['at']} {h['trigger']:<24} {h['from'] or '∅'} → {h['to'] or '✗'} "
+            f"  {shown(h['at'])} {h['trigger']:<24} {h['from'] or '∅'} → {h['to'] or '✗'} "
             f"[{h['outcome']}] {h['cause']['kind']} {cause} {h['reason'] or ''}".rstrip()
         )
 
@@ -170,7 +172,7 @@ def tasks(
         typer.echo("no open tasks")
     for i in items:
         typer.echo(
-            f"#{i['id']:<6} {i['flow']:<18} {i['state']:<18} due {i['next_due'] or '-':<32} "
+            f"#{i['id']:<6} {i['flow']:<18} {i['state']:<18} due {shown(i['next_due']):<25} "
             f"{i['department'] or ''} {i['business_key']}"
             + (f" ({i['person'] or i['worker']})" if i["person"] or i["worker"] else "")
         )
@@ -230,7 +232,7 @@ def tokens_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     for d in data:
-        state = f"revoked {d['revoked_at']}" if d["revoked_at"] else "active"
+        state = f"revoked {shown(d['revoked_at'])}" if d["revoked_at"] else "active"
         scopes = ",".join(d["event_types"]) or "-"
         sources = (
             ""

@@ -12,6 +12,7 @@ from workflows.engine.machines import mermaid
 from workflows.errors import YunshangError
 from workflows.messaging.deadletters import list_dead, requeue
 from workflows.time.clock import SimulatedClock, parse_span
+from workflows.time.days import shown
 
 flows_app = typer.Typer(help="Flow definitions.", no_args_is_help=True)
 clock_app = typer.Typer(help="The engine's clock (advance only when simulated).", no_args_is_help=True)
@@ -51,7 +52,7 @@ def clock_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         )
     else:
         kind = "simulated" if rt.clock.simulated else "system"
-        typer.echo(f"{now.isoformat()} ({kind} clock, offset {offset:.0f}s)")
+        typer.echo(f"{shown(now)} ({kind} clock, offset {offset:.0f}s)")
 
 
 @clock_app.command("advance")
@@ -62,7 +63,7 @@ def clock_advance(ctx: typer.Context, span: Annotated[str, typer.Argument(help="
         now = rt.clock.advance(parse_span(span))
     except YunshangError as exc:
         fail(str(exc))
-    typer.echo(f"clock is now {now.isoformat()}")
+    typer.echo(f"clock is now {shown(now)}")
 
 
 @dead_app.command("list")
@@ -92,10 +93,10 @@ def dead_list(
     if not rows:
         typer.echo("no dead letters")
     for d in rows:
-        when = d.failed_at.strftime("%Y-%m-%d %H:%M:%S")
+        when = shown(d.failed_at)
         typer.echo(f"#{d.id} {d.actor} {d.message_id} after {d.attempts} attempts at {when}: {d.error_line}")
         if d.requeued_at is not None:
-            when = d.requeued_at.strftime("%Y-%m-%d %H:%M:%S")
+            when = shown(d.requeued_at)
             typer.echo(f"    requeued {when} by {d.requeued_by}: {d.requeue_reason or '-'}")
 
 

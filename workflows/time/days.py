@@ -35,3 +35,12 @@ def day_range(
 def local(moment: datetime) -> str:
     """``2026-10-01 09:00`` in Asia/Shanghai."""
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def shown(value: datetime | str | None) -> str:
+    """A moment as people read it everywhere in the CLI: Asia/Shanghai with its offset, to the second
+    (``2026-10-01 09:00:00+08:00``); ``-`` for none."""
+    if value is None or value == "":
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(SHANGHAI).isoformat(sep=" ", timespec="seconds")

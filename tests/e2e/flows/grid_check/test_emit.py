@@ -29,3 +29,8 @@ def test_emit_of_a_license_lists_the_instances_it_started(grid: Grid, tmp_path: 
     assert any(f"grid_check assigned {PHARMACY}:info_check" in line for line in started)
     notices = [line for line in started if "dual_notification awaiting_claim" in line]
     assert len(notices) == 2 and all(line.lstrip().startswith("↳ #") for line in notices)
+    # its history reads in the order it happened (by sequence, not by a timestamp two rows share)
+    [registration] = grid.e2e.instances(flow="license_registration")
+    history = grid.e2e.instance(registration["id"])["history"]
+    assert [h["trigger"] for h in history] == ["start", "register"]
+    assert [h["id"] for h in history] == sorted(h["id"] for h in history)
