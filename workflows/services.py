@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from datetime import timedelta
 
 import dramatiq
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from workflows.ruleset.adapter import RulesWatcher
 from workflows.runtime import Runtime
+from workflows.time.clock import SystemClock
 
 log = logging.getLogger("yunshang.services")
 
@@ -19,51 +22,53 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     letters) and the rules hot reload (when the runtime's deadlines come from the rules), as
     APScheduler interval jobs.
 
-    Each job runs one at a time per process (``max_instances=1``) and late runs coalesce; several
+    Each job runs one at a time per process, the next run ``interval`` after the last ends; several
     scheduler processes are safe because the sweep claims timers with row locks and a rules
     activation is serialised in the database.
     """
     settings = runtime.settings
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(
-        _guarded(runtime.sweeper.sweep, "timer sweep"),
-        "interval",
-        seconds=settings.sweep_interval,
-        id="sweep",
-        name="timer sweep",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-    )
-    scheduler.add_job(
+    paced(scheduler, _guarded(runtime.sweeper.sweep, "timer sweep"), settings.sweep_interval, "timer sweep")
+    paced(
+        scheduler,
         _guarded(runtime.recovery.run, "outbox recovery"),
-        "interval",
-        seconds=settings.relay_interval,
-        id="relay",
-        name="outbox recovery",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
+        settings.relay_interval,
+        "outbox recovery",
     )
     if runtime.follower is not None:
         watcher = RulesWatcher(runtime.follower, settings.rules_dir)
-        scheduler.add_job(
-            _guarded(watcher.poll, "rules reload"),
-            "interval",
-            seconds=settings.rules_poll_interval,
-            id="rules",
-            name="rules reload",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-        )
+        paced(scheduler, _guarded(watcher.poll, "rules reload"), settings.rules_poll_interval, "rules reload")
     return scheduler
 
 
-def _guarded(job: object, name: str) -> object:
+def paced(scheduler: BackgroundScheduler, job: Callable[[], None], seconds: float, name: str) -> None:
+    """Run ``job`` now and then ``seconds`` after each run ends: a run never overlaps the next, so a
+    long sweep (a burst of due timers) delays the next one instead of piling up skipped runs and
+    APScheduler's "maximum number of running instances reached" warnings."""
+    clock = SystemClock()  # APScheduler runs on real time, whatever clock the engine reads
+
     def run() -> None:
         try:
-            job()  # type: ignore[operator]
+            job()
+        finally:
+            if scheduler.running:
+                scheduler.add_job(
+                    run,
+                    "date",
+                    run_date=clock.now() + timedelta(seconds=seconds),
+                    id=name,
+                    name=name,
+                    replace_existing=True,
+                    misfire_grace_time=None,
+                )
+
+    scheduler.add_job(run, "date", run_date=clock.now(), id=name, name=name, misfire_grace_time=None)
+
+
+def _guarded(job: Callable[[], object], name: str) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
         except Exception:
             log.exception("%s failed; it runs again at the next interval", name)
 
