@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,16 @@ from sqlalchemy.engine import make_url
 
 from workflows.api.serve import serve_api
 from workflows.cli import front, ops
-from workflows.cli.common import Compose, Composer, JsonOpt, fail, runtime, unreachable, wait_for_signal
+from workflows.cli.common import (
+    Compose,
+    Composer,
+    JsonOpt,
+    composer,
+    fail,
+    runtime,
+    unreachable,
+    wait_for_signal,
+)
 from workflows.cli.rules import rules_app
 from workflows.messaging.retry import is_transient
 from workflows.plugins import FlowPlugin
@@ -29,14 +39,28 @@ from workflows.store.db import Database
 from workflows.store.migrate import current_revision, head_revision, upgrade
 from workflows.time.days import shown
 
+HostOpt = Annotated[
+    str | None, typer.Option(help="address the HTTP API listens on (default YUNSHANG_API_HOST, 127.0.0.1)")
+]
+PortOpt = Annotated[
+    int | None, typer.Option(min=1, max=65535, help="port of the HTTP API (default YUNSHANG_API_PORT, 8000)")
+]
+
+
+def listen(host: str | None, port: int | None) -> dict[str, object]:
+    """The settings ``--host`` / ``--port`` override (the environment's apply otherwise)."""
+    return {k: v for k, v in (("api_host", host), ("api_port", port)) if v is not None}
+
 
 def serve(
     ctx: typer.Context,
     threads: Annotated[int, typer.Option(help="worker threads")] = 4,
     api: Annotated[bool, typer.Option(help="serve the HTTP API too")] = True,
+    host: HostOpt = None,
+    port: PortOpt = None,
 ) -> None:
     """Run the embedded stack: SQLite + in-process worker + timer sweep + HTTP API, until Ctrl-C."""
-    rt = runtime(ctx, serving=True)
+    rt = composer(ctx).runtime(serving=True, overrides=listen(host, port))
     if not rt.settings.embedded_broker:
         fail(
             "`serve` runs the embedded stack; with a Redis or RabbitMQ broker run `python worker.py`, "
@@ -57,9 +81,9 @@ def serve(
         rt.close()
 
 
-def api(ctx: typer.Context) -> None:
+def api(ctx: typer.Context, host: HostOpt = None, port: PortOpt = None) -> None:
     """Serve the HTTP API (production stack; put several behind a load balancer)."""
-    rt = runtime(ctx, serving=True)
+    rt = composer(ctx).runtime(serving=True, overrides=listen(host, port))
     if rt.settings.embedded_broker:
         fail("the embedded stack serves its API with `yunshang serve`")
     try:
@@ -161,6 +185,12 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"yunshang {package_version('yunshang')}")
+        raise typer.Exit()
+
+
 def build_app(compose: Compose, plugins: Sequence[FlowPlugin]) -> typer.Typer:
     """The root command: the engine's commands, then each plug-in's own. Raises ``PluginConflict``."""
     app = typer.Typer(
@@ -169,6 +199,18 @@ def build_app(compose: Compose, plugins: Sequence[FlowPlugin]) -> typer.Typer:
         pretty_exceptions_enable=False,
         context_settings={"obj": Composer(compose, plugins)},
     )
+
+    @app.callback()
+    def root(
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version", is_eager=True, callback=_print_version, help="print the version and exit"
+            ),
+        ] = False,
+    ) -> None:
+        """yunshang: the supervision workflow engine."""
+
     commands: list[Callable[..., Any]] = [serve, api, scheduler, worker, migrate, status]
     commands += [front.emit, front.show, front.tasks]
     for command in commands:
