@@ -91,6 +91,10 @@ class Runtime:
         return [message.id for message in messages]
 
     def close(self) -> None:
+        """Release the broker and the database connections (again: nothing more)."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         self.relay.close()
         self.broker.close()
         self.db.dispose()

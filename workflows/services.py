@@ -37,11 +37,12 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     )
     if runtime.follower is not None:
         watcher = RulesWatcher(runtime.follower, settings.rules_dir)
-        paced(scheduler, _guarded(watcher.poll, "rules reload"), settings.rules_poll_interval, "rules reload")
+        paced(scheduler, _guarded(watcher.poll, "rules reload"), settings.rules_poll_interval, "rules")
     return scheduler
 
 
 def paced(scheduler: BackgroundScheduler, job: Callable[[], None], seconds: float, name: str) -> None:
+    # ``name`` is the job's id too: ``sweep``, ``relay``, ``rules``
     """Run ``job`` now and then ``seconds`` after each run ends: a run never overlaps the next, so a
     long sweep (a burst of due timers) delays the next one instead of piling up skipped runs and
     APScheduler's "maximum number of running instances reached" warnings."""

@@ -127,7 +127,10 @@ def composer(ctx: typer.Context) -> Composer:
 
 
 def runtime(ctx: typer.Context, *, serving: bool = False, require_schema: bool = False) -> Runtime:
-    return composer(ctx).runtime(serving=serving, require_schema=require_schema)
+    """The command's runtime, closed when the command ends (its connections released)."""
+    rt = composer(ctx).runtime(serving=serving, require_schema=require_schema)
+    ctx.call_on_close(rt.close)
+    return rt
 
 
 def wait_for_signal() -> None:
