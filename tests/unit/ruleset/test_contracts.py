@@ -140,3 +140,20 @@ def test_a_return_limit_below_one_is_an_error_at_its_line(edit: Edit) -> None:
     problems = [p.format() for p in lint(directory).errors]
     assert len(problems) == 1 and problems[0].startswith("escalation.yaml:"), problems
     assert "returns.grid_check.limit" in problems[0]
+
+
+def test_a_misspelled_timer_key_is_reported_where_it_is_and_where_it_is_missed(edit: Edit) -> None:
+    directory = edit("deadlines.yaml", "      claim_warning: 36h", "      claim_warnin: 36h")
+    report = with_contract(lint(directory), snapshot(directory), FLOWS)
+    lines = [p.format() for p in report.problems]
+    # the flow arms claim_warning and no deadline is given for it (an error), the misspelled key is
+    # never used (a warning at its own line), and the ladder waits for a timer the file lacks
+    assert any(
+        p.startswith("deadlines.yaml:")
+        and "no deadline for dual_notification.awaiting_claim.claim_warning" in p
+        for p in lines
+    ), lines
+    assert any(p.startswith("deadlines.yaml:13:7: warning:") and "claim_warnin" in p for p in lines), lines
+    assert any(p.startswith("escalation.yaml:") and "unknown timer 'claim_warning'" in p for p in lines), (
+        lines
+    )
