@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import pytest
+
 from tests.e2e.flows.grid_check.conftest import Grid, armed
 from workflows.time.calendar import SHANGHAI
 
@@ -222,3 +224,72 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(grid: Grid) -
         assert error["field"] == field and says in error["message"], (etype, error)
     assert grid.e2e.counts() == before
     assert grid.task(task)["state"] == "assigned"
+
+
+def _enforcement(grid: Grid, task: int) -> None:
+    grid.check(task, "unlicensed")
+
+
+def _rectification(grid: Grid, task: int) -> None:
+    grid.check(task, "minor_issue")
+
+
+def _department(grid: Grid, task: int) -> None:
+    grid.check(task, "unlicensed")
+    grid.settle()
+    report = {
+        "task": task,
+        "street": "ZHONGHAN",
+        "result": "handed_over",
+        "missing": "licence",
+        "reported_at": grid.at(),
+    }
+    grid.emit("street.enforcement.reported", report, source="/streets/ZHONGHAN")
+
+
+LADDERS = [
+    (
+        _enforcement,
+        "street_enforcement",
+        [
+            ("enforcement_warning", "warning", "ZHONGHAN/enforcement_officer"),
+            ("enforcement_deadline", "overdue", "ZHONGHAN/leader"),
+            ("enforcement_supervision", "supervision", "PTB/supervisor"),
+        ],
+    ),
+    (
+        _rectification,
+        "rectifying",
+        [
+            ("recheck_deadline", "overdue", "ZHONGHAN/leader"),
+            ("recheck_supervision", "supervision", "SCJG/leader"),
+        ],
+    ),
+    (
+        _department,
+        "department_case",
+        [("case_warning", "warning", "SCJG/leader"), ("case_deadline", "supervision", "PTB/supervisor")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("reach", "state", "steps"), LADDERS, ids=[s for _, s, _ in LADDERS])
+def test_the_street_rectification_and_department_levels_escalate_on_their_deadlines(
+    grid: Grid, reach: Any, state: str, steps: list[tuple[str, str, str]]
+) -> None:
+    task = grid.complaint()
+    grid.acknowledge(task)
+    reach(grid, task)
+    grid.settle()
+    detail = grid.task(task)
+    assert detail["state"] == state
+    due = _due(detail)
+    assert set(due) == {timer for timer, _, _ in steps}
+    pushed = len(grid.pushes(task))
+    for timer, kind, recipient in steps:
+        grid.e2e.tick_to(due[timer] - MINUTE)
+        assert len(grid.pushes(task)) == pushed, timer  # not before its deadline
+        grid.e2e.tick_to(due[timer] + MINUTE)
+        assert grid.pushes(task)[pushed:] == [(kind, recipient)], timer
+        pushed += 1
+    assert grid.task(task)["state"] == state  # escalation moves the case up, not on
