@@ -32,7 +32,7 @@ from workflows.settings import ClockMode, Settings
 from workflows.store.db import Database
 from workflows.store.migrate import upgrade
 from workflows.time.calendar import SHANGHAI, WorkCalendar
-from workflows.time.clock import build_clock
+from workflows.time.clock import SystemClock, build_clock
 
 rules_app = typer.Typer(help="The YAML rule files rule authors edit.", no_args_is_help=True)
 
@@ -110,7 +110,12 @@ def rules_explain(
         typer.Option("--version", help="explain with a stored version (id, hash prefix, 'active')"),
     ] = None,
     at: Annotated[
-        str | None, typer.Option("--at", help="count deadlines from this time (default: the event's own)")
+        str | None,
+        typer.Option(
+            "--at",
+            help="when the notice is pushed, which the deadlines count from, as the engine counts them "
+            "(default: now, as if the event arrived now)",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -124,7 +129,9 @@ def rules_explain(
             ruleset = _resolve(version, versions)
     else:
         ruleset = _from_folder(str(directory or settings.rules_dir))
-    start = _instant(at) if at else None
+    # one rule for the start, the engine's: a deadline counts from entering the state (the push, when
+    # the event is applied), never from the event's own time
+    start = _instant(at) if at else SystemClock().now()
     events = raw if isinstance(raw, list) else [raw]
     try:
         results = [_explainer(explainers, item)(ruleset, item, WorkCalendar(), start) for item in events]

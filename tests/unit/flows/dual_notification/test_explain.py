@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from workflows.errors import BadInput
 from workflows.flows.dual_notification.explain import Explanation, Notice, explain, read_event
 from workflows.flows.dual_notification.explain_text import format_explanation
 from workflows.time.calendar import SHANGHAI, WorkCalendar
+from workflows.time.clock import SystemClock
 
 PHARMACY_SCOPE = "药品零售;食品销售(仅销售预包装食品)"
 HOTEL_SCOPE = "住宿服务;会议及展览服务"
@@ -297,7 +298,8 @@ def test_cli_explains_a_file_or_stdin_as_text_or_json(tmp_path: Path) -> None:
     text = runner.invoke(CLI, ["rules", "explain", str(path), "--dir", str(DEFAULT_DIRECTORY)])
     assert text.exit_code == 0, text.output
     assert "outcome: notified: 2 notices to 2 departments" in text.output
-    data = runner.invoke(CLI, ["rules", "explain", "-", "--json"], input=path.read_text("utf-8"))
+    at = ["--at", "2026-02-12T09:30:00+08:00"]  # pushed when the event arrives, here at its own time
+    data = runner.invoke(CLI, ["rules", "explain", "-", "--json", *at], input=path.read_text("utf-8"))
     assert data.exit_code == 0, data.output
     parsed = json.loads(data.output)
     assert parsed["status"] == "matched"
@@ -307,6 +309,19 @@ def test_cli_explains_a_file_or_stdin_as_text_or_json(tmp_path: Path) -> None:
         "name": "青岛市公安局崂山分局",
         "short_name": "公安崂山分局",
     }
+
+
+def test_cli_counts_from_now_as_the_engine_counts_from_the_push_not_from_the_events_time(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "hotel.json"
+    path.write_text(json.dumps(event(HOTEL_SCOPE, "2026-02-12T09:30:00+08:00"), ensure_ascii=False), "utf-8")
+    clock = SystemClock()
+    before = clock.now()
+    data = CliRunner().invoke(CLI, ["rules", "explain", str(path), "--json"])
+    assert data.exit_code == 0, data.output
+    counted = datetime.fromisoformat(json.loads(data.output)["counted_from"])
+    assert before - timedelta(seconds=1) <= counted <= clock.now() + timedelta(seconds=1)
 
 
 def test_cli_refuses_bad_json_and_bad_events(tmp_path: Path) -> None:
