@@ -63,7 +63,7 @@ def _table(
     year: int, days_off: Mapping[date, str], worked: Collection[date], *, provisional: bool, source: str
 ) -> YearTable:
     first = date(year, 1, 1)
-    days = (first + timedelta(days=n) for n in range((date(year + 1, 1, 1) - first).days))
+    days = (first + timedelta(days=n) for n in range((date(year, 12, 31) - first).days + 1))
     workdays = frozenset(d for d in days if d in worked or (d.weekday() < 5 and d not in days_off))
     return YearTable(year, workdays, MappingProxyType(dict(days_off)), provisional, source)
 
