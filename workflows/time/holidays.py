@@ -10,10 +10,11 @@ workday (调休) and no swapped or substitute day off: the State Council decides
 such a year's deadlines are provisional.
 
 Lunar dates and the solar term come from ``lunar_python`` (6tail's lunar-python on PyPI): maintained
-(yearly releases, 1.4.8 in November 2025), pure Python without dependencies, MIT licensed, and it
+(1.4.8 came out in November 2025), pure Python without dependencies, MIT licensed, and it
 computes the 24 solar terms astronomically, so Qingming is the real solar term's day (4 or 5 April),
-not a fixed date. Its dates for the test years agree with ``lunardate`` (another table) and with
-chinese-calendar's own solar-term formula (``tests/unit/time/test_fallback.py``).
+not a fixed date. ``tests/unit/time/test_fallback.py`` holds 2027's and 2030's dates written by hand
+from published calendars (``lunardate``, another package with its own table, gives the same), and
+checks Qingming 2027–2099 against chinese-calendar's solar-term formula.
 """
 
 from __future__ import annotations
