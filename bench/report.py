@@ -138,7 +138,49 @@ def render() -> str:
                     f"{a['median_ms']} |"
                 )
         out += ["", f"- `sweep_bench.json`: {_machine(sweep)}", ""]
+    calendar = _load("calendar")
+    if calendar:
+        out += _calendar_rows(calendar)
     return "\n".join(out)
+
+
+def _micro(value: float | str) -> str:
+    if isinstance(value, str):
+        return value
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
+
+
+def _calendar_rows(data: dict[str, Any]) -> list[str]:
+    cold, warm, loading = data["cold"], data["warm"], data["loading"]
+    target = data["targets"]["warm_lookup_us"]
+    announced, package, estimate = cold["announced"], cold["package"], cold["estimate"]
+    rows = [
+        (f"warm `is_workday` (target < {target:g} µs)", f"**{warm['lookup_us']:.2f}**"),
+        ("warm `add(…, 5 working days)`", warm["add_5_working_days_us"]),
+        ("warm `working_days_between` over 30 days", warm["working_days_between_30_days_us"]),
+        (f"cold: first lookup, calendar.yaml year (median of {announced['years']})", announced["median_us"]),
+        (f"cold: first lookup, a chinese-calendar year (median of {package['years']})", package["median_us"]),
+        (f"cold: first lookup, an estimated year (median of {estimate['years']})", estimate["median_us"]),
+        ("cold: the first estimated year of a process (lunar_python's start-up)",
+         cold["estimate_first_in_process_us"]),
+        ("before: `chinese_calendar.is_workday`, every call",
+         cold["chinese_calendar_is_workday_us_per_call"]),
+    ]  # fmt: skip
+    return [
+        "### Working calendar (day lookups)",
+        "",
+        "| lookup | µs |",
+        "|---|---:|",
+        *(f"| {what} | {_micro(value)} |" for what, value in rows),
+        "",
+        f"Loading the rules: {loading['load_rules_ms']} ms with calendar.yaml, "
+        f"{loading['load_rules_without_calendar_ms']} ms without; `WorkCalendar.from_rules` "
+        f"{loading['work_calendar_from_rules_us']:.0f} µs. Checks: "
+        f"{'ok' if data['checks']['ok'] else '**FAILED**'}.",
+        "",
+        f"- `calendar.json`: {_machine(data)}",
+        "",
+    ]
 
 
 def update_readme(path: Path = README) -> bool:

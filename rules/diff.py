@@ -1,4 +1,5 @@
-"""What changed between two rule sets, in rule terms: routing rows, deadlines, ladder steps, units.
+"""What changed between two rule sets, in rule terms: routing rows, deadlines, ladder steps, units,
+calendar years.
 
 Each rule set is flattened into named entries per area (``药品零售 → DRUG_RETAIL``,
 ``dual_notification/awaiting_claim/claim_deadline``, ``dual_notification_claim.warn``), and the two are
@@ -65,6 +66,7 @@ def _flatten(rules: RuleSet) -> dict[str, dict[str, str]]:
     _ladders(rules, areas)
     _organisation(rules, areas)
     _sampling(rules, areas)
+    _calendar(rules, areas)
     return areas
 
 
@@ -131,3 +133,18 @@ def _sampling(rules: RuleSet, areas: dict[str, dict[str, str]]) -> None:
     values["exclusion.window"] = sampling.exclusion.window
     values["exclusion.only_if_no_problem_found"] = str(sampling.exclusion.only_if_no_problem_found).lower()
     areas["sampling"] = values
+
+
+def _calendar(rules: RuleSet, areas: dict[str, dict[str, str]]) -> None:
+    """Per year: its announcement, each holiday's days off and the make-up workdays."""
+    values: dict[str, str] = {}
+    for year, entry in rules.calendar.years.items():
+        values[f"{year}"] = entry.reference
+        spans: dict[str, list[str]] = {}
+        for holiday in entry.holidays:
+            last = "" if holiday.last == holiday.first else f" to {holiday.last}"
+            spans.setdefault(holiday.name, []).append(f"{holiday.first}{last}")
+        for name, days in spans.items():
+            values[f"{year} {name}"] = "; ".join(days)
+        values[f"{year} make-up workdays"] = ", ".join(str(day) for day in sorted(entry.workdays)) or "none"
+    areas["calendar"] = values

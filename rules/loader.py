@@ -15,6 +15,8 @@ from rules.checks import Context, run_checks
 from rules.report import Collector, LintReport, Problem, RulesInvalid
 from rules.schema import (
     FILES,
+    OPTIONAL,
+    Calendar,
     Deadlines,
     Escalation,
     Organisation,
@@ -117,7 +119,11 @@ def _read_file(
     state = _FileState()
     path = root / name
     if not path.is_file():
-        problems.append(Problem(name, 1, 1, "error", "", f"missing required file {name}"))
+        if name in OPTIONAL:
+            message = f"no {name}: deadlines use the engine's built-in calendar for every year"
+            problems.append(Problem(name, 1, 1, "warning", "", message))
+        else:
+            problems.append(Problem(name, 1, 1, "error", "", f"missing required file {name}"))
         return state
     state.content = path.read_bytes()
     try:
@@ -177,6 +183,7 @@ def _context(states: dict[str, _FileState], out: Collector) -> Context:
         deadlines=_model(states, "deadlines.yaml", Deadlines),
         escalation=_model(states, "escalation.yaml", Escalation),
         sampling=_model(states, "sampling.yaml", Sampling),
+        calendar=_model(states, "calendar.yaml", Calendar),
         out=out,
         line_of=line_of,
         pruned=pruned,
@@ -200,6 +207,7 @@ def _ruleset(ctx: Context, states: dict[str, _FileState], report: LintReport) ->
             "deadlines": ctx.deadlines,
             "escalation": ctx.escalation,
             "sampling": ctx.sampling,
+            "calendar": ctx.calendar or Calendar(),
             "content_hash": report.content_hash,
             "locations": locations,
         }

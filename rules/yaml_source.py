@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 PathKey = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -76,6 +76,14 @@ class MarkedLoader(yaml.SafeLoader):
             data.marks[key] = _position(key_node)
             data[key] = self.construct_object(value_node, deep=False)
 
+    def construct_checked_timestamp(self, node: ScalarNode) -> object:
+        """A date that does not exist (``2027-02-30``) stays text, for the schema to report at its
+        place, instead of stopping the loader (PyYAML raises a bare ``ValueError`` for it)."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
     def construct_marked_seq(self, node: SequenceNode) -> Iterator[_MarkedList]:
         data = _MarkedList(_position(node))
         yield data
@@ -86,6 +94,7 @@ class MarkedLoader(yaml.SafeLoader):
 
 MarkedLoader.add_constructor("tag:yaml.org,2002:map", MarkedLoader.construct_marked_map)
 MarkedLoader.add_constructor("tag:yaml.org,2002:seq", MarkedLoader.construct_marked_seq)
+MarkedLoader.add_constructor("tag:yaml.org,2002:timestamp", MarkedLoader.construct_checked_timestamp)
 
 
 def parse_yaml(text: str) -> ParsedYaml:

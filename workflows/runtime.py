@@ -39,7 +39,6 @@ from workflows.store.db import Database
 from workflows.store.migrate import upgrade
 from workflows.store.rows import Pending, pending
 from workflows.store.sql import DONE
-from workflows.time.calendar import WorkCalendar
 from workflows.time.clock import Clock, SimulatedClock, SystemClock, build_clock
 
 log = logging.getLogger("yunshang")
@@ -169,7 +168,6 @@ def build_runtime(
         db,
         registry.flows,
         clock,
-        WorkCalendar(),
         rules,
         local_effects=local_effects,
         companions=companions,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rules.checks.calendar import check_calendar
 from rules.checks.context import SAMPLING, Context, duplicates
 from rules.checks.ladders import check_escalation_coverage, check_ladders
 from rules.checks.organisation import check_organisation
@@ -29,6 +30,7 @@ def run_checks(ctx: Context) -> None:
     check_ladders(ctx)
     check_sampling(ctx)
     check_escalation_coverage(ctx)
+    check_calendar(ctx)
 
 
 __all__ = ["Context", "run_checks"]

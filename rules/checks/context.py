@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rules.report import Collector
-from rules.schema import Deadlines, Escalation, Organisation, PermitRouting, Sampling
+from rules.schema import Calendar, Deadlines, Escalation, Organisation, PermitRouting, Sampling
 from rules.yaml_source import PathKey
 
 ORG = "organisation.yaml"
@@ -14,6 +14,7 @@ ROUTING = "permit_routing.yaml"
 DEADLINES = "deadlines.yaml"
 ESCALATION = "escalation.yaml"
 SAMPLING = "sampling.yaml"
+CALENDAR = "calendar.yaml"
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Context:
     deadlines: Deadlines | None
     escalation: Escalation | None
     sampling: Sampling | None
+    calendar: Calendar | None
     out: Collector
     line_of: Callable[[str, PathKey], int]
     """Line of a node, for messages that point at a second place ("also at line 12")."""

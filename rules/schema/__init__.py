@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from rules.schema.calendar import Calendar, CalendarYear, Holiday
 from rules.schema.common import RuleModel, Target
 from rules.schema.organisation import (
     Department,
@@ -25,8 +26,13 @@ FILES: dict[str, type[RuleModel]] = {
     "deadlines.yaml": Deadlines,
     "escalation.yaml": Escalation,
     "sampling.yaml": Sampling,
+    "calendar.yaml": Calendar,
 }
-"""Every rule file a rule set must have, and the model of its content."""
+"""Every rule file of a rule set, and the model of its content."""
+
+OPTIONAL: frozenset[str] = frozenset({"calendar.yaml"})
+"""Rule files a rule set may lack: without calendar.yaml the engine's built-in calendar is used (rule
+versions stored before the file existed have none)."""
 
 
 class RuleSet(RuleModel):
@@ -38,6 +44,7 @@ class RuleSet(RuleModel):
     deadlines: Deadlines
     escalation: Escalation
     sampling: Sampling
+    calendar: Calendar = Field(default_factory=Calendar)
     content_hash: str = ""
     locations: dict[str, tuple[int, int]] = Field(default_factory=dict, repr=False)
 
@@ -58,6 +65,9 @@ class RuleSet(RuleModel):
 
 __all__ = [
     "FILES",
+    "OPTIONAL",
+    "Calendar",
+    "CalendarYear",
     "Deadlines",
     "Department",
     "District",
@@ -65,6 +75,7 @@ __all__ = [
     "EscalationLevel",
     "Exclusion",
     "Grid",
+    "Holiday",
     "Ladder",
     "LadderStep",
     "Organisation",

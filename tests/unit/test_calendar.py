@@ -28,8 +28,8 @@ H, N, W = PeriodKind.hours, PeriodKind.natural_days, PeriodKind.working_days
 HINT = "write 48h, 3 natural days or 5 working days"
 WHOLE = f"amounts must be whole numbers of 1 or more ({HINT})"
 WARNING_2027 = (
-    "calendar has no data for 2027; deadlines are provisional: weekends and fixed statutory "
-    "holidays only — add the year's holidays to the calendar overrides"
+    "calendar has no schedule for 2027; deadlines are provisional: weekends and the statutory holidays "
+    "only, no make-up workdays — enter the year's announced schedule in calendar.yaml"
 )
 
 
@@ -199,7 +199,7 @@ def test_covered_years() -> None:
 def test_missing_year_falls_back_provisionally_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     calendar = WorkCalendar()
     with caplog.at_level(logging.WARNING, logger="yunshang.calendar"):
-        # Jan 1 2027 (Fri) fixed holiday, Jan 2–3 weekend → Mon Jan 4.
+        # Jan 1 2027 (Fri) statutory holiday, Jan 2–3 weekend → Mon Jan 4.
         first = due(sh(2026, 12, 31, 10), "1 working day", calendar)
         # Oct 1–3 2027 (Fri–Sun) → Mon Oct 4.
         second = due(sh(2027, 9, 30, 10), "1 working day", calendar)
@@ -219,9 +219,9 @@ def test_each_missing_year_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="yunshang.calendar"):
         calendar.working_days_between(sh(2027, 12, 1), sh(2028, 1, 31))
         calendar.working_days_between(sh(2027, 12, 1), sh(2028, 1, 31))
-    assert [r.getMessage()[:32] for r in caplog.records] == [
-        "calendar has no data for 2027; d",
-        "calendar has no data for 2028; d",
+    assert [r.getMessage()[:33] for r in caplog.records] == [
+        "calendar has no schedule for 2027",
+        "calendar has no schedule for 2028",
     ]
 
 

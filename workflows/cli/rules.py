@@ -134,7 +134,8 @@ def rules_explain(
     start = _instant(at) if at else SystemClock().now()
     events = raw if isinstance(raw, list) else [raw]
     try:
-        results = [_explainer(explainers, item)(ruleset, item, WorkCalendar(), start) for item in events]
+        calendar = WorkCalendar.from_rules(ruleset.calendar)
+        results = [_explainer(explainers, item)(ruleset, item, calendar, start) for item in events]
     except YunshangError as exc:
         fail(str(exc))
     if as_json:
@@ -239,7 +240,7 @@ def rules_recompute(
         if active is None:
             fail("no rule version is active yet: run `yunshang rules reload`")
         deadlines = RuleDeadlines.from_files(active.rule_files, f"rule version {active.version}")
-        plan = plan_recompute(versions.db, WorkCalendar(), deadlines)
+        plan = plan_recompute(versions.db, deadlines.calendar, deadlines)
         if not dry_run:
             apply_recompute(versions.db, versions.clock, plan, operator or _login())
     typer.echo(json.dumps(plan.as_json(), indent=2) if as_json else format_recompute(plan))

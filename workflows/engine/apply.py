@@ -45,7 +45,6 @@ from workflows.errors import InstanceNotFound, UnknownFlow
 from workflows.store.dialect import Statements
 from workflows.store.rows import HistoryRow, LockedRow, NewInstance, pending
 from workflows.store.sql import OUTBOX_TABLE
-from workflows.time.calendar import WorkCalendar
 
 log = logging.getLogger("yunshang.engine")
 
@@ -73,7 +72,6 @@ class Applier:
         self,
         statements: Statements,
         flows: Mapping[str, Flow],
-        calendar: WorkCalendar,
         routing: Routing,
         local_effects: Mapping[str, LocalEffect],
         companions: Mapping[str, Companion],
@@ -81,7 +79,6 @@ class Applier:
         self.statements = statements
         self.flows = flows
         self.machines = MachineCache(dict(flows))
-        self.calendar = calendar
         self.routing = routing
         self.local_effects = local_effects
         self.companions = companions
@@ -98,7 +95,7 @@ class Applier:
         """Insert ``starts`` (of ``flow``, distinct keys) unless their key exists: new ids by key."""
         if not starts:
             return {}
-        timers = timer_rows(self.calendar, rules, flow, flow.initial, now)
+        timers = timer_rows(rules.calendar, rules, flow, flow.initial, now)
         return self.statements.start(conn, starts, timers)
 
     def apply(
@@ -218,7 +215,7 @@ class Applier:
         rejected: list[HistoryRow] = []
         outcomes: list[Outcome] = []
         for row, command in pairs:
-            match decide(machine, row, command, rules, self.calendar, now, self.routing):
+            match decide(machine, row, command, rules, rules.calendar, now, self.routing):
                 case Rejected(history, reason):
                     log.log(refusal, "rejected %s #%s %s: %s", flow.name, row.id, command.trigger, reason)
                     rejected.append(history)

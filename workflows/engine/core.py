@@ -36,7 +36,6 @@ class Engine(Sender):
         db: Database,
         flows: Mapping[str, Flow],
         clock: Clock,
-        calendar: WorkCalendar,
         rules: RulesInForce,
         *,
         local_effects: Mapping[str, LocalEffect] | None = None,
@@ -46,7 +45,6 @@ class Engine(Sender):
         self.db = db
         self.flows = dict(flows)
         self.clock = clock
-        self.calendar = calendar
         #: the rules in force, swapped whole on a reload; each start/apply reads them once, so no
         #: transition ever sees a mix of two rule sets
         self.rules = rules
@@ -60,12 +58,18 @@ class Engine(Sender):
         routing = Routing(
             inline=frozenset(self.flows) if inline_starts else frozenset(), local=frozenset(local)
         )
-        self.applier = Applier(db.statements, self.flows, calendar, routing, local, dict(companions or {}))
+        self.applier = Applier(db.statements, self.flows, routing, local, dict(companions or {}))
 
     @property
     def deadlines(self) -> DeadlineSource:
         """The deadlines in force (read once per transaction)."""
         return self.rules.current
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar of the rules in force (their ``calendar.yaml``); a transition counts
+        its deadlines on the calendar of the rule set it read, never on this one read apart."""
+        return self.rules.current.calendar
 
     # ----------------------------------------------------------------- edge
     def command(

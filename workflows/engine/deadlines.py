@@ -1,9 +1,10 @@
-"""Where timers get their deadlines: the rules in force, looked up by flow, state and timer name.
+"""Where timers get their deadlines: the rules in force, looked up by flow, state and timer name, and
+the working calendar they are counted on.
 
 ``RulesInForce`` holds this process's rule set and is swapped whole on a reload (``install``), never
-mutated: a transition reads ``current`` once, so it sees one rule set or the other, never a mix. The
-engine, the deliveries and the flow plug-ins all read the same holder, handed to each of them by the
-composition root.
+mutated: a transition reads ``current`` once, so it sees one rule set or the other — deadlines and
+calendar together — never a mix. The engine, the deliveries and the flow plug-ins all read the same
+holder, handed to each of them by the composition root.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Protocol
 
 from rules import RuleSet
 from workflows.errors import BadInput, YunshangError
+from workflows.time.calendar import WorkCalendar
 
 
 class MissingDeadline(YunshangError):
@@ -34,17 +36,26 @@ class DeadlineSource(Protocol):
         """The validated rule set behind the deadlines, if they come from rule files."""
         ...
 
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar the deadlines are counted on (the rules' ``calendar.yaml``)."""
+        ...
+
     def deadline(self, flow: str, state: str, timer: str) -> str:
         """The duration text (``48h``, ``5 working days``) of a timer."""
         ...
 
 
 class StaticDeadlines:
-    """Deadlines from a mapping ``{"flow.state.timer": "48h"}`` (tests, benchmarks)."""
+    """Deadlines from a mapping ``{"flow.state.timer": "48h"}`` (tests, benchmarks), on ``calendar``
+    (default: the built-in tables)."""
 
-    def __init__(self, table: Mapping[str, str], version: str | None = None) -> None:
+    def __init__(
+        self, table: Mapping[str, str], version: str | None = None, calendar: WorkCalendar | None = None
+    ) -> None:
         self._table = dict(table)
         self._version = version
+        self._calendar = calendar or WorkCalendar()
 
     @property
     def version(self) -> str | None:
@@ -53,6 +64,10 @@ class StaticDeadlines:
     @property
     def ruleset(self) -> RuleSet | None:
         return None
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self._calendar
 
     def deadline(self, flow: str, state: str, timer: str) -> str:
         key = f"{flow}.{state}.{timer}"

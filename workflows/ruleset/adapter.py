@@ -22,6 +22,7 @@ import dramatiq
 from rules import RuleSet, RulesInvalid, content_hash, load_rules
 from workflows.engine.deadlines import MissingDeadline, RulesInForce
 from workflows.ruleset.versions import ReloadResult, RuleVersions, load_files, version_of
+from workflows.time.calendar import WorkCalendar
 
 log = logging.getLogger("yunshang.rules")
 
@@ -30,10 +31,12 @@ _swap = threading.Lock()
 
 
 class RuleDeadlines:
-    """Deadlines from a validated rule set (``rules/deadlines.yaml``)."""
+    """Deadlines from a validated rule set (``rules/deadlines.yaml``), counted on its calendar
+    (``rules/calendar.yaml``, the built-in tables for the years it lacks)."""
 
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
+        self.calendar = WorkCalendar.from_rules(ruleset.calendar)
 
     @classmethod
     def load(cls, directory: Path) -> RuleDeadlines:

@@ -1,9 +1,10 @@
 """Stored rule versions: every accepted rule set, the one in force, and reloads from the rules folder.
 
-A version is a snapshot of the five rule files (their text, as read), its sha256 content hash, an
-author and a note. Its identity everywhere — ``rules_version`` on every instance, ``yunshang rules
-versions``, ``rules diff`` — is the first 16 hex characters of that hash. Exactly one version is
-``active``; every process follows it (``workflows.ruleset.adapter``).
+A version is a snapshot of the rule files (their text, as read; versions stored before calendar.yaml
+existed lack it), its sha256 content hash, an author and a note. Its identity everywhere —
+``rules_version`` on every instance, ``yunshang rules versions``, ``rules diff`` — is the first 16 hex
+characters of that hash. Exactly one version is ``active``; every process follows it
+(``workflows.ruleset.adapter``).
 
 A reload snapshots the folder's bytes once, lints the snapshot (not the folder, which an editor may
 be rewriting), checks it against the flows the engine runs (``workflows.ruleset.contracts``) and

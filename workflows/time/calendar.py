@@ -10,23 +10,32 @@ Three kinds of period (DOMAIN.md, "Shared rules"):
 
 "End of day D" is represented as 00:00 Asia/Shanghai of day D + 1, returned in UTC.
 
-Calendar data comes from ``chinese_calendar`` (2004–2026), operator overrides win over it, and a
-year the package does not cover falls back to weekends plus the fixed-date statutory holidays.
-Such deadlines are marked provisional and one warning per year is logged. Nothing here reads the
-clock: every instant is passed in.
+Which days are working days, year by year (``workflows/time/holidays.py``): operator overrides win;
+then the year's announced schedule in the rules' ``calendar.yaml`` (``WorkCalendar.from_rules``: the
+engine's calendar is the one of the rules in force, swapped with them on a reload); then
+chinese-calendar's tables (2004–2026); a year none of them has is estimated from the statutory
+holidays, its deadlines are marked provisional and one warning per year is logged. Each year's table
+is built once, on first use. Nothing here reads the clock: every instant is passed in.
 """
 
 from __future__ import annotations
 
 import logging
-import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+from rules.schema import Calendar, CalendarYear
+from workflows.time.holidays import (
+    PACKAGE_YEARS,
+    YearTable,
+    announced_table,
+    package_table,
+    statutory_table,
+)
+from workflows.time.periods import Duration, DurationError, Period, PeriodKind
 
 __all__ = [
     "SHANGHAI",
@@ -42,100 +51,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 log = logging.getLogger("yunshang.calendar")
 
-# Fixed-date statutory holidays (month, day) used for years the package does not cover.
-_FALLBACK_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
-    {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
-)
-
-_PACKAGE_YEARS = range(
-    min(chinese_calendar.holidays).year,
-    max(chinese_calendar.holidays).year + 1,
-)
-
-_HINT = "write 48h, 3 natural days or 5 working days"
-_TERM = re.compile(
-    r"(?P<amount>[+-]?[0-9]*(?:[.,][0-9]*)?)\s*"
-    r"(?P<unit>h|hours?|natural\s+days?|working\s+days?|days?)",
-    re.IGNORECASE | re.ASCII,
-)
-
-
-class DurationError(ValueError):
-    """A duration text or value that cannot be used as a deadline."""
-
-
-class PeriodKind(StrEnum):
-    hours = "hours"
-    natural_days = "natural_days"
-    working_days = "working_days"
-
-
-@dataclass(frozen=True)
-class Period:
-    amount: int
-    kind: PeriodKind
-
-    def __post_init__(self) -> None:
-        if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 1:
-            raise DurationError(f"period amount {self.amount!r} must be a whole number of 1 or more")
-        if not isinstance(self.kind, PeriodKind):
-            raise DurationError(
-                f"period kind {self.kind!r} must be one of: hours, natural_days, working_days"
-            )
-
-    def __str__(self) -> str:
-        if self.kind is PeriodKind.hours:
-            return f"{self.amount}h"
-        noun = "day" if self.amount == 1 else "days"
-        adjective = "natural" if self.kind is PeriodKind.natural_days else "working"
-        return f"{self.amount} {adjective} {noun}"
-
-
-@dataclass(frozen=True)
-class Duration:
-    """One or more periods, applied left to right (``48h + 1 working day``)."""
-
-    periods: tuple[Period, ...]
-
-    def __post_init__(self) -> None:
-        if not self.periods:
-            raise DurationError(f"a duration needs at least one period: {_HINT}")
-
-    @classmethod
-    def parse(cls, text: str) -> Duration:
-        """Parse ``48h``, ``3 natural days``, ``5 working days`` or a ``+`` sum of them."""
-        return cls(tuple(_parse_term(text, term) for term in text.split("+")))
-
-    def __str__(self) -> str:
-        return " + ".join(str(period) for period in self.periods)
-
-
-def _parse_term(text: str, term: str) -> Period:
-    match = _TERM.fullmatch(term.strip())
-    if match is None or not match["amount"].strip("+-"):
-        raise DurationError(f"deadline {text!r} is not a duration: {_HINT}")
-    amount, unit = match["amount"], " ".join(match["unit"].lower().split())
-    if not amount.isdigit() or int(amount) < 1:
-        raise DurationError(
-            f"deadline {text!r} is not a duration: amounts must be whole numbers of 1 or more ({_HINT})"
-        )
-    if unit.startswith("day"):
-        raise DurationError(
-            f"deadline {text!r} is not a duration: say whether the days are natural days or working days"
-        )
-    if unit.startswith("natural"):
-        kind = PeriodKind.natural_days
-    elif unit.startswith("working"):
-        kind = PeriodKind.working_days
-    else:
-        kind = PeriodKind.hours
-    return Period(int(amount), kind)
-
 
 @dataclass(frozen=True)
 class Deadline:
     due_at: datetime  # aware, in UTC
-    provisional: bool  # True when a day of a year without calendar data decided the result
+    provisional: bool  # True when a day of a year without an announced schedule decided the result
 
     def __post_init__(self) -> None:
         if self.due_at.tzinfo is None:
@@ -156,21 +76,36 @@ def _end_of_day(day: date) -> datetime:
 
 
 class WorkCalendar:
-    """Working days: operator overrides, then ``chinese_calendar``, then the provisional fallback."""
+    """Working days: operator overrides, then the announced schedules (``calendar.yaml``), then
+    ``chinese_calendar``, then the provisional estimate from the statutory holidays."""
 
-    def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
+    def __init__(
+        self,
+        overrides: Mapping[date, bool] | None = None,
+        announced: Mapping[int, CalendarYear] | None = None,
+    ) -> None:
         checked: dict[date, bool] = {}
         for day, workday in (overrides or {}).items():
             if isinstance(day, datetime) or not isinstance(day, date):
                 raise TypeError(f"calendar override key {day!r} must be a date (not a datetime)")
             checked[day] = bool(workday)
         self._overrides = checked
-        self._warned_years: set[int] = set()
-        self._package_days: dict[date, bool] = {}
+        self._announced = dict(announced or {})
+        self._tables: dict[int, YearTable] = {}
+        self._building = threading.Lock()
+
+    @classmethod
+    def from_rules(cls, calendar: Calendar) -> WorkCalendar:
+        """The calendar of a rule set: its ``calendar.yaml`` years, the built-in tables for the rest."""
+        return cls(announced=calendar.years)
 
     def covered_years(self) -> range:
         """Years for which the packaged holiday data is complete."""
-        return _PACKAGE_YEARS
+        return PACKAGE_YEARS
+
+    def announced_years(self) -> list[int]:
+        """Years whose deadlines are certain: in ``calendar.yaml`` or in the packaged data."""
+        return sorted(set(self._announced) | set(PACKAGE_YEARS))
 
     def is_workday(self, day: date) -> tuple[bool, bool]:
         """(is a working day, provisional) for an Asia/Shanghai calendar date."""
@@ -178,29 +113,38 @@ class WorkCalendar:
             raise TypeError(f"is_workday takes a date, not a datetime ({day.isoformat()})")
         if day in self._overrides:
             return self._overrides[day], False
-        if day.year in _PACKAGE_YEARS:
-            known = self._package_days.get(day)
-            if known is not None:
-                return known, False
-            try:
-                known = bool(chinese_calendar.is_workday(day))
-            except NotImplementedError:
-                pass
-            else:
-                self._package_days[day] = known  # the package's answers never change: remember them
-                return known, False
-        self._warn_once(day.year)
-        workday = day.weekday() < 5 and (day.month, day.day) not in _FALLBACK_HOLIDAYS
-        return workday, True
+        table = self._tables.get(day.year) or self.year(day.year)
+        return day in table.workdays, table.provisional
 
-    def _warn_once(self, year: int) -> None:
-        if year not in self._warned_years:
-            self._warned_years.add(year)
-            log.warning(
-                "calendar has no data for %d; deadlines are provisional: weekends and fixed statutory "
-                "holidays only — add the year's holidays to the calendar overrides",
-                year,
-            )
+    def holiday_name(self, day: date) -> str | None:
+        """The holiday a day off belongs to (``春节``), by the year's table; None for other days."""
+        return self.year(day.year).holidays.get(day)
+
+    def year(self, year: int) -> YearTable:
+        """The year's table, built on first use (one warning when it is an estimate)."""
+        table = self._tables.get(year)
+        if table is not None:
+            return table
+        with self._building:
+            table = self._tables.get(year)
+            if table is None:
+                table = self._build(year)
+                self._tables[year] = table
+        return table
+
+    def _build(self, year: int) -> YearTable:
+        entry = self._announced.get(year)
+        if entry is not None:
+            return announced_table(year, entry)
+        packaged = package_table(year)
+        if packaged is not None:
+            return packaged
+        log.warning(
+            "calendar has no schedule for %d; deadlines are provisional: weekends and the statutory "
+            "holidays only, no make-up workdays — enter the year's announced schedule in calendar.yaml",
+            year,
+        )
+        return statutory_table(year)
 
     def add(self, start: datetime, duration: Duration) -> Deadline:
         """The deadline ``duration`` after ``start`` (aware); returned in UTC."""

@@ -69,6 +69,38 @@ EXPECTED: dict[str, list[str]] = {
         "sampling.yaml:15:5: error: risk_classes[2].ratio: ratio 0.2 is not a percentage: write it like 5% or 2.5%",
     ],
     "missing_file": ["sampling.yaml:1:1: error: missing required file sampling.yaml"],
+    "calendar_makeup_on_weekday": [
+        "calendar.yaml:8:28: error: years[2027].workdays[1]: make-up workday 2027-02-22 is a Monday: a make-up "
+        "workday (调休上班) must fall on a Saturday or Sunday",
+    ],
+    "calendar_day_off_worked": [
+        "calendar.yaml:10:9: error: years[2027].workdays[1]: 2027-02-06 is both a make-up workday and a day off "
+        "of 春节 (line 7): remove one",
+    ],
+    "calendar_outside_year": [
+        "calendar.yaml:8:39: error: years[2027].holidays[2].last: 2028-01-02 is not in 2027: list it under 2028",
+        "calendar.yaml:9:16: error: years[2027].workdays[0]: 2026-12-27 is not in 2027: list it under 2026",
+    ],
+    "calendar_duplicate_day": [
+        "calendar.yaml:8:9: error: years[2027].holidays[2]: 2027-02-12 is already a day off of 春节 (line 7): "
+        "list each day once",
+        "calendar.yaml:9:28: error: years[2027].workdays[1]: make-up workday 2027-02-20 is listed twice "
+        "(also workdays[0], line 9)",
+    ],
+    "calendar_unknown_key": [
+        "calendar.yaml:8:5: error: years[2027].workday: unknown key 'workday': did you mean 'workdays'? "
+        "allowed keys are holidays, reference, url, workdays",
+        "calendar.yaml:9:5: error: years[2027].holidays_note: unknown key 'holidays_note': did you mean "
+        "'holidays'? allowed keys are holidays, reference, url, workdays",
+    ],
+    "calendar_bad_dates": [
+        "calendar.yaml:8:21: error: years[2027].holidays[2].first: expected a date written like 2027-02-05, "
+        "got '2027-4-5'",
+        "calendar.yaml:8:38: error: years[2027].holidays[2].last: '2027-04-31' is not a date: day is out of "
+        "range for month",
+        "calendar.yaml:9:16: error: years[2027].workdays[0]: 2027-02-20 09:00:00 is a time: write the day "
+        "alone, like 2027-02-05",
+    ],
     "unsupervised_permit": [
         "permit_routing.yaml:102:5: warning: routes[17].supervising: permit item 'GAS' (燃气经营许可) has no "
         "supervising department: add one under supervising (谁审批、谁监管)",

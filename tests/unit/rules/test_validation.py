@@ -135,7 +135,7 @@ def test_extra_yaml_files_are_warned_about(rules_copy: Path) -> None:
     (rules_copy / "notes.yaml").write_text("a: 1\n", encoding="utf-8")
     assert lines(rules_copy) == [
         "notes.yaml:1:1: warning: notes.yaml is not a rule file and is ignored: rule files are "
-        "organisation.yaml, permit_routing.yaml, deadlines.yaml, escalation.yaml, sampling.yaml"
+        "organisation.yaml, permit_routing.yaml, deadlines.yaml, escalation.yaml, sampling.yaml, calendar.yaml"
     ]
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
+
 from rules.yaml_source import Duplicate, format_path, parse_yaml, position_of
 
 
@@ -44,6 +48,16 @@ def test_syntax_errors_are_returned_not_raised() -> None:
 def test_unhashable_keys_are_a_syntax_problem() -> None:
     problem = parse_yaml("? [1, 2]\n: x\n").syntax_error
     assert problem == ((1, 3), "YAML syntax error: a key must be a plain word, not a list or mapping")
+
+
+def test_a_date_that_does_not_exist_stays_text_instead_of_stopping_the_reader() -> None:
+    import yaml
+
+    with pytest.raises(ValueError, match="day is out of range for month"):  # plain PyYAML: no line
+        yaml.safe_load("a: 2027-02-30\n")
+    parsed = parse_yaml("a: 2027-02-30\nb: 2027-02-28\n")
+    assert parsed.syntax_error is None
+    assert parsed.data == {"a": "2027-02-30", "b": date(2027, 2, 28)}
 
 
 def test_empty_document() -> None:

@@ -1,0 +1,81 @@
+"""calendar.yaml: each year's public holidays and make-up workdays (调休上班), as the State Council
+announces them (国务院办公厅关于部分节假日安排的通知).
+
+A year listed here is the working calendar of that year for every deadline; a year not listed falls
+back to the engine's built-in tables (``workflows/time/holidays.py``). The checks that need more than
+one entry (make-up days on weekends, no day both off and worked, dates inside their year, no day
+twice) are in ``rules/checks/calendar.py``, so that each problem is reported at its own line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+
+from rules.schema.common import RuleModel
+
+FIRST_YEAR, LAST_YEAR = 1949, 2100
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def _year(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"year {value!r} must be a year number such as 2027 (no quotes)")
+    if not FIRST_YEAR <= value <= LAST_YEAR:
+        raise ValueError(f"year {value} is not between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+def _day(value: object) -> date:
+    if isinstance(value, datetime):
+        raise ValueError(f"{value.isoformat(sep=' ')} is a time: write the day alone, like 2027-02-05")
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)  # a date in quotes, or one YAML could not read
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a date: {exc}") from None
+    if not isinstance(value, date):
+        shown = f"'{value}'" if isinstance(value, str) else repr(value)
+        raise ValueError(f"expected a date written like 2027-02-05, got {shown}")
+    return value
+
+
+Year = Annotated[int, BeforeValidator(_year)]
+Day = Annotated[date, BeforeValidator(_day)]
+"""A calendar day, written ``2027-02-05`` (YAML reads it as a date)."""
+
+
+class Holiday(RuleModel):
+    """Days off in a row, ``first`` to ``last`` (both included, weekends inside them too)."""
+
+    name: str
+    """The festival as the announcement names it: 元旦, 春节, 清明节, 劳动节, 端午节, 中秋节, 国庆节."""
+    first: Day
+    last: Day
+    reference: str | None = None
+    """A later notice that changed these days (the 2020 Spring Festival extension), if any."""
+
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+class CalendarYear(RuleModel):
+    reference: str
+    """The announcement: its document number (国办发明电〔2025〕7号) or its title."""
+    url: str | None = None
+    holidays: list[Holiday] = Field(default_factory=list)
+    workdays: list[Day] = Field(default_factory=list)
+    """Make-up workdays (调休上班): weekend days worked."""
+
+    def days_off(self) -> dict[date, str]:
+        """Every day off of the year's holidays, with its holiday's name."""
+        return {day: holiday.name for holiday in self.holidays for day in holiday.days()}
+
+
+class Calendar(RuleModel):
+    """``years → year → reference, holidays, workdays``."""
+
+    years: dict[Year, CalendarYear] = Field(default_factory=dict)
