@@ -6,13 +6,18 @@ real registries hold legacy codes that fail it.
 
 from __future__ import annotations
 
+from operator import mul
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALUE = {c: i for i, c in enumerate(ALPHABET)}
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CHARACTERS = frozenset(ALPHABET)
 
 
 def check_character(first17: str) -> str:
-    total = sum(VALUE[c] * w for c, w in zip(first17, WEIGHTS, strict=True))
+    if len(first17) != len(WEIGHTS):
+        raise ValueError(f"check_character takes the first 17 characters, not {len(first17)}")
+    total = sum(map(mul, map(VALUE.__getitem__, first17), WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 
@@ -20,10 +25,10 @@ def malformed(code: str) -> str | None:
     """Why ``code`` is not a USCC at all, or None when its shape is right."""
     if len(code) != 18:
         return f"a USCC has 18 characters, this one has {len(code)}"
-    bad = sorted({c for c in code if c not in VALUE})
-    if bad:
-        return f"a USCC uses only 0-9 and A-Y without I, O, S, V, Z; found {''.join(bad)!r}"
-    return None
+    if _CHARACTERS.issuperset(code):
+        return None
+    bad = "".join(sorted(set(code) - _CHARACTERS))
+    return f"a USCC uses only 0-9 and A-Y without I, O, S, V, Z; found {bad!r}"
 
 
 def check_warning(code: str) -> str | None:

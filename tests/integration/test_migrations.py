@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
+import workflows.flows.joint_inspection.directory_models  # noqa: F401  (no plug-in imports them yet)
 from tests.support import PG_URL, ensure_pg_database
 from worker import PLUGINS, compose
 from workflows.cli.app import build_app

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -45,13 +45,13 @@ _KEYS = postgresql.ARRAY(String)
 
 
 def _iso(value: Any) -> str:
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime too
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def json_rows(rows: Sequence[dict[str, Any]]) -> str:
-    """Rows as one JSON array (datetimes as ISO 8601 with their offset)."""
+    """Rows as one JSON array (datetimes as ISO 8601 with their offset, dates as ``YYYY-MM-DD``)."""
     return json.dumps(list(rows), default=_iso)
 
 

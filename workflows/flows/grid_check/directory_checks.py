@@ -1,16 +1,18 @@
 """The checks of a grid directory file, common to its CSV and YAML forms, and what they build.
 
 A reader (``directory_parse``) hands every field to ``Builder`` as a ``Cell`` (value, line, field
-label); the builder records each problem and carries on, so one pass reports them all, and ``finish``
-either returns the ``Directory`` or raises ``DirectoryInvalid`` with the problems in line order.
+label); the builder (a ``workflows.directories`` checker) records each problem and carries on, so one
+pass reports them all, and ``finish`` either returns the ``Directory`` or raises ``DirectoryInvalid``
+with the problems in line order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from workflows.errors import BadInput
+from workflows.directories.fields import Cell, Checker
+from workflows.directories.problems import DirectoryInvalid, Problem
 from workflows.flows.grid_check.directory_models import (
     CODE_LENGTH,
     NAME_LENGTH,
@@ -18,34 +20,16 @@ from workflows.flows.grid_check.directory_models import (
     WORKER_ID_LENGTH,
 )
 
-TRUE_WORDS = frozenset({"true", "1", "yes"})
-FALSE_WORDS = frozenset({"false", "0", "no"})
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem of a directory file: ``FILE:LINE: field: message`` (line 1-based)."""
-
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
-
-
-class DirectoryInvalid(BadInput):
-    """A directory file with problems; nothing was imported from it. ``problems`` lists them all."""
-
-    code = "directory_invalid"
-
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
-        self.source = source
-        self.problems: list[Problem] = list(problems)
-        count = len(self.problems)
-        heading = f"{source}: {count} problem{'s' * (count != 1)}, nothing imported"
-        super().__init__("\n".join([heading, *map(str, self.problems)]))
+__all__ = [
+    "Builder",
+    "Cell",
+    "Directory",
+    "DirectoryInvalid",
+    "GridEntry",
+    "Problem",
+    "StreetEntry",
+    "WorkerEntry",
+]
 
 
 @dataclass(frozen=True)
@@ -81,61 +65,17 @@ class Directory:
     sha256: str
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One field as written: its value, its line and how a problem names it (column or YAML path)."""
-
-    value: object
-    line: int
-    field: str
-
-
-class Builder:
+class Builder(Checker):
     """Collects streets, grids and workers field by field, and every problem on the way."""
 
     def __init__(self, file: str, streets_known: Mapping[str, str]) -> None:
-        self.file = file
+        super().__init__(file)
         self.known = streets_known
-        self.problems: list[Problem] = []
         self.streets: dict[str, tuple[StreetEntry, int]] = {}
         self.grids: dict[str, tuple[GridEntry, int]] = {}
         self.workers: list[WorkerEntry] = []
         self._worker_lines: dict[str, int] = {}
         self._backups: list[tuple[str, str, Cell]] = []
-
-    def problem(self, line: int, field: str, message: str) -> None:
-        self.problems.append(Problem(self.file, line, field, message))
-
-    def text(self, cell: Cell, limit: int, *, required: bool = True) -> str | None:
-        """The stripped text of ``cell``, or None (with a problem if it was required or wrong)."""
-        value = cell.value
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.problem(cell.line, cell.field, "empty; it is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            self.problem(cell.line, cell.field, f"must be text, not {type(value).__name__}")
-            return None
-        text = str(value).strip()
-        if len(text) > limit:
-            self.problem(cell.line, cell.field, f"longer than {limit} characters")
-            return None
-        return text
-
-    def boolean(self, cell: Cell) -> bool | None:
-        value = cell.value
-        if isinstance(value, bool):
-            return value
-        word = str(value).strip().lower() if isinstance(value, str | int) else None
-        if word in TRUE_WORDS or word in FALSE_WORDS:
-            return word in TRUE_WORDS
-        if word == "" or value is None:
-            self.problem(cell.line, cell.field, "empty; write true or false")
-        else:
-            self.problem(
-                cell.line, cell.field, f"{value!r} is not a boolean; write true or false (1/0, yes/no)"
-            )
-        return None
 
     def street(self, code: Cell, name: Cell, *, once: bool) -> str | None:
         """The street code, if usable. ``once``: the format lists each street once (YAML)."""
@@ -223,7 +163,7 @@ class Builder:
         if not self.problems and not self.grids:
             self.problem(1, "grids", "the file lists no grids (an import replaces the whole directory)")
         if self.problems:
-            raise DirectoryInvalid(self.file, sorted(self.problems, key=lambda p: p.line))
+            raise self.invalid()
         return Directory(
             streets=tuple(entry for entry, _ in self.streets.values()),
             grids=tuple(entry for entry, _ in self.grids.values()),

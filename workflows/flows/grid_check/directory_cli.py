@@ -2,7 +2,7 @@
 
 They live in the ``directory`` group of the root app, which other plug-ins share (``directory import
 objects``): ``add_directory_commands`` reuses the ``directory`` group, and its ``import`` group, when a
-plug-in added them before, and creates them otherwise.
+plug-in added them before, and creates them otherwise (``workflows.directories.cli``).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from workflows.cli.common import Composer, JsonOpt, fail, unreachable
-from workflows.errors import YunshangError
+from workflows.cli.common import Composer, JsonOpt
+from workflows.directories.cli import directory_groups, fail_invalid, fail_on
 from workflows.flows.grid_check.directory import (
     DirectoryCounts,
     DirectoryInvalid,
@@ -26,8 +26,6 @@ from workflows.flows.grid_check.directory import (
     parse_directory,
     replace_directory,
 )
-from workflows.messaging.retry import is_transient
-from workflows.runtime import Runtime
 
 #: how a command finds the composer of its runtime (``workflows.cli.common.composer``)
 ComposerFn = Callable[[typer.Context], Composer]
@@ -37,10 +35,7 @@ FileArg = Annotated[Path, typer.Argument(help="the directory as CSV (a row per g
 
 def add_directory_commands(app: typer.Typer, composer_fn: ComposerFn) -> None:
     """Add ``directory import grids`` and ``directory show`` to ``app`` (the root app)."""
-    directory_app = subgroup(app, "directory", "The directories the flows route by.")
-    import_app = subgroup(
-        directory_app, "import", "Replace a directory from a file; a bad file changes nothing."
-    )
+    directory_app, import_app = directory_groups(app)
 
     @import_app.command("grids")
     def import_grids(ctx: typer.Context, file: FileArg, as_json: JsonOpt = False) -> None:
@@ -53,12 +48,9 @@ def add_directory_commands(app: typer.Typer, composer_fn: ComposerFn) -> None:
             with rt.db.transaction() as session:
                 report = replace_directory(session, directory, file.name, at=rt.clock.now())
         except DirectoryInvalid as exc:
-            for problem in exc.problems:
-                typer.echo(str(problem), err=True)
-            count = len(exc.problems)
-            fail(f"{count} problem{'s' * (count != 1)} in {file}; the grid directory was not changed")
+            fail_invalid(exc, file, "the grid directory")
         except Exception as exc:
-            _fail(exc, rt)
+            fail_on(exc, rt)
         finally:
             rt.close()
         if as_json:
@@ -78,7 +70,7 @@ def add_directory_commands(app: typer.Typer, composer_fn: ComposerFn) -> None:
                 counts = directory_counts(session)
                 last = latest_import(session)
         except Exception as exc:
-            _fail(exc, rt)
+            fail_on(exc, rt)
         finally:
             rt.close()
         if as_json:
@@ -99,17 +91,6 @@ def add_directory_commands(app: typer.Typer, composer_fn: ComposerFn) -> None:
         if last is not None:
             when = last.imported_at.isoformat(timespec="seconds")
             typer.echo(f"imported {when} from {last.source} (sha256 {last.sha256[:12]}, import #{last.id})")
-
-
-def subgroup(parent: typer.Typer, name: str, help_text: str) -> typer.Typer:
-    """The sub-command group ``name`` of ``parent``: the one registered already, else a new one."""
-    for info in parent.registered_groups:
-        group = info.typer_instance
-        if group is not None and name in (info.name, group.info.name):
-            return group
-    group = typer.Typer(help=help_text, no_args_is_help=True)
-    parent.add_typer(group, name=name)
-    return group
 
 
 def format_counts(counts: DirectoryCounts) -> list[str]:
@@ -142,12 +123,3 @@ def _report_json(report: ImportReport) -> dict[str, Any]:
         "imported": _counts_json(report.counts),
         "replaced": _counts_json(report.replaced),
     }
-
-
-def _fail(exc: Exception, rt: Runtime) -> NoReturn:
-    """An engine error or an unreachable database as one line (exit 1); anything else propagates."""
-    if isinstance(exc, YunshangError):
-        fail(str(exc))
-    if is_transient(exc):
-        fail(unreachable(exc, rt.settings))
-    raise exc

@@ -18,14 +18,12 @@ themselves, common to both formats, are in ``directory_checks``.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 
 from rules.yaml_source import PathKey, format_path, parse_yaml, position_of
+from workflows.directories.files import csv_rows, read_source
 from workflows.flows.grid_check.directory_checks import (
     Builder,
     Cell,
@@ -66,52 +64,18 @@ SUFFIXES = (".csv", ".yaml", ".yml")
 def parse_directory(path: Path, streets_known: Mapping[str, str]) -> Directory:
     """Read ``path`` (``.csv``, ``.yaml`` or ``.yml``); ``streets_known`` maps the street codes of
     organisation.yaml to their names. Raises ``DirectoryInvalid`` with every problem found."""
-    where = str(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise DirectoryInvalid(
-            where, [Problem(where, 1, "file", f"unknown format {path.suffix!r}; give a .csv, .yaml or .yml")]
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DirectoryInvalid(where, [Problem(where, 1, "file", f"cannot be read: {exc.strerror}")]) from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
-        raise DirectoryInvalid(where, [Problem(where, line, "file", message)]) from exc
-    builder = Builder(where, streets_known)
+    source = read_source(path, SUFFIXES)
+    builder = Builder(str(path), streets_known)
     if path.suffix.lower() == ".csv":
-        _read_csv(text, builder)
+        _read_csv(source.text, builder)
     else:
-        _read_yaml(text, builder)
-    return builder.finish(hashlib.sha256(raw).hexdigest())
+        _read_yaml(source.text, builder)
+    return builder.finish(source.sha256)
 
 
 def _read_csv(text: str, builder: Builder) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        builder.problem(1, "header", f"the file is empty; its first line is the header {','.join(HEADER)}")
-        return
-    columns = [name.strip() for name in header]
-    missing = [name for name in HEADER if name not in columns]
-    unknown = [name for name in columns if name not in HEADER]
-    twice = sorted({name for name in columns if name in HEADER and columns.count(name) > 1})
-    for label, names in (("missing columns", missing), ("unknown columns", unknown), ("twice", twice)):
-        if names:
-            builder.problem(1, "header", f"{label}: {', '.join(names)}; the header is {','.join(HEADER)}")
-    if missing or unknown or twice:
-        return
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(columns):
-            builder.problem(line, "row", f"has {len(row)} cells; the header has {len(columns)}")
-            continue
-        cells = {name: Cell(value, line, name) for name, value in zip(columns, row, strict=True)}
+    for line, row in csv_rows(text, HEADER, builder):
+        cells = {name: Cell(value, line, name) for name, value in zip(HEADER, row, strict=True)}
         street = builder.street(cells["street"], cells["street_name"], once=False)
         grid = builder.grid(cells["grid"], cells["grid_name"], street, once=False)
         builder.worker(
