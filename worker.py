@@ -26,7 +26,7 @@ import dramatiq
 import actors
 from workflows.cli.app import make_app
 from workflows.cli.common import configure_logging
-from workflows.flows import dual_notification, grid_check, toy
+from workflows.flows import dual_notification, grid_check, joint_inspection, toy
 from workflows.plugins import FlowPlugin
 from workflows.runtime import Runtime, build_runtime
 from workflows.settings import Settings
@@ -34,7 +34,12 @@ from workflows.workers import child
 from workflows.workers.supervisor import Supervisor
 
 #: the flows this engine runs; a plug-in left out of this list is not run, not routed, not served
-PLUGINS: tuple[FlowPlugin, ...] = (toy.PLUGIN, dual_notification.PLUGIN, grid_check.PLUGIN)
+PLUGINS: tuple[FlowPlugin, ...] = (
+    toy.PLUGIN,
+    dual_notification.PLUGIN,
+    grid_check.PLUGIN,
+    joint_inspection.PLUGIN,
+)
 
 _runtime: Runtime | None = None
 

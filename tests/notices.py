@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from state_machines import dual_notification, grid_check, license_registration
+from state_machines import dual_notification, grid_check, joint_inspection, license_registration
 from state_machines.base import Emit, Flow
 from state_machines.dual_notification import notice_key
 from tests.support import Stack
@@ -17,7 +17,16 @@ from workflows.engine.core import Outcome
 from workflows.engine.machines import Fired, FlowMachine, Refused
 from workflows.store.models import Delivery
 
-FLOWS = {f.name: f for f in (license_registration.FLOW, dual_notification.FLOW, grid_check.FLOW)}
+FLOWS = {
+    f.name: f
+    for f in (
+        license_registration.FLOW,
+        dual_notification.FLOW,
+        grid_check.FLOW,
+        joint_inspection.FLOW,
+        joint_inspection.FOLLOW_UP_FLOW,
+    )
+}
 PHARMACY = "91370212MA3QK7T84W"
 HOTEL = "913702121635678027"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 Asia/Shanghai

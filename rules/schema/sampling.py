@@ -36,8 +36,19 @@ class Exclusion(RuleModel):
     only_if_no_problem_found: bool = True
 
 
+class ResultCategory(RuleModel):
+    """A result category of a random inspection (市场监管领域随机抽查情况记录表); ``problem`` opens a
+    follow-up case for the department that recorded it."""
+
+    code: Code
+    name: str
+    problem: bool = False
+
+
 class Sampling(RuleModel):
     risk_classes: list[RiskClass]
+    results: list[ResultCategory] = Field(default_factory=list)
+    """The result categories a department records (the official list)."""
     min_officers_per_department: int
     """Officers of each involved department per object; the law (行政处罚法 §42) asks for two."""
     recusal: Recusal

@@ -41,6 +41,8 @@ def test_warning_timers_are_the_declared_ones_not_a_name_suffix() -> None:
         ("grid_check", "first_check_warning"),
         ("grid_check", "enforcement_warning"),
         ("grid_check", "case_warning"),
+        ("joint_inspection", "completion_warning"),
+        ("joint_inspection", "publication_warning"),
     }
     registry = Registry([*OTHERS, grid_check(Referral)])
     assert ("grid_check", "acknowledge_reminder") in registry.warning_timers

@@ -24,16 +24,30 @@ OTHER = Flow(
 
 def test_the_composition_roots_plugins_bring_their_flows_events_and_recipients() -> None:
     registry = Registry(PLUGINS)
-    assert set(registry.flows) == {"toy", "license_registration", "dual_notification", "grid_check"}
+    assert set(registry.flows) == {
+        "toy",
+        "license_registration",
+        "dual_notification",
+        "grid_check",
+        "joint_inspection",
+        "inspection_follow_up",
+    }
     assert {"toy.submitted", "license.issued", "notice.claimed", "permit.issued"} <= set(registry.events)
     assert {"complaint.received", "grid.check.reported", "street.enforcement.reported"} <= set(
         registry.events
     )
-    assert set(registry.recipients) == {"license_registration", "dual_notification", "grid_check"}
+    assert set(registry.recipients) == {
+        "license_registration",
+        "dual_notification",
+        "grid_check",
+        "joint_inspection",
+        "inspection_follow_up",
+    }
     # a license is routed by both plug-ins that subscribe to it, dual notification first
     assert [r.handle.__module__ for r in registry.routes["license.issued"]] == [
         "workflows.flows.dual_notification.routes",
         "workflows.flows.grid_check.routes",
+        "workflows.flows.joint_inspection.routes",
     ]
     assert set(registry.explainers) == {"license.issued", "scope.changed"}
 
@@ -84,10 +98,13 @@ def test_two_plugins_of_one_name_refuse_to_start() -> None:
 
 
 def test_a_plugin_left_out_is_not_run() -> None:
-    registry = Registry([p for p in PLUGINS if p.name not in ("dual_notification", "grid_check")])
+    registry = Registry(
+        [p for p in PLUGINS if p.name not in ("dual_notification", "grid_check", "joint_inspection")]
+    )
     assert set(registry.flows) == {"toy"}
     assert "license.issued" not in registry.events
     without_notices = Registry([p for p in PLUGINS if p.name != "dual_notification"])
     assert [r.handle.__module__ for r in without_notices.routes["license.issued"]] == [
-        "workflows.flows.grid_check.routes"
+        "workflows.flows.grid_check.routes",
+        "workflows.flows.joint_inspection.routes",
     ]

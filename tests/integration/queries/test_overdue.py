@@ -32,6 +32,8 @@ def test_a_passed_warning_timer_is_not_overdue_a_passed_deadline_is(stack: Stack
         ("grid_check", "first_check_warning"),
         ("grid_check", "enforcement_warning"),
         ("grid_check", "case_warning"),
+        ("joint_inspection", "completion_warning"),
+        ("joint_inspection", "publication_warning"),
     }
     runs = stack.runtime.registry.warning_timers
     assert overdue_ids(stack, 1, runs) == [] and not_overdue_ids(stack, 1, runs) == [instance_id]

@@ -42,7 +42,7 @@ def assert_refused(stack: Stack, good: str, broken: str) -> None:
     assert [(v.version, v.status) for v in versions.all()] == [(good, "active"), (broken, "rejected")]
     rejected = versions.find(broken)
     assert rejected.lint_report is not None and MISSING in rejected.lint_report
-    assert rejected.note.startswith("rejected: 2 errors, 3 warnings")
+    assert rejected.note.startswith("rejected: 2 errors, 0 warnings")
 
 
 def test_rules_reload_refuses_a_folder_without_claim_deadline(

@@ -67,7 +67,7 @@ def test_a_broken_edit_is_rejected_and_the_previous_version_stays(stack: Stack, 
     assert active is not None and active.version == good.version
     record = versions.find(rejected.version)
     assert (record.status, record.active, record.activated_at) == ("rejected", False, None)
-    assert record.note == "rejected: 1 error, 3 warnings; try 48小时"
+    assert record.note == "rejected: 1 error, 0 warnings; try 48小时"
     assert record.lint_report is not None and BROKEN_REPORT in record.lint_report
     assert LINT_REPORT not in record.rule_files
 
@@ -145,7 +145,7 @@ def test_cli_versions_reload_and_diff(stack: Stack, rules_dir: Path, monkeypatch
     first = runner.invoke(cli, ["rules", "reload", "--note", "first", "--author", "li.wei"])
     assert first.exit_code == 0, first.output
     v1 = version_of(content_hash(rules_dir))
-    assert first.output.strip() == f"rules version {v1} activated (0 errors, 3 warnings)"
+    assert first.output.strip() == f"rules version {v1} activated"  # no warnings: no summary
 
     replace_line(rules_dir, "deadlines.yaml", "      claim_deadline:", BROKEN_LINE)
     broken = runner.invoke(cli, ["rules", "reload", "--note", "typo"])
@@ -158,7 +158,7 @@ def test_cli_versions_reload_and_diff(stack: Stack, rules_dir: Path, monkeypatch
     assert lines[1].split()[:3] == ["1", v1, "active"]
     assert lines[1].endswith("li.wei                    first")
     assert lines[2].split()[2] == "rejected"
-    assert "rejected: 1 error, 3 warnings; typo" in lines[2]
+    assert "rejected: 1 error, 0 warnings; typo" in lines[2]
     assert "rejected — the active version stays in force" in listing.output
     assert BROKEN_REPORT in listing.output
 

@@ -122,7 +122,7 @@ EXPECTED: dict[str, list[str]] = {
         "sampling.yaml:21:1: error: min_officers_per_department: min_officers_per_department is 1: inspections "
         "need at least 2 officers per department (行政处罚法 §42)",
         "sampling.yaml:22:1: error: officers_per_group: unknown key 'officers_per_group': allowed keys are "
-        "exclusion, min_officers_per_department, recusal, risk_classes",
+        "exclusion, min_officers_per_department, recusal, results, risk_classes",
     ],
 }
 

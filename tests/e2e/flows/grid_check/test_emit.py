@@ -23,7 +23,7 @@ def test_emit_of_a_license_lists_the_instances_it_started(grid: Grid, tmp_path: 
     result = CliRunner().invoke(build_app(compose, PLUGINS), ["emit", str(path)], env=env)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].endswith("license.issued: accepted → matched, assigned []")
+    assert lines[0].endswith("license.issued: accepted → matched, assigned, listed []")
     started = lines[1:]
     assert any(f"license_registration notified {PHARMACY}" in line and "→ #" in line for line in started)
     assert any(f"grid_check assigned {PHARMACY}:info_check" in line for line in started)

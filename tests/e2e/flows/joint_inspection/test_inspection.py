@@ -1,0 +1,199 @@
+"""The joint inspection end to end through the HTTP API, on both stacks: a plan frozen with its
+commitment, the draw and its receipt verified, a re-draw refused until voided, dispatch to the group,
+results from two departments, publication (and its escalation when late), a follow-up case, bad input."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.flows.dual_notification.conftest import E2E, e2e_stack
+from workflows import uscc
+from workflows.flows.joint_inspection.directory_models import InspectionObject, InspectionOfficer
+
+SECRET = "drawn-by-the-notary-2026-12-01"
+CLASSES = "AAAAAAAAAABBBBBBBBCCCCCCDDDD"
+
+
+def load(e2e: E2E) -> list[str]:
+    """28 objects in four classes (one inspected last month with no problem: excluded), 8 officers of
+    market supervision and 6 of the health commission."""
+    today = e2e.now().date()
+    codes = [uscc.make(f"91370212MA{n:07d}") for n in range(len(CLASSES))]
+    with e2e.stack.runtime.db.transaction() as session:
+        for n, (code, risk) in enumerate(zip(codes, CLASSES, strict=True)):
+            session.add(
+                InspectionObject(
+                    uscc=code,
+                    name=f"崂山第{n}号药店",
+                    type="enterprise",
+                    industry="5251",
+                    street="ZHONGHAN",
+                    grid="ZH-001",
+                    risk_class=risk,
+                    risk_as_of=date(2026, 1, 1),
+                    last_inspected_at=today - timedelta(days=30) if n == 0 else None,
+                    last_result="no_problem" if n == 0 else None,
+                    last_inspectors=[],
+                )
+            )
+        for department, count in (("SCJG", 8), ("WJJ", 6)):
+            for i in range(count):
+                session.add(
+                    InspectionOfficer(
+                        officer_id=f"{department}-{i:03d}",
+                        name=f"执法员{i}",
+                        department=department,
+                        certificate_no=f"{department}{i:06d}",
+                        fields=[],
+                        active=True,
+                        conflicts=[],
+                    )
+                )
+    return codes
+
+
+def plan(**extra: Any) -> dict[str, Any]:
+    return {
+        "id": "2026-LS-01",
+        "departments": {"SCJG": ["药品经营"], "WJJ": ["公共场所卫生"]},
+        "quotas": {"A": 2, "B": 2, "C": 1, "D": 1},
+        "per_department": 2,
+        "groups": 2,
+        "commitment": {
+            "kind": "committed_secret",
+            "value_sha256": hashlib.sha256(SECRET.encode()).hexdigest(),
+        },
+        **extra,
+    }
+
+
+@pytest.fixture
+def e2e(stack_kind: str, tmp_path: Path) -> Iterator[E2E]:
+    with e2e_stack(stack_kind, tmp_path) as running:
+        load(running)
+        yield running
+
+
+def post(e2e: E2E, path: str, body: dict[str, Any]) -> Any:
+    return e2e.http.post(path, json=body)
+
+
+def result(e2e: E2E, inspection: int, department: str, officer: str, code: str, **extra: Any) -> Any:
+    data = {
+        "inspection": inspection,
+        "department": department,
+        "officer": officer,
+        "result": code,
+        "inspected_at": e2e.now().isoformat(),
+        **extra,
+    }
+    return e2e.post(
+        {
+            "specversion": "1.0",
+            "id": f"r-{inspection}-{department}-{code}",
+            "source": "/officers/app",
+            "type": "inspection.result.recorded",
+            "data": data,
+        }
+    )
+
+
+def test_plan_draw_verify_dispatch_results_publication_and_follow_up(e2e: E2E) -> None:
+    created = post(e2e, "/inspections/plans", plan())
+    assert created.status_code == 201, created.text
+    frozen = created.json()
+    assert (frozen["objects"], frozen["excluded"], frozen["officers"]) == (27, 1, 14)
+
+    wrong = post(e2e, "/inspections/plans/2026-LS-01/draw", {"revealed": "not the secret"})
+    assert wrong.status_code == 422 and "committed" in wrong.json()["detail"]
+    drawn = post(e2e, "/inspections/plans/2026-LS-01/draw", {"revealed": SECRET})
+    assert drawn.status_code == 201, drawn.text
+    receipt = drawn.json()
+    assert len(receipt["result"]["objects"]) == 6 and len(receipt["result"]["groups"]) == 2
+    again = post(e2e, "/inspections/plans/2026-LS-01/draw", {"revealed": SECRET})
+    assert again.status_code == 409 and "void" in again.json()["detail"]
+    verified = e2e.get(f"/draws/{receipt['draw']}/verify")
+    assert verified == {"draw": receipt["draw"], "plan": "2026-LS-01", "ok": True, "differences": []}
+
+    e2e.stack.settle()
+    inspections = e2e.instances(flow="joint_inspection")
+    assert len(inspections) == 6 and {i["state"] for i in inspections} == {"inspecting"}
+    first = e2e.instance(inspections[0]["id"])
+    officers = first["context"]["officers"]
+    assert sorted(officers) == ["SCJG", "WJJ"] and all(len(v) == 2 for v in officers.values())
+    pushed = {d.recipient for d in e2e.deliveries(first["id"], kind="inspection")}
+    assert pushed == {o for v in officers.values() for o in v}  # every officer of the group
+
+    before = e2e.counts()
+    bad = [
+        (result(e2e, first["id"], "SCJG", officers["SCJG"][0], "maybe"), "data.result"),
+        (result(e2e, first["id"], "SCJG", "SCJG-999", "no_problem"), "data.officer"),
+        (result(e2e, first["id"], "GAFJ", officers["SCJG"][0], "no_problem"), "data.department"),
+    ]
+    for response, field in bad:
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == field, response.text
+    assert e2e.counts() == before
+
+    assert result(e2e, first["id"], "SCJG", officers["SCJG"][0], "no_problem").status_code == 202
+    assert (
+        result(e2e, first["id"], "WJJ", officers["WJJ"][1], "follow_up", comment="消毒记录缺失").status_code
+        == 202
+    )
+    e2e.stack.settle()
+    done = e2e.instance(first["id"])
+    assert done["state"] == "awaiting_publication"
+    [case] = e2e.instances(flow="inspection_follow_up")
+    assert (case["state"], e2e.instance(case["id"])["context"]["department"]) == ("open", "WJJ")
+
+    published = post(e2e, f"/inspections/{first['id']}/publish", {"reason": "结果已核"})
+    assert published.status_code == 200, published.text
+    record = e2e.get("/inspections/plans/2026-LS-01/publication")["records"]
+    assert {(r["department"], r["result"]) for r in record} == {
+        ("SCJG", "未发现问题"),
+        ("WJJ", "发现问题待后续处理"),
+    }
+    csv_text = e2e.http.get("/inspections/plans/2026-LS-01/publication", params={"format": "csv"}).text
+    assert csv_text.splitlines()[0] == "uscc,plan,department,result,inspected_at,published_at"
+
+
+def test_a_late_publication_escalates_and_a_void_allows_a_new_draw(e2e: E2E) -> None:
+    assert post(e2e, "/inspections/plans", plan()).status_code == 201
+    first = post(e2e, "/inspections/plans/2026-LS-01/draw", {"revealed": SECRET}).json()
+    e2e.stack.settle()
+    one = e2e.instance(e2e.instances(flow="joint_inspection")[0]["id"])
+    officers = one["context"]["officers"]
+    result(e2e, one["id"], "SCJG", officers["SCJG"][0], "no_problem")
+    result(e2e, one["id"], "WJJ", officers["WJJ"][0], "corrected")
+    e2e.stack.settle()
+    due = {t["name"]: t["due_at"] for t in e2e.instance(one["id"])["timers"] if t["status"] == "armed"}
+    assert set(due) == {"publication_warning", "publication_deadline"}
+    e2e.tick_to(datetime.fromisoformat(due["publication_deadline"]) + timedelta(minutes=1))
+    kinds = [(d.kind, d.recipient) for d in e2e.deliveries(one["id"]) if d.kind != "inspection"]
+    assert ("supervision", "PTB/supervisor") in kinds  # the level above the department: the district
+
+    voided = post(e2e, f"/draws/{first['draw']}/void", {"reason": "公证员未到场"})
+    assert voided.status_code == 200
+    e2e.stack.settle()
+    again = post(e2e, "/inspections/plans/2026-LS-01/draw", {"revealed": SECRET})
+    assert again.status_code == 201
+    # the same snapshot and secret: the same draw, on record twice (the first voided)
+    assert again.json()["result_sha256"] == first["result_sha256"]
+    assert e2e.get(f"/draws/{first['draw']}")["voided"]["reason"] == "公证员未到场"
+
+
+def test_infeasible_plans_and_unknown_departments_are_refused_and_nothing_is_stored(e2e: E2E) -> None:
+    before = e2e.counts()
+    unknown = post(e2e, "/inspections/plans", plan(departments={"SCJG": [], "NOPE": []}))
+    assert unknown.status_code == 422 and unknown.json()["detail"].startswith("departments.NOPE")
+    greedy = post(e2e, "/inspections/plans", plan(quotas={"A": 50}, groups=4))
+    assert greedy.status_code == 422
+    detail = greedy.json()["detail"]
+    assert "quotas.A: 50 to draw, but the stratum has 9 candidates" in detail
+    assert "officers of WJJ: 6 active, but 4 groups × 2 need 8" in detail
+    assert e2e.counts() == before
