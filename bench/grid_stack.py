@@ -3,8 +3,9 @@
 PostgreSQL + Redis with the API (``yunshang api``, one process) and ``python worker.py --processes 2
 --threads 8`` as subprocesses, as ``push_bench`` runs them (no scheduler unless asked: the tasks'
 deadlines are days away, and nothing is lost on a healthy stack, so neither the sweep nor the
-recovery has work). The database is emptied, migrated and given the synthetic Laoshan directory (654
-grids, 735 workers) before the processes start.
+recovery has work). The bench's database is dropped and created again (a fresh deployment: no rows,
+no planner statistics), migrated and given the synthetic Laoshan directory (654 grids, 735 workers)
+before the processes start.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bench.common import (
     REPO,
     descendants,
-    ensure_pg_database,
     flush_redis,
     redis_server_pids,
-    truncate_all,
     wait_for,
 )
 from bench.grid_events import Place, directory_places
@@ -74,6 +74,19 @@ def import_directory(pg: str, redis: str) -> dict[str, Any]:
         return {"file": path.name, "grids": report.counts.grids, "workers": report.counts.workers}
     finally:
         rt.close()
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the bench's own database: every run starts from a fresh deployment — no rows,
+    and no planner statistics left by an earlier run (``TRUNCATE`` keeps them)."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
 
 
 def server_settings(db: Database) -> dict[str, str]:
@@ -128,10 +141,9 @@ class GridStack:
             "YUNSHANG_API_TOKENS": f'[{{"name": "bench", "token": "{TOKEN}", "kind": "admin"}}]',
         }
         self.procs: list[subprocess.Popen[bytes]] = []
-        ensure_pg_database(pg)
+        recreate_database(pg)
         self.db = Database(pg)
         upgrade(self.db)
-        truncate_all(self.db)
         flush_redis(redis)
         self.directory = import_directory(pg, redis)
         self.places: list[Place] = directory_places(synthetic_path())
