@@ -230,7 +230,8 @@ def main() -> None:
     pg, redis = pg_url(args.pg_url, args.database), redis_url(args.redis_url, args.redis_db)
     result: dict[str, Any] = {
         "benchmark": "grid_check",
-        "machine": machine_info(pg, redis),
+        # the server's own database: the bench's is created by the stack, after this
+        "machine": machine_info(pg_url(args.pg_url, "postgres"), redis),
         "targets": TARGETS,
         "parameters": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "stack": f"PostgreSQL + Redis, 1 API process, worker.py {args.processes}×{args.threads}"
