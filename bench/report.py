@@ -87,6 +87,72 @@ def _lone(sporadic: dict[str, Any] | None) -> str:
     return f"{lat['p50']} / {lat['max']}"
 
 
+def _grid_rows(name: str, data: dict[str, Any]) -> list[str]:
+    """One row per result file: the throughput run and the sustained run (either may be missing)."""
+    tp, st = data["runs"].get("throughput"), data["runs"].get("sustained")
+    cells = [name, data.get("stack", "-")]
+    if tp:
+        push, drive = tp["push"], tp["drive"]
+        chain = drive["unlicensed_chain"].get("check_to_case_closed_ms") or {}
+        other = [r["cpu_seconds"]["other"] / r["cpu_seconds"]["wall"] for r in (push, drive)]
+        variant = [f"{tp['start_event']}", f"{tp.get('clients', 1)} client(s)"]
+        if tp.get("analyze"):
+            variant.append(f"ANALYZE every {tp['analyze']['every_s']:g} s")
+        cells += [
+            ", ".join(variant),
+            f"{tp['tasks']:,} ({tp['unlicensed']} unlicensed)",
+            f"**{push['tasks_per_s']:.0f}** ({push['seconds']:.1f} s)",
+            f"**{drive['tasks_per_s']:.0f}** ({drive['seconds']:.1f} s)",
+            f"**{tp['total_seconds']:.1f}**",
+            f"{chain.get('p50', '-')} / {chain.get('max', '-')}",
+            f"{push['cpu_ms_per_task']['own_total']} / {drive['cpu_ms_per_task']['own_total']}",
+            f"{push['cpu_ms_per_task']['api']} / {drive['cpu_ms_per_task']['api']}",
+            f"{min(other):.2f}–{max(other):.2f}",
+        ]
+    else:
+        cells += ["-"] * 9
+    if st:
+        lat = st["push_latency_ms"]
+        cells += [
+            f"{st['rate_achieved']}/s × {st['seconds']:g} s",
+            f"{lat['p50']} / **{lat['p99']}** / {lat['max']}",
+        ]
+    else:
+        cells += ["-", "-"]
+    ok = (not tp or tp["checks"]["ok"]) and (
+        not st or (st["post_refused"] == 0 and st["pushes_missing"] == 0)
+    )
+    cells.append("ok" if ok else "**FAILED**")
+    return ["| " + " | ".join(cells) + " |"]
+
+
+def _grid_section() -> list[str]:
+    out: list[str] = []
+    grids = sorted(p.stem for p in RESULTS.glob("grid_check*.json"))
+    if grids:
+        out += [
+            "### Grid first check: tasks pushed, acknowledged and checked; push latency at a sustained rate",
+            "",
+            "| result file | stack | start event, posting | tasks | push tasks/s (time) | "
+            "ack + check tasks/s (time) | total s | unlicensed check → case closed p50 / max ms | "
+            "own CPU ms / task push / drive | of which API | other load (cores) | sustained | "
+            "push p50 / p99 / max ms | checks |",
+            "|---|---|---|---|---:|---:|---:|---|---|---|---|---|---|---|",
+        ]
+        loaded = {name: _load(name) for name in grids}
+        for name, data in loaded.items():
+            if data:
+                out += _grid_rows(name, data)
+        out.append("")
+        for name, data in loaded.items():
+            if data:
+                settings = data["machine"].get("postgresql_settings") or {}
+                shown = ", ".join(f"{k} {v}" for k, v in settings.items() if k in ("autovacuum", "fsync"))
+                out.append(f"- `{name}.json`: {_machine(data)}{'; PostgreSQL ' + shown if shown else ''}")
+        out.append("")
+    return out
+
+
 def render() -> str:
     out: list[str] = []
     engines = sorted(p.stem for p in RESULTS.glob("engine_bench*.json"))
@@ -141,6 +207,7 @@ def render() -> str:
     calendar = _load("calendar")
     if calendar:
         out += _calendar_rows(calendar)
+    out += _grid_section()
     return "\n".join(out)
 
 
