@@ -50,6 +50,11 @@ def test_the_composition_roots_plugins_bring_their_flows_events_and_recipients()
         "workflows.flows.joint_inspection.routes",
     ]
     assert set(registry.explainers) == {"license.issued", "scope.changed"}
+    # the demo is made of the parts of the plug-ins that bring one, in plug-in order
+    assert [(name, factory.__name__) for name, factory in registry.demos.items()] == [
+        ("dual_notification", "DualNotificationDemo"),
+        ("grid_check", "GridCheckDemo"),
+    ]
 
 
 def test_a_flow_claimed_by_two_plugins_refuses_to_start_naming_both() -> None:

@@ -22,13 +22,17 @@ from workflows.cli import front, ops
 from workflows.cli.common import (
     Compose,
     Composer,
+    HostOpt,
     JsonOpt,
+    PortOpt,
     composer,
     fail,
+    listen,
     runtime,
     unreachable,
     wait_for_signal,
 )
+from workflows.cli.demo import demo
 from workflows.cli.rules import rules_app
 from workflows.messaging.retry import is_transient
 from workflows.plugins import FlowPlugin
@@ -38,18 +42,6 @@ from workflows.settings import Settings
 from workflows.store.db import Database
 from workflows.store.migrate import current_revision, head_revision, upgrade
 from workflows.time.days import shown
-
-HostOpt = Annotated[
-    str | None, typer.Option(help="address the HTTP API listens on (default YUNSHANG_API_HOST, 127.0.0.1)")
-]
-PortOpt = Annotated[
-    int | None, typer.Option(min=1, max=65535, help="port of the HTTP API (default YUNSHANG_API_PORT, 8000)")
-]
-
-
-def listen(host: str | None, port: int | None) -> dict[str, object]:
-    """The settings ``--host`` / ``--port`` override (the environment's apply otherwise)."""
-    return {k: v for k, v in (("api_host", host), ("api_port", port)) if v is not None}
 
 
 def serve(
@@ -212,7 +204,7 @@ def build_app(compose: Compose, plugins: Sequence[FlowPlugin]) -> typer.Typer:
         """yunshang: the supervision workflow engine."""
 
     commands: list[Callable[..., Any]] = [serve, api, scheduler, worker, migrate, status]
-    commands += [front.emit, front.show, front.tasks]
+    commands += [front.emit, front.show, front.tasks, demo]
     for command in commands:
         app.command()(command)
     app.add_typer(ops.flows_app, name="flows")

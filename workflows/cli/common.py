@@ -29,6 +29,18 @@ from workflows.store.migrate import current_revision
 Compose = Callable[..., Runtime]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
+HostOpt = Annotated[
+    str | None, typer.Option(help="address the HTTP API listens on (default YUNSHANG_API_HOST, 127.0.0.1)")
+]
+PortOpt = Annotated[
+    int | None, typer.Option(min=1, max=65535, help="port of the HTTP API (default YUNSHANG_API_PORT, 8000)")
+]
+
+
+def listen(host: str | None, port: int | None) -> dict[str, object]:
+    """The settings ``--host`` / ``--port`` override (the environment's apply otherwise)."""
+    return {k: v for k, v in (("api_host", host), ("api_port", port)) if v is not None}
+
 
 @dataclass
 class Composer:

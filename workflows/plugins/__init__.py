@@ -2,11 +2,11 @@
 
 A flow plug-in is a package under ``workflows/flows/<flow>/`` whose ``PLUGIN`` names everything the
 flow adds: its state machines (from ``state_machines/``), the CloudEvent types it accepts with their
-``data`` models and routes, its API router and CLI commands, who receives its pushes, its demo part, the
-explainers of its events and the rule sections it reads (a demo part is a CLI command the plug-in
-adds: the dual-notification plug-in's ``yunshang demo``). The composition root (``worker.py``) lists
-the plug-ins; ``Registry`` checks that no two of them claim one flow, event type or actor name and
-gives the engine core (which never imports a plug-in) what it needs, by name.
+``data`` models and routes, its API router and CLI commands, who receives its pushes, its demo part
+(``workflows.demo``: ``yunshang demo`` runs the parts of every plug-in listed), the explainers of its
+events and the rule sections it reads. The composition root (``worker.py``) lists the plug-ins;
+``Registry`` checks that no two of them claim one flow, event type or actor name and gives the engine
+core (which never imports a plug-in) what it needs, by name.
 
 Nothing registers itself at import time: a plug-in is a value, and leaving it out of the list leaves
 the flow out of the engine.
@@ -86,6 +86,9 @@ class FlowPlugin:
     actors: tuple[str, ...] = ()
     #: in-transaction effects of the flow's own, by emit target (``PluginEffect``)
     local_effects: Mapping[str, PluginEffect] = field(default_factory=dict)
+    #: makes the flow's part of ``yunshang demo``, a ``workflows.demo.parts.DemoPart`` (typed loosely
+    #: here: the demo package imports the runtime, which imports this module; the runner checks it)
+    demo: Callable[[], object] | None = None
 
     def actor_names(self) -> list[str]:
         names = [name for flow in self.flows for name in (advance_actor(flow.name), batch_actor(flow.name))]
@@ -116,6 +119,8 @@ class Registry:
         self.recipients: dict[str, Resolver] = {
             flow.name: p.recipients for p in self.plugins if p.recipients for flow in p.flows
         }
+        #: the demo part factories, by plug-in name, in plug-in order
+        self.demos: dict[str, Callable[[], object]] = {p.name: p.demo for p in self.plugins if p.demo}
         self.titles: dict[str, Mapping[str, str]] = {
             flow.name: p.titles for p in self.plugins for flow in p.flows
         }

@@ -5,8 +5,9 @@ It brings two state machines (``state_machines/license_registration.py`` and
 ``state_machines/dual_notification.py``), the six event types of the registration system and the
 departments (``events.py``, routed in ``routes.py`` after planning against the permit-routing rules in
 ``planning.py``), the operator endpoints ``/instances/{id}/route``, ``/reroute`` and ``/scorecard``
-(``api.py``), the ``demo`` and ``scorecard`` commands (``cli.py``), who receives its pushes
-(``recipients.py``) and the dry run of its events (``explain*.py``).
+(``api.py``), the ``scorecard`` command (``cli.py``), its part of ``yunshang demo`` (``demo.py``: the
+licenses of a synthetic district, ``demo_data.py``, and the departments' habits), who receives its
+pushes (``recipients.py``) and the dry run of its events (``explain*.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from state_machines import dual_notification, license_registration
 from workflows.flows.dual_notification.api import router
 from workflows.flows.dual_notification.cli import add_commands
+from workflows.flows.dual_notification.demo import DualNotificationDemo
 from workflows.flows.dual_notification.explain_text import explain_event
 from workflows.flows.dual_notification.recipients import TITLES, resolve
 from workflows.flows.dual_notification.routes import EVENTS
@@ -29,6 +31,7 @@ PLUGIN = FlowPlugin(
     recipients=resolve,
     titles=TITLES,
     explainers={"license.issued": explain_event, "scope.changed": explain_event},
+    demo=DualNotificationDemo,
     rule_sections=(
         "permit_routing.yaml",
         "deadlines.yaml: flows.dual_notification",

@@ -4,12 +4,14 @@ business scopes mixing the permit-routing keywords, and how each department beha
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from rules import RuleSet
 from workflows import uscc
+from workflows.demo.parts import Place
 
 DIVISION = "370212"  # 崂山区
 PREFIXES = [
@@ -79,9 +81,14 @@ def make_uscc(rng: random.Random) -> str:
     return uscc.make("91" + DIVISION + body)
 
 
-def district(ruleset: RuleSet, count: int, start: datetime, days: int, seed: int) -> list[License]:
-    """``count`` license.issued events spread over ``days`` working hours (8:00–18:00) from ``start``."""
+def district(
+    ruleset: RuleSet, count: int, start: datetime, days: int, seed: int, places: Sequence[Place] = ()
+) -> list[License]:
+    """``count`` license.issued events spread over ``days`` working hours (8:00–18:00) from ``start``,
+    in ``places`` (default: the rule set's grids). The places are drawn from a generator of their own,
+    so the enterprises, their scopes and times are the same whatever the places."""
     rng = random.Random(seed)
+    placer = random.Random(f"{seed}:places")
     grids = ruleset.organisation.grids
     streets = {s.code: s.name for s in ruleset.organisation.streets}
     seen: set[str] = set()
@@ -95,6 +102,7 @@ def district(ruleset: RuleSet, count: int, start: datetime, days: int, seed: int
         scope = rng.sample(GENERIC, rng.randint(1, 3)) + permits
         rng.shuffle(scope)
         grid = rng.choice(grids)
+        place = placer.choice(places) if places else Place(grid.code, grid.street)
         day = rng.randrange(days)
         at = start + timedelta(days=day, hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
         out.append(
@@ -105,9 +113,9 @@ def district(ruleset: RuleSet, count: int, start: datetime, days: int, seed: int
                     "name": f"青岛{rng.choice(PREFIXES)}{rng.choice(WORDS)}{suffix}",
                     "business_scope": "；".join(scope)
                     + "。(依法须经批准的项目,经相关部门批准后方可开展经营活动)",
-                    "address": f"山东省青岛市崂山区{streets.get(grid.street, '')}{rng.randint(1, 300)}号",
-                    "street": grid.street,
-                    "grid": grid.code,
+                    "address": f"山东省青岛市崂山区{streets.get(place.street, '')}{rng.randint(1, 300)}号",
+                    "street": place.street,
+                    "grid": place.grid,
                     "legal_representative": rng.choice(["王", "李", "张", "刘", "陈"])
                     + rng.choice(["伟", "芳", "娜", "敏", "静", "强", "磊", "洋"]),
                     "issued_at": at.isoformat(),

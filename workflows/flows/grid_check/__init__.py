@@ -6,7 +6,8 @@ streets, grids and workers as data, ``yunshang directory import grids FILE``, a 
 directory in ``data/``), the event types of the grid worker's app, the hotline, the street offices and
 the departments (``events.py``, routed in ``routes.py``; ``license.issued`` is shared with dual
 notification through ``workflows.upstream``), who holds a task (``placing.py``), where the rules send
-a case on (``handoffs.py``), who receives its pushes (``recipients.py``), and the grid scorecard.
+a case on (``handoffs.py``), who receives its pushes (``recipients.py``), the grid scorecard, and its
+part of ``yunshang demo`` (``demo*.py``: the synthetic directory's workers, streets and departments).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from state_machines import grid_check
 from state_machines.grid_effects import ASSIGN_EFFECT
 from workflows.flows.grid_check.api import router
 from workflows.flows.grid_check.cli import add_commands
+from workflows.flows.grid_check.demo import GridCheckDemo
 from workflows.flows.grid_check.placing import assign_referred
 from workflows.flows.grid_check.recipients import TITLES, resolve
 from workflows.flows.grid_check.routes import EVENTS
@@ -30,6 +32,7 @@ PLUGIN = FlowPlugin(
     recipients=resolve,
     titles=TITLES,
     local_effects={ASSIGN_EFFECT: assign_referred},
+    demo=GridCheckDemo,
     rule_sections=(
         "deadlines.yaml: flows.grid_check",
         "escalation.yaml: ladders of grid_check, returns.grid_check",

@@ -14,11 +14,12 @@ Reading the file is ``directory_parse``; the tables are ``directory_models``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import Select, bindparam, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from workflows.flows.grid_check.directory_models import (
@@ -226,37 +227,48 @@ def worker_in_grid(session: Session, worker_id: str, grid_code: str) -> bool:
     return found is not None and found.grid == grid_code
 
 
+def _assignee_query() -> Select[tuple[Any, ...]]:
+    """The grid, its street, its primary worker (the first by id) and that worker's backup, in one
+    statement of plain columns (the routes ask it for every license: no ORM objects to build)."""
+    cells, streets = table(GridCell), table(GridStreet)
+    primary, backup = table(GridWorker).alias("primary_worker"), table(GridWorker).alias("backup")
+    first = select(func.min(table(GridWorker).c.worker_id)).where(table(GridWorker).c.grid == cells.c.code)
+    worker_columns = ("worker_id", "name", "recipient", "active")
+    return (
+        select(
+            cells.c.code,
+            cells.c.name,
+            streets.c.code,
+            streets.c.name,
+            *(primary.c[name] for name in worker_columns),
+            *(backup.c[name] for name in worker_columns),
+        )
+        .join(streets, streets.c.code == cells.c.street)
+        .outerjoin(primary, primary.c.worker_id == first.scalar_subquery())
+        .outerjoin(backup, backup.c.worker_id == primary.c.backup_worker)
+        .where(cells.c.code == bindparam("grid"))
+    )
+
+
+_ASSIGNEE = _assignee_query()
+
+
 def assignee_for(session: Session, grid_code: str) -> Assignee | None:
     """Who receives a case of ``grid_code`` now; None for a grid the directory does not have."""
-    found = session.execute(
-        select(GridCell, GridStreet)
-        .join(GridStreet, GridStreet.code == GridCell.street)
-        .where(GridCell.code == grid_code)
-    ).first()
+    found = session.execute(_ASSIGNEE, {"grid": grid_code}).first()
     if found is None:
         return None
-    grid, street = found
+    grid, grid_name, street, street_name = found[:4]
+    primary, backup = found[4:8], found[8:12]
 
-    def to(level: Level, chosen: GridWorker | None) -> Assignee:
-        return Assignee(
-            level,
-            chosen.worker_id if chosen else None,
-            chosen.name if chosen else None,
-            chosen.recipient if chosen else None,
-            grid.code,
-            grid.name,
-            street.code,
-            street.name,
-        )
+    def to(level: Level, chosen: Sequence[Any] | None) -> Assignee:
+        worker_id, name, recipient = chosen[:3] if chosen else (None, None, None)
+        return Assignee(level, worker_id, name, recipient, grid, grid_name, street, street_name)
 
-    primary = session.scalars(
-        select(GridWorker).where(GridWorker.grid == grid_code).order_by(GridWorker.worker_id).limit(1)
-    ).first()
-    if primary is None:
+    if primary[0] is None:
         return to("street", None)
-    if primary.active:
+    if primary[3]:
         return to("grid", primary)
-    backup = session.get(GridWorker, primary.backup_worker) if primary.backup_worker else None
-    if backup is not None and backup.active:
+    if backup[0] is not None and backup[3]:
         return to("backup", backup)
     return to("street", None)
