@@ -161,8 +161,24 @@ def record_result(ctx: Context, payload: Payload, now: datetime) -> Effect:
     return Effect(update, emits)
 
 
+#: the plug-in's in-transaction effect that writes a published inspection into the object's directory
+#: row (last inspected, its result, its inspectors): the next round's exclusion and recusal read them
+RECORD_EFFECT = "joint_inspection.record"
+
+
 def publish(ctx: Context, payload: Payload, now: datetime) -> Effect:
-    return Effect({"published_at": now.isoformat(), "published_by": payload["by"]})
+    results: dict[str, Any] = dict(ctx.get("results", {}))
+    problems = [r["code"] for _, r in sorted(results.items()) if r.get("problem")]
+    codes = [r["code"] for _, r in sorted(results.items())]
+    inspected = max((str(r["inspected_at"]) for r in results.values()), default=now.isoformat())
+    record = {
+        "uscc": ctx["uscc"],
+        "inspected_at": inspected,
+        "result": problems[0] if problems else (codes[0] if codes else "no_problem"),
+        "inspectors": sorted(o for members in ctx.get("officers", {}).values() for o in members),
+    }
+    update = {"published_at": now.isoformat(), "published_by": payload["by"]}
+    return Effect(update, (Emit(target=RECORD_EFFECT, payload=record),))
 
 
 def escalate(timer: str, state: str, kind: str) -> EffectFn:

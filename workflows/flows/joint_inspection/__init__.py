@@ -18,6 +18,7 @@ from workflows.cli.common import composer
 from workflows.flows.joint_inspection import directory_models as _tables  # noqa: F401  (its tables)
 from workflows.flows.joint_inspection.api import router
 from workflows.flows.joint_inspection.cli import add_commands as add_draw_commands
+from workflows.flows.joint_inspection.directory import record_inspections
 from workflows.flows.joint_inspection.directory_cli import add_directory_commands
 from workflows.flows.joint_inspection.recipients import TITLES, resolve
 from workflows.flows.joint_inspection.routes import EVENTS
@@ -39,6 +40,7 @@ PLUGIN = FlowPlugin(
     cli=add_commands,
     recipients=resolve,
     titles=TITLES,
+    local_effects={joint_inspection.RECORD_EFFECT: record_inspections},
     rule_sections=(
         "deadlines.yaml: flows.joint_inspection, flows.inspection_follow_up",
         "escalation.yaml: ladders of joint_inspection and inspection_follow_up",

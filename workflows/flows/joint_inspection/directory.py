@@ -33,6 +33,7 @@ from workflows.store.dialect import Statements
 from workflows.store.models import table
 from workflows.store.postgres import Postgres
 from workflows.store.sqlite import Sqlite
+from workflows.time.calendar import SHANGHAI
 from workflows.upstream.registration import LicenseIssued
 
 Kind = Literal["objects", "officers"]
@@ -193,3 +194,22 @@ def _dialect(session: Session) -> str:
 
 def _statements(session: Session) -> Statements:
     return Postgres() if _dialect(session) == "postgresql" else Sqlite()
+
+
+def record_inspections(session: Session, engine: object, items: list[tuple[dict[str, Any], str]]) -> None:
+    """A published inspection, written into its object's row in the emitting transaction
+    (``state_machines.joint_inspection.RECORD_EFFECT``): last inspected on the inspection's day, its
+    result, its inspectors — what the next round's exclusion and recusal read."""
+    for body, _ in items:
+        record = body["payload"]
+        session.execute(
+            OBJECTS.update()
+            .where(OBJECTS.c.uscc == record["uscc"])
+            .values(
+                last_inspected_at=datetime.fromisoformat(str(record["inspected_at"]))
+                .astimezone(SHANGHAI)
+                .date(),
+                last_result=record["result"],
+                last_inspectors=list(record["inspectors"]),
+            )
+        )

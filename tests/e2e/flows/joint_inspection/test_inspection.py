@@ -15,6 +15,7 @@ import pytest
 from tests.e2e.flows.dual_notification.conftest import E2E, e2e_stack
 from workflows import uscc
 from workflows.flows.joint_inspection.directory_models import InspectionObject, InspectionOfficer
+from workflows.time.calendar import SHANGHAI
 
 SECRET = "drawn-by-the-notary-2026-12-01"
 CLASSES = "AAAAAAAAAABBBBBBBBCCCCCCDDDD"
@@ -160,6 +161,15 @@ def test_plan_draw_verify_dispatch_results_publication_and_follow_up(e2e: E2E) -
     }
     csv_text = e2e.http.get("/inspections/plans/2026-LS-01/publication", params={"format": "csv"}).text
     assert csv_text.splitlines()[0] == "uscc,plan,department,result,inspected_at,published_at"
+    # the object's directory row now holds this inspection: the next round's exclusion and recusal
+    with e2e.stack.runtime.db.read() as session:
+        row = session.get(InspectionObject, first["context"]["uscc"])
+        assert row is not None
+        assert (row.last_result, row.last_inspected_at) == (
+            "follow_up",
+            e2e.now().astimezone(SHANGHAI).date(),
+        )
+        assert sorted(row.last_inspectors) == sorted(o for v in officers.values() for o in v)
 
 
 def test_a_late_publication_escalates_and_a_void_allows_a_new_draw(e2e: E2E) -> None:
