@@ -7,16 +7,23 @@ the order in which the plug-ins are loaded does not matter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import typer
+from sqlalchemy.orm import Session
 
+from rules import RuleSet
 from workflows.cli.common import fail, unreachable
 from workflows.directories.problems import DirectoryInvalid
 from workflows.errors import YunshangError
 from workflows.messaging.retry import is_transient
 from workflows.runtime import Runtime
+
+D = TypeVar("D")
+R = TypeVar("R")
 
 DIRECTORY_HELP = "The directories the flows route by."
 IMPORT_HELP = "Replace a directory from a file; a bad file changes nothing."
@@ -46,6 +53,28 @@ def fail_invalid(exc: DirectoryInvalid, file: Path, what: str) -> NoReturn:
         typer.echo(str(problem), err=True)
     count = len(exc.problems)
     fail(f"{count} problem{'s' * (count != 1)} in {file}; {what} was not changed")
+
+
+def import_file(
+    rt: Runtime,
+    file: Path,
+    what: str,
+    parse: Callable[[RuleSet], D],
+    replace: Callable[[Session, D, str, datetime], R],
+) -> R:
+    """One directory import: ``parse`` the file against the rules in force, ``replace`` the directory
+    with it in one transaction, and close the runtime; a bad file prints every problem and changes
+    nothing (exit 1), an engine error or an unreachable database is one line."""
+    try:
+        directory = parse(rt.rules.ruleset(f"directory import of {what}"))
+        with rt.db.transaction() as session:
+            return replace(session, directory, file.name, rt.clock.now())
+    except DirectoryInvalid as exc:
+        fail_invalid(exc, file, what)
+    except Exception as exc:
+        fail_on(exc, rt)
+    finally:
+        rt.close()
 
 
 def fail_on(exc: Exception, rt: Runtime) -> NoReturn:

@@ -16,10 +16,9 @@ from typing import Annotated, Any
 import typer
 
 from workflows.cli.common import Composer, JsonOpt
-from workflows.directories.cli import directory_groups, fail_invalid, fail_on
+from workflows.directories.cli import directory_groups, fail_on, import_file
 from workflows.flows.grid_check.directory import (
     DirectoryCounts,
-    DirectoryInvalid,
     ImportReport,
     directory_counts,
     latest_import,
@@ -41,18 +40,13 @@ def add_directory_commands(app: typer.Typer, composer_fn: ComposerFn) -> None:
     def import_grids(ctx: typer.Context, file: FileArg, as_json: JsonOpt = False) -> None:
         """Replace the whole grid directory (streets, grids, grid workers) by FILE. Every problem of
         the file is printed as FILE:LINE: field: message, and then nothing is changed."""
-        rt = composer_fn(ctx).runtime()
-        try:
-            organisation = rt.rules.ruleset("directory import grids").organisation
-            directory = parse_directory(file, {s.code: s.name for s in organisation.streets})
-            with rt.db.transaction() as session:
-                report = replace_directory(session, directory, file.name, at=rt.clock.now())
-        except DirectoryInvalid as exc:
-            fail_invalid(exc, file, "the grid directory")
-        except Exception as exc:
-            fail_on(exc, rt)
-        finally:
-            rt.close()
+        report = import_file(
+            composer_fn(ctx).runtime(),
+            file,
+            "the grid directory",
+            lambda rules: parse_directory(file, {s.code: s.name for s in rules.organisation.streets}),
+            lambda session, directory, source, at: replace_directory(session, directory, source, at=at),
+        )
         if as_json:
             typer.echo(json.dumps(_report_json(report), ensure_ascii=False, indent=2))
             return

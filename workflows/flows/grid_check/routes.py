@@ -39,9 +39,18 @@ from workflows.upstream.registration import LicenseIssued
 
 
 def _start(
-    session: Session, engine: Engine, event: Envelope, key: str, facts: dict[str, Any], uscc: str | None
+    session: Session,
+    engine: Engine,
+    event: Envelope,
+    key: str,
+    facts: dict[str, Any],
+    uscc: str | None,
+    placed: dict[str, Any] | None = None,
 ) -> RouteResult:
-    placed = place_task(session, str(facts["grid"]), str(facts.get("street") or ""))
+    """Start the task ``key`` and dispatch it to ``placed`` (default: whoever the directory names for
+    its grid, or its street office)."""
+    if placed is None:
+        placed = place_task(session, str(facts["grid"]), str(facts.get("street") or ""))
     command = engine.command(
         FLOW_NAME,
         T.dispatch,
@@ -73,13 +82,16 @@ def _license_issued(session: Session, engine: Engine, event: Envelope, data: Lic
     return _start(session, engine, event, f"{data.uscc}:info_check", facts, data.uscc)
 
 
-def _known_grid(session: Session, grid: str) -> None:
-    if assignee_for(session, grid) is None:
+def _known_grid(session: Session, grid: str) -> dict[str, Any]:
+    """Whoever the directory names for ``grid``; a grid it does not know is refused."""
+    found = assignee_for(session, grid)
+    if found is None:
         raise BadInput(f"data.grid: unknown grid {grid!r}; `yunshang directory show` lists the grids")
+    return assignment(found)
 
 
 def _complaint(session: Session, engine: Engine, event: Envelope, data: ComplaintReceived) -> RouteResult:
-    _known_grid(session, data.grid)
+    placed = _known_grid(session, data.grid)
     facts = {
         "kind": "complaint",
         "reference": data.complaint_id,
@@ -90,11 +102,11 @@ def _complaint(session: Session, engine: Engine, event: Envelope, data: Complain
         "content": data.content,
         "received_at": data.received_at.isoformat(),
     }
-    return _start(session, engine, event, f"complaint:{data.complaint_id}", facts, data.uscc)
+    return _start(session, engine, event, f"complaint:{data.complaint_id}", facts, data.uscc, placed)
 
 
 def _finding(session: Session, engine: Engine, event: Envelope, data: FindingReported) -> RouteResult:
-    _known_grid(session, data.grid)
+    placed = _known_grid(session, data.grid)
     if worker(session, data.worker_id) is None:
         raise BadInput(f"data.worker_id: no grid worker {data.worker_id!r} in the directory")
     facts = {
@@ -107,7 +119,7 @@ def _finding(session: Session, engine: Engine, event: Envelope, data: FindingRep
         "content": data.description,
         "received_at": data.found_at.isoformat(),
     }
-    return _start(session, engine, event, f"finding:{data.finding_id}", facts, data.uscc)
+    return _start(session, engine, event, f"finding:{data.finding_id}", facts, data.uscc, placed)
 
 
 # ----------------------------------------------------------------------------------- task reports

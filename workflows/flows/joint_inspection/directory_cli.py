@@ -22,9 +22,9 @@ from typing import Annotated
 import typer
 
 from workflows.cli.common import Composer, JsonOpt
-from workflows.directories.cli import directory_groups, fail_invalid, fail_on, subgroup
+from workflows.directories.cli import directory_groups, import_file, subgroup
 from workflows.flows.joint_inspection.directory import ImportReport, replace_objects, replace_officers
-from workflows.flows.joint_inspection.directory_parse import DirectoryInvalid, parse_objects, parse_officers
+from workflows.flows.joint_inspection.directory_parse import parse_objects, parse_officers
 from workflows.flows.joint_inspection.directory_synthetic import (
     OBJECTS,
     SEED,
@@ -56,20 +56,18 @@ def _add_imports(import_app: typer.Typer, composer_fn: ComposerFn) -> None:
         """Replace every inspection object by FILE. Every problem of the file is printed as
         FILE:LINE: field: message, and then nothing is changed."""
         rt = composer_fn(ctx).runtime()
-        try:
-            rules = rt.rules.ruleset("directory import objects")
-            names = {risk.code: risk.name for risk in rules.sampling.risk_classes}
-            directory = parse_objects(
-                file, set(names), {street.code for street in rules.organisation.streets}
-            )
-            with rt.db.transaction() as session:
-                report = replace_objects(session, directory, file.name, at=rt.clock.now())
-        except DirectoryInvalid as exc:
-            fail_invalid(exc, file, "the inspection objects directory")
-        except Exception as exc:
-            fail_on(exc, rt)
-        finally:
-            rt.close()
+        report = import_file(
+            rt,
+            file,
+            "the inspection objects directory",
+            lambda rules: parse_objects(
+                file,
+                {r.code for r in rules.sampling.risk_classes},
+                {s.code for s in rules.organisation.streets},
+            ),
+            lambda session, directory, source, at: replace_objects(session, directory, source, at=at),
+        )
+        names = {risk.code: risk.name for risk in rt.rules.ruleset("the report").sampling.risk_classes}
         if as_json:
             typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
             return
@@ -82,18 +80,14 @@ def _add_imports(import_app: typer.Typer, composer_fn: ComposerFn) -> None:
         """Replace every inspection officer by FILE. Every problem of the file is printed as
         FILE:LINE: field: message, and then nothing is changed."""
         rt = composer_fn(ctx).runtime()
-        try:
-            organisation = rt.rules.ruleset("directory import officers").organisation
-            names = {d.code: d.short_name for d in organisation.departments}
-            directory = parse_officers(file, set(names))
-            with rt.db.transaction() as session:
-                report = replace_officers(session, directory, file.name, at=rt.clock.now())
-        except DirectoryInvalid as exc:
-            fail_invalid(exc, file, "the officers directory")
-        except Exception as exc:
-            fail_on(exc, rt)
-        finally:
-            rt.close()
+        report = import_file(
+            rt,
+            file,
+            "the officers directory",
+            lambda rules: parse_officers(file, {d.code for d in rules.organisation.departments}),
+            lambda session, directory, source, at: replace_officers(session, directory, source, at=at),
+        )
+        names = {d.code: d.short_name for d in rt.rules.ruleset("the report").organisation.departments}
         if as_json:
             typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
             return

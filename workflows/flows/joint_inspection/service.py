@@ -72,9 +72,7 @@ class PlanBody(BaseModel):
     inspection_days: int = Field(default=15, ge=1, le=90)
 
 
-def _objects(
-    session: Session, spec: PlanBody, now: datetime, ruleset: RuleSet
-) -> tuple[list[Candidate], list[str]]:
+def _objects(session: Session, spec: PlanBody, now: datetime) -> tuple[list[Candidate], list[str]]:
     window = now.date() - timedelta(days=365)  # exclusion.window: 12 months
     query = select(InspectionObject).order_by(InspectionObject.uscc)
     if spec.filter.types:
@@ -143,7 +141,7 @@ def create_plan(session: Session, spec: PlanBody, ruleset: RuleSet, now: datetim
         )
     if session.get(InspectionPlan, spec.id) is not None:
         raise AlreadyDrawn(f"id: a plan {spec.id!r} exists; plans are never replaced")
-    objects, excluded = _objects(session, spec, now, ruleset)
+    objects, excluded = _objects(session, spec, now)
     snapshot = Snapshot(objects, _officers(session, sorted(spec.departments)))
     quotas = _quotas(spec, snapshot, ruleset)
     check_feasible(draw_plan_of(spec, quotas), snapshot)
