@@ -132,6 +132,9 @@ def _sampling(rules: RuleSet, areas: dict[str, dict[str, str]]) -> None:
     values["recusal.previous_rounds"] = str(sampling.recusal.previous_rounds)
     values["exclusion.window"] = sampling.exclusion.window
     values["exclusion.only_if_no_problem_found"] = str(sampling.exclusion.only_if_no_problem_found).lower()
+    values["exclusion.no_problem_results"] = ", ".join(sampling.exclusion.no_problem_results)
+    for result in sampling.results:
+        values[f"result {result.code}"] = f"{result.name}{' (problem)' if result.problem else ''}"
     areas["sampling"] = values
 
 

@@ -64,6 +64,15 @@ class ResultPayload(_Strict):
     inspected_at: AwareDatetime
 
 
+class ReplacePayload(_Strict):
+    department: str = _Code
+    officer: str = Field(min_length=1, max_length=64)
+    """The officer replaced."""
+    replacement: str = Field(min_length=1, max_length=64)
+    """The officer drawn in from the draw's stream (the receipt records it)."""
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class PublishPayload(_Strict):
     by: str = Field(min_length=1, max_length=200)
 
@@ -112,7 +121,7 @@ def dispatch(ctx: Context, payload: Payload, now: datetime) -> Effect:
     departments = sorted(officers)
     update = {**payload, "departments": departments, "department": departments[0], "results": {}}
     update["dispatched_at"] = now.isoformat()
-    pushes = [_push("inspection", update, officer=o) for d in departments for o in officers[d]]
+    pushes = [_push("inspection", update, officer=o, department=d) for d in departments for o in officers[d]]
     return Effect(update, tuple(pushes))
 
 
@@ -159,6 +168,30 @@ def record_result(ctx: Context, payload: Payload, now: datetime) -> Effect:
     if not _pending_after(ctx, payload):
         update["inspected_at"] = max(str(r["inspected_at"]) for r in results.values())
     return Effect(update, emits)
+
+
+def replace_guard(ctx: Context, payload: Payload, now: datetime) -> str | None:
+    department = payload.get("department")
+    if payload.get("officer") not in ctx.get("officers", {}).get(department, []):
+        return f"officer {payload.get('officer')} is not of this object's group for {department}"
+    if department in ctx.get("results", {}):
+        return f"department {department} has recorded its result already"
+    return None
+
+
+def replace_officer(ctx: Context, payload: Payload, now: datetime) -> Effect:
+    """The group's officer of a department is replaced; the one drawn in gets the push."""
+    department, out, into = str(payload["department"]), payload["officer"], payload["replacement"]
+    officers = {d: list(members) for d, members in ctx.get("officers", {}).items()}
+    officers[department] = [into if o == out else o for o in officers[department]]
+    step = {"department": department, "officer": out, "replacement": into, "reason": payload["reason"]}
+    update = {
+        "officers": officers,
+        "replacements": [*ctx.get("replacements", []), {**step, "at": now.isoformat()}],
+    }
+    return Effect(
+        update, (_push("inspection", {**ctx, **update}, officer=into, department=department, replaces=out),)
+    )
 
 
 #: the plug-in's in-transaction effect that writes a published inspection into the object's directory
@@ -227,6 +260,9 @@ FLOW = Flow(
     triggers=(
         Trigger("dispatch", DispatchPayload, "the draw dispatches the object to its group (system)"),
         Trigger("record_result", ResultPayload, "a department's result (inspection.result.recorded)"),
+        Trigger(
+            "replace_officer", ReplacePayload, "a group's officer is replaced (operator)"
+        ),
         Trigger("publish", PublishPayload, "the results are made public (operator)"),
         Trigger("cancel", CancelPayload, "an operator cancelled the inspection"),
         *(
@@ -249,6 +285,7 @@ FLOW = Flow(
             guard=result_guard(last=True),
             effect=record_result,
         ),
+        transition("replace_officer", S.inspecting, None, guard=replace_guard, effect=replace_officer),
         transition("publish", S.awaiting_publication, S.published, effect=publish),
         transition("cancel", (S.created, S.inspecting, S.awaiting_publication), S.cancelled, effect=cancel),
         transition(

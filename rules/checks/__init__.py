@@ -21,6 +21,21 @@ def check_sampling(ctx: Context) -> None:
             ("risk_classes", index, "code"),
             f"risk class '{codes[index]}' is defined twice (also at line {line})",
         )
+    results = [result.code for result in sampling.results]
+    for index, first in duplicates(results):
+        line = ctx.line_of(SAMPLING, ("results", first))
+        ctx.error(
+            SAMPLING,
+            ("results", index, "code"),
+            f"result '{results[index]}' is defined twice (also at line {line})",
+        )
+    for index, code in enumerate(sampling.exclusion.no_problem_results if results else ()):
+        if code not in results:
+            ctx.error(
+                SAMPLING,
+                ("exclusion", "no_problem_results", index),
+                f"no_problem_results names '{code}', which is not among the results",
+            )
 
 
 def run_checks(ctx: Context) -> None:

@@ -30,10 +30,13 @@ class Recusal(RuleModel):
 
 
 class Exclusion(RuleModel):
-    """Leave out objects inspected within ``window`` (when no problem was found, if so set)."""
+    """Leave out objects inspected within ``window`` (when no problem was found, if so set: the last
+    result is one of ``no_problem_results``)."""
 
     window: Period
     only_if_no_problem_found: bool = True
+    no_problem_results: list[Code] = Field(default_factory=lambda: ["no_problem"])
+    """The result codes (of ``results``) that found no problem."""
 
 
 class ResultCategory(RuleModel):

@@ -101,6 +101,15 @@ def lines(directory: Path) -> list[str]:
             "permit_routing.yaml", "  - keywords: [燃气经营]\n", "  - keywords: []\n",
             "permit_routing.yaml:99:5: error: routes[17]: a route needs at least one keyword or industry code",
         ),
+        (
+            "sampling.yaml", "no_problem_results: [no_problem, no_activity]", "no_problem_results: [no_problem, fine]",
+            "sampling.yaml:33:36: error: exclusion.no_problem_results[1]: no_problem_results names 'fine', "
+            "which is not among the results",
+        ),
+        (
+            "sampling.yaml", "{code: revoked, name: 吊销}", "{code: closed, name: 吊销}",
+            "sampling.yaml:48:6: error: results[10].code: result 'closed' is defined twice (also at line 46)",
+        ),
     ],
 )  # fmt: skip
 def test_message_and_place(edit: Edit, file: str, old: str, new: str, expected: str) -> None:

@@ -41,6 +41,11 @@ class PublishBody(ActionBody):
     pass
 
 
+class ReplaceBody(ActionBody):
+    officer: str = Field(min_length=1, max_length=64)
+    """The drawn officer to replace (sick, recused late)."""
+
+
 def _plan_json(plan: InspectionPlan) -> dict[str, Any]:
     frozen = plan.snapshot
     return {
@@ -98,6 +103,18 @@ def router() -> APIRouter:
         with runtime.transaction() as session:
             draw = service.void(session, runtime.engine, draw_id, body.reason, who.name, runtime.clock.now())
             return {"draw": draw.id, "voided_at": draw.voided_at.isoformat() if draw.voided_at else None}
+
+    @router.post("/draws/{draw_id}/replacements", status_code=201, tags=["inspections"])
+    def post_replacement(
+        draw_id: DrawId, body: ReplaceBody, runtime: RuntimeDep, who: Operator
+    ) -> dict[str, Any]:
+        """Replace a drawn officer with a reason: the replacement is drawn from the draw's own stream
+        and recorded in the receipt (verify re-runs it); the group's open inspections pass to them.
+        422 when nobody of the department is left to draw, 409 for a voided draw."""
+        with runtime.transaction() as session:
+            return service.replace(
+                session, runtime.engine, draw_id, body.officer, body.reason, who.name, runtime.clock.now()
+            )
 
     @router.post("/inspections/{instance_id}/publish", tags=["inspections"])
     def post_publish(

@@ -1,7 +1,7 @@
 """The joint inspection's directories: replacing them from checked files, keeping the objects current
 from licenses, and what they hold.
 
-    objects = parse_objects(Path("objects.csv"), {"A", "B", "C", "D"}, {"ZHONGHAN", ...})
+    objects = parse_objects(Path("objects.csv"), {"A", "B", "C", "D"}, {"ZHONGHAN", ...}, ["no_problem", ...])
     with db.transaction() as session:
         report = replace_objects(session, objects, "objects.csv", at=clock.now())
         upsert_from_license(session, license_data, default_risk_class(sampling), clock.today())

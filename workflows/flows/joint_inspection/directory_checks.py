@@ -24,7 +24,6 @@ from workflows.flows.joint_inspection.directory_models import (
     OBJECT_TYPES,
     OFFICER_ID_LENGTH,
     OFFICER_NAME_LENGTH,
-    RESULTS,
 )
 
 #: a GB/T 4754 code as ``license.issued`` carries it: an optional section letter, 2-4 digits
@@ -108,9 +107,11 @@ class OfficersDirectory:
 class ObjectsBuilder(Checker):
     """Checks objects row by row: codes against the rules' sets, each USCC once."""
 
-    def __init__(self, file: str, risk_classes: Collection[str], streets: Collection[str]) -> None:
+    def __init__(
+        self, file: str, risk_classes: Collection[str], streets: Collection[str], results: Collection[str]
+    ) -> None:
         super().__init__(file)
-        self.risk_classes, self.streets = risk_classes, streets
+        self.risk_classes, self.streets, self.results = risk_classes, streets, results
         self.objects: list[ObjectEntry] = []
         self._lines: dict[str, int] = {}
 
@@ -160,10 +161,9 @@ class ObjectsBuilder(Checker):
         day = self.date(inspected, required=False)
         given = self.text(result, CODE_LENGTH, required=False)
         ids = self.items(inspectors, OFFICER_ID_LENGTH) or []
-        if given is not None and given not in RESULTS:
-            self.problem(
-                result.line, result.field, f"unknown result {given!r}; the results are {', '.join(RESULTS)}"
-            )
+        if given is not None and given not in self.results:
+            known = ", ".join(self.results)
+            self.problem(result.line, result.field, f"unknown result {given!r}; the results are {known}")
         if str(inspected.value).strip():
             if day is not None and given is None:
                 self.problem(result.line, result.field, "empty; an inspection has a result")

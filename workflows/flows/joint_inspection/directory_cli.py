@@ -64,6 +64,7 @@ def _add_imports(import_app: typer.Typer, composer_fn: ComposerFn) -> None:
                 file,
                 {r.code for r in rules.sampling.risk_classes},
                 {s.code for s in rules.organisation.streets},
+                [r.code for r in rules.sampling.results],
             ),
             lambda session, directory, source, at: replace_objects(session, directory, source, at=at),
         )

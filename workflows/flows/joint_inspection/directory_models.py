@@ -34,20 +34,7 @@ FIELD_LENGTH = 50
 #: the kinds of market entity (市场主体类型), by code
 OBJECT_TYPES = {"enterprise": "企业", "individual": "个体工商户", "cooperative": "农民专业合作社"}
 
-#: the results of an inspection as published (抽查检查结果), by code
-RESULTS = {
-    "no_problem": "未发现问题",
-    "no_activity": "未发现开展本次抽查涉及的经营活动",
-    "corrected": "发现问题已责令改正",
-    "follow_up": "发现问题待后续处理",
-    "not_publicised": "未按规定公示应当公示的信息",
-    "false_publicity": "公示信息隐瞒真实情况、弄虚作假",
-    "unreachable": "通过登记的住所（经营场所）无法联系",
-    "refused": "不配合检查",
-    "closed": "已关闭停业或正在组织清算",
-}
-#: results that found no problem (sampling.yaml's ``exclusion.only_if_no_problem_found``)
-NO_PROBLEM_RESULTS = frozenset({"no_problem", "no_activity"})
+#: the results of an inspection are sampling.yaml's ``results`` (rule data, one list)
 
 
 class InspectionObject(Base):

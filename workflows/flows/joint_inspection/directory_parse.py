@@ -8,7 +8,7 @@ Objects (检查对象), one row per market entity, under ``OBJECTS_HEADER``::
 
 ``type`` is ``enterprise`` (企业), ``individual`` (个体工商户) or ``cooperative`` (农民专业合作社);
 ``industry`` a GB/T 4754 code (may be empty); ``risk_class`` one of ``sampling.yaml``; dates are
-``YYYY-MM-DD``; the last inspection (day, result code of ``directory_models.RESULTS``, officer ids
+``YYYY-MM-DD``; the last inspection (day, result code of sampling.yaml's ``results``, officer ids
 ``;``-separated) is empty for an object never inspected. Officers (执法检查人员), under
 ``OFFICERS_HEADER``::
 
@@ -70,11 +70,13 @@ OFFICERS_HEADER = ("officer_id", "name", "department", "certificate_no", "fields
 SUFFIXES = (".csv",)
 
 
-def parse_objects(path: Path, risk_classes: Collection[str], streets: Collection[str]) -> ObjectsDirectory:
-    """Read the objects file ``path``; ``risk_classes`` are the codes of sampling.yaml, ``streets``
-    those of organisation.yaml. Raises ``DirectoryInvalid`` with every problem found."""
+def parse_objects(
+    path: Path, risk_classes: Collection[str], streets: Collection[str], results: Collection[str]
+) -> ObjectsDirectory:
+    """Read the objects file ``path``; ``risk_classes`` and ``results`` are the codes of sampling.yaml,
+    ``streets`` those of organisation.yaml. Raises ``DirectoryInvalid`` with every problem found."""
     source = read_source(path, SUFFIXES)
-    builder = ObjectsBuilder(str(path), frozenset(risk_classes), frozenset(streets))
+    builder = ObjectsBuilder(str(path), frozenset(risk_classes), frozenset(streets), tuple(results))
     for line, row in csv_rows(source.text, OBJECTS_HEADER, builder):
         builder.add(line, row, OBJECTS_HEADER)
     return builder.finish(source.sha256)

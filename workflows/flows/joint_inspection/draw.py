@@ -181,7 +181,7 @@ def draw(plan: DrawPlan, snapshot: Snapshot, seed: bytes) -> Drawn:
     loads = [0] * plan.groups
     placed: list[tuple[str, str, int]] = []
     for obj in chosen:
-        free = [g for g, members in enumerate(groups) if not any(_recused(o, obj) for o in members)]
+        free = [g for g, members in enumerate(groups) if not any(recused(o, obj) for o in members)]
         if not free:
             raise Infeasible(f"object {obj.uscc}: every group holds an officer recused from it (回避)")
         g = min(free, key=lambda i: (loads[i], i))
@@ -192,5 +192,5 @@ def draw(plan: DrawPlan, snapshot: Snapshot, seed: bytes) -> Drawn:
     return Drawn(placed, [[o.officer_id for o in members] for members in groups], stream.words)
 
 
-def _recused(officer: Officer, obj: Candidate) -> bool:
+def recused(officer: Officer, obj: Candidate) -> bool:
     return obj.uscc in officer.conflicts or officer.officer_id in obj.last_inspectors

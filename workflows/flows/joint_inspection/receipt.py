@@ -3,7 +3,8 @@
 A receipt names the algorithm, the plan, the snapshot's hashes and sizes (and of the exclusions), the
 commitment made when the snapshot was frozen, the revealed value, the seed, the result and the result's
 hash. ``verify(receipt, snapshot)`` re-derives the seed, re-runs the draw over the snapshot given and
-answers the list of what differs — empty when the draw is the one the receipt records.
+answers the list of what differs — empty when the draw is the one the receipt records. Officers replaced
+after the draw (``replacements``, from the same stream: ``replacement``) are re-run too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 from workflows.errors import BadInput
 from workflows.flows.joint_inspection.draw import ALGORITHM, Drawn, DrawPlan, Snapshot, draw, seed_of
+from workflows.flows.joint_inspection.replacement import replay
 
 CommitKind = Literal["public_value", "committed_secret"]
 
@@ -124,7 +126,7 @@ def verify(receipt: dict[str, Any], snapshot: Snapshot, excluded: list[str]) -> 
                 f"result.{key}: the re-run gives {_short(rerun[key])}, "
                 f"the receipt {_short(receipt['result'].get(key))}"
             )
-    return differs
+    return [*differs, *replay(receipt, snapshot, seed)]
 
 
 def _short(value: Any) -> str:

@@ -5,12 +5,14 @@ Commit-then-reveal: ``create_plan`` freezes the eligible objects (in USCC order;
 the exclusion window with no problem found are left out and listed) and the active officers of the
 plan's departments (in id order) and stores their hash with the commitment, before anyone can know the
 seed; ``draw_plan`` takes the revealed value, checks it against the commitment, draws, stores the
-receipt and starts the inspections, all in one transaction.
+receipt and starts the inspections, all in one transaction. ``replace`` swaps a drawn officer for one
+drawn from the same stream, recorded in the receipt.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import calendar
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP
 from typing import Any
 
@@ -19,18 +21,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules import RuleSet
-from state_machines.joint_inspection import FLOW_NAME
+from rules.schema.sampling import Recusal, Sampling
+from state_machines.joint_inspection import FLOW_NAME, S
 from workflows.engine.commands import Cause, StartSpec
 from workflows.engine.core import Engine
 from workflows.errors import BadInput, InstanceNotFound, YunshangError
-from workflows.flows.joint_inspection.directory_models import (
-    NO_PROBLEM_RESULTS,
-    InspectionObject,
-    InspectionOfficer,
-)
+from workflows.flows.joint_inspection.directory_models import InspectionObject, InspectionOfficer
 from workflows.flows.joint_inspection.draw import Candidate, DrawPlan, Officer, Snapshot, check_feasible
 from workflows.flows.joint_inspection.plans import InspectionDraw, InspectionPlan
 from workflows.flows.joint_inspection.receipt import CommitKind, build_receipt, verify
+from workflows.flows.joint_inspection.replacement import replace_officer
 from workflows.store.models import Instance
 
 _Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
@@ -72,8 +72,26 @@ class PlanBody(BaseModel):
     inspection_days: int = Field(default=15, ge=1, le=90)
 
 
-def _objects(session: Session, spec: PlanBody, now: datetime) -> tuple[list[Candidate], list[str]]:
-    window = now.date() - timedelta(days=365)  # exclusion.window: 12 months
+def window_start(today: date, window: str) -> date:
+    """The first day of an exclusion window (sampling.yaml ``12 months``, ``2 years``, ``365 natural
+    days``) ending ``today``; a month back from the 31st lands on the month's last day."""
+    amount, unit = window.split(" ", 1)
+    n = int(amount)
+    if unit.startswith("natural"):
+        return today - timedelta(days=n)
+    months = n * (12 if unit.startswith("year") else 1)
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    month += 1
+    return date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+def _objects(
+    session: Session, spec: PlanBody, sampling: Sampling, now: datetime
+) -> tuple[list[Candidate], list[str]]:
+    """The plan's eligible objects in USCC order, and the USCCs the exclusion window leaves out."""
+    exclusion, recusal = sampling.exclusion, sampling.recusal
+    window = window_start(now.date(), exclusion.window)
+    no_problem = set(exclusion.no_problem_results)
     query = select(InspectionObject).order_by(InspectionObject.uscc)
     if spec.filter.types:
         query = query.where(InspectionObject.type.in_(spec.filter.types))
@@ -86,20 +104,24 @@ def _objects(session: Session, spec: PlanBody, now: datetime) -> tuple[list[Cand
         ):
             continue
         recent = o.last_inspected_at is not None and o.last_inspected_at >= window
-        if recent and o.last_result in NO_PROBLEM_RESULTS:
+        if recent and (o.last_result in no_problem or not exclusion.only_if_no_problem_found):
             excluded.append(o.uscc)
             continue
-        kept.append(Candidate(o.uscc, o.risk_class, tuple(o.last_inspectors or ())))
+        inspectors = tuple(o.last_inspectors or ()) if recusal.previous_rounds else ()
+        kept.append(Candidate(o.uscc, o.risk_class, inspectors))
     return kept, excluded
 
 
-def _officers(session: Session, departments: list[str]) -> list[Officer]:
+def _officers(session: Session, departments: list[str], recusal: Recusal) -> list[Officer]:
     rows = session.execute(
         select(InspectionOfficer)
         .where(InspectionOfficer.active.is_(True), InspectionOfficer.department.in_(departments))
         .order_by(InspectionOfficer.officer_id)
     ).scalars()
-    return [Officer(o.officer_id, o.department, frozenset(o.conflicts or ())) for o in rows]
+    return [
+        Officer(o.officer_id, o.department, frozenset(o.conflicts or () if recusal.use_conflict_list else ()))
+        for o in rows
+    ]
 
 
 def _quotas(spec: PlanBody, snapshot: Snapshot, ruleset: RuleSet) -> dict[str, int]:
@@ -141,8 +163,8 @@ def create_plan(session: Session, spec: PlanBody, ruleset: RuleSet, now: datetim
         )
     if session.get(InspectionPlan, spec.id) is not None:
         raise AlreadyDrawn(f"id: a plan {spec.id!r} exists; plans are never replaced")
-    objects, excluded = _objects(session, spec, now)
-    snapshot = Snapshot(objects, _officers(session, sorted(spec.departments)))
+    objects, excluded = _objects(session, spec, ruleset.sampling, now)
+    snapshot = Snapshot(objects, _officers(session, sorted(spec.departments), ruleset.sampling.recusal))
     quotas = _quotas(spec, snapshot, ruleset)
     check_feasible(draw_plan_of(spec, quotas), snapshot)
     frozen = {
@@ -237,6 +259,68 @@ def _start_inspections(
             )
         )
     engine.enqueue_many(session, commands, 50)
+
+
+def replace(
+    session: Session, engine: Engine, draw_id: int, officer: str, reason: str, by: str, now: datetime
+) -> dict[str, Any]:
+    """Replace a drawn officer by one drawn from the same stream (``replacement``), record it in the
+    receipt and hand the group's open inspections to the replacement. 409 for a voided draw or one
+    still being dispatched; 422 when nobody is left to draw."""
+    draw = session.get(InspectionDraw, draw_id)
+    if draw is None:
+        raise InstanceNotFound(f"no draw #{draw_id}")
+    if draw.voided_at is not None:
+        raise AlreadyDrawn(f"draw #{draw_id} was voided; its officers are not replaced")
+    inspections = (
+        session.execute(
+            select(Instance).where(
+                Instance.flow == FLOW_NAME, Instance.business_key.startswith(f"{draw.plan_id}:{draw.id}:")
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if any(i.state == S.created for i in inspections):
+        raise AlreadyDrawn(f"draw #{draw_id} is still being dispatched; replace its officer once it is")
+    plan = session.get(InspectionPlan, draw.plan_id)
+    assert plan is not None
+    snapshot, _ = snapshot_of(plan.snapshot)
+    receipt = dict(draw.receipt)
+    chosen = replace_officer(receipt, snapshot, bytes.fromhex(receipt["seed"]), officer)
+    entry = {**chosen.as_json(), "reason": reason, "by": by, "at": now.isoformat()}
+    done = [*receipt.get("replacements", []), entry]
+    draw.receipt = {**receipt, "replacements": done}
+    handed = [
+        i.id
+        for i in inspections
+        if i.state == S.inspecting
+        and i.context.get("group") == chosen.group
+        and chosen.department not in i.context.get("results", {})
+    ]
+    cause = Cause(kind="operator", id=f"replace#{draw_id}.{len(done)}", operator=by, reason=reason)
+    payload = {
+        "department": chosen.department,
+        "officer": chosen.officer,
+        "replacement": chosen.replacement,
+        "reason": reason,
+    }
+    engine.enqueue_many(
+        session,
+        [
+            engine.command(
+                FLOW_NAME,
+                "replace_officer",
+                cause=cause,
+                dedupe_key=f"replace:{draw_id}:{len(done)}",
+                payload=payload,
+                instance_id=i,
+            )
+            for i in handed
+        ],
+        50,
+    )
+    return {"draw": draw_id, **entry, "inspections": handed}
 
 
 def verify_draw(session: Session, draw_id: int) -> dict[str, Any]:

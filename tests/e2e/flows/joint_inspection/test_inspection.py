@@ -207,3 +207,45 @@ def test_infeasible_plans_and_unknown_departments_are_refused_and_nothing_is_sto
     assert "quotas.A: 50 to draw, but the stratum has 9 candidates" in detail
     assert "officers of WJJ: 6 active, but 4 groups × 2 need 8" in detail
     assert e2e.counts() == before
+
+
+def test_a_replaced_officer_is_drawn_from_the_stream_recorded_and_verified(e2e: E2E) -> None:
+    assert post(e2e, "/inspections/plans", plan()).status_code == 201
+    drawn = post(e2e, "/inspections/plans/2026-LS-01/draw", {"revealed": SECRET}).json()
+    e2e.stack.settle()
+    sick = drawn["result"]["groups"][0][0]  # the first SCJG officer of group 0
+    mine = [
+        i["id"]
+        for i in e2e.instances(flow="joint_inspection")
+        if e2e.instance(i["id"])["context"]["group"] == 0
+    ]
+
+    before = e2e.counts()
+    stranger = post(e2e, f"/draws/{drawn['draw']}/replacements", {"officer": "SCJG-999", "reason": "病假"})
+    assert stranger.status_code == 422 and stranger.json()["detail"].startswith(
+        "officer: SCJG-999 is in no group"
+    )
+    assert e2e.counts() == before and "replacements" not in e2e.get(f"/draws/{drawn['draw']}")
+
+    made = post(e2e, f"/draws/{drawn['draw']}/replacements", {"officer": sick, "reason": "病假"})
+    assert made.status_code == 201, made.text
+    entry = made.json()
+    into = entry["replacement"]
+    assert (
+        entry["officer"] == sick
+        and entry["department"] == "SCJG"
+        and sorted(entry["inspections"]) == sorted(mine)
+    )
+    assert entry["stream_from"] == drawn["result"]["stream_words"]
+    e2e.stack.settle()
+    for inspection in mine:
+        ctx = e2e.instance(inspection)["context"]
+        assert into in ctx["officers"]["SCJG"] and sick not in ctx["officers"]["SCJG"]
+        assert into in {d.recipient for d in e2e.deliveries(inspection, kind="inspection")}
+    exported = e2e.get(f"/draws/{drawn['draw']}")
+    assert [r["replacement"] for r in exported["replacements"]] == [into]
+    assert e2e.get(f"/draws/{drawn['draw']}/verify")["ok"] is True
+
+    refused = result(e2e, mine[0], "SCJG", sick, "no_problem")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "data.officer"
+    assert result(e2e, mine[0], "SCJG", into, "no_problem").status_code == 202

@@ -64,6 +64,12 @@ def streets(ruleset: RuleSet) -> set[str]:
 
 
 @pytest.fixture(scope="session")
+def results(ruleset: RuleSet) -> list[str]:
+    """sampling.yaml's result codes."""
+    return [result.code for result in ruleset.sampling.results]
+
+
+@pytest.fixture(scope="session")
 def departments(ruleset: RuleSet) -> set[str]:
     """organisation.yaml's department codes."""
     return {department.code for department in ruleset.organisation.departments}
@@ -102,8 +108,12 @@ def synthetic_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
 
 @pytest.fixture(scope="session")
 def synthetic(
-    synthetic_files: tuple[Path, Path], risk_classes: set[str], streets: set[str], departments: set[str]
+    synthetic_files: tuple[Path, Path],
+    risk_classes: set[str],
+    streets: set[str],
+    results: list[str],
+    departments: set[str],
 ) -> tuple[ObjectsDirectory, OfficersDirectory]:
     """The synthetic district's directories, parsed once."""
     objects, officers = synthetic_files
-    return parse_objects(objects, risk_classes, streets), parse_officers(officers, departments)
+    return parse_objects(objects, risk_classes, streets, results), parse_officers(officers, departments)

@@ -105,9 +105,11 @@ def test_the_synthetic_district_imports_75000_objects_and_800_officers(
 
 
 def test_an_import_replaces_the_whole_directory(
-    db: Database, write_objects: WriteFile, risk_classes: set[str], streets: set[str]
+    db: Database, write_objects: WriteFile, risk_classes: set[str], streets: set[str], results: list[str]
 ) -> None:
-    first = load_objects(db, parse_objects(write_objects(*ROWS), risk_classes, streets), "objects.csv")
+    first = load_objects(
+        db, parse_objects(write_objects(*ROWS), risk_classes, streets, results), "objects.csv"
+    )
     assert (first.rows, first.replaced, first.counts) == (3, 0, {"A": 1, "B": 1, "D": 1})
     other = make("91370212MA0000099")
     smaller = write_objects(
@@ -115,7 +117,7 @@ def test_an_import_replaces_the_whole_directory(
         f"{other},青岛新公司有限公司,enterprise,I6513,JINJIALING,JJL-001,A,2026-09-30,,,",
         name="objects-2.csv",
     )
-    second = load_objects(db, parse_objects(smaller, risk_classes, streets), "objects-2.csv")
+    second = load_objects(db, parse_objects(smaller, risk_classes, streets, results), "objects-2.csv")
     assert second.import_id == first.import_id + 1
     assert (second.rows, second.replaced, second.counts) == (2, 3, {"A": 1, "C": 1})
     with db.read() as session:
@@ -135,12 +137,14 @@ def test_an_import_replaces_the_whole_directory(
 
 
 def test_a_bad_file_changes_nothing(
-    db: Database, write_objects: WriteFile, risk_classes: set[str], streets: set[str]
+    db: Database, write_objects: WriteFile, risk_classes: set[str], streets: set[str], results: list[str]
 ) -> None:
-    before = load_objects(db, parse_objects(write_objects(*ROWS), risk_classes, streets), "objects.csv")
+    before = load_objects(
+        db, parse_objects(write_objects(*ROWS), risk_classes, streets, results), "objects.csv"
+    )
     bad = write_objects(ROWS[0], ROWS[0].replace("ZHONGHAN", "NOWHERE"), name="bad.csv")
     with pytest.raises(DirectoryInvalid):
-        load_objects(db, parse_objects(bad, risk_classes, streets), "bad.csv")
+        load_objects(db, parse_objects(bad, risk_classes, streets, results), "bad.csv")
     with db.read() as session:
         assert object_counts(session) == before.counts
         last = latest_import(session, "objects")
@@ -212,9 +216,14 @@ def license_of(uscc: str, name: str, street: str, grid: str, industries: list[st
 
 
 def test_a_license_adds_a_new_object_and_keeps_a_known_one_current(
-    db: Database, write_objects: WriteFile, risk_classes: set[str], streets: set[str], ruleset: RuleSet
+    db: Database,
+    write_objects: WriteFile,
+    risk_classes: set[str],
+    streets: set[str],
+    results: list[str],
+    ruleset: RuleSet,
 ) -> None:
-    load_objects(db, parse_objects(write_objects(*ROWS), risk_classes, streets), "objects.csv")
+    load_objects(db, parse_objects(write_objects(*ROWS), risk_classes, streets, results), "objects.csv")
     new = make("92370212MA0000077")
     with db.transaction() as session:
         created = upsert_from_license(
@@ -287,13 +296,13 @@ def test_the_class_of_a_new_entity_and_its_type() -> None:
 
 @pytest.mark.production
 def test_a_license_during_an_import_on_postgresql_waits_and_lands_in_the_new_directory(
-    write_objects: WriteFile, risk_classes: set[str], streets: set[str]
+    write_objects: WriteFile, risk_classes: set[str], streets: set[str], results: list[str]
 ) -> None:
     ensure_pg_database(PG_URL)
     db = Database(PG_URL)
     try:
         upgrade(db)
-        directory = parse_objects(write_objects(*ROWS), risk_classes, streets)
+        directory = parse_objects(write_objects(*ROWS), risk_classes, streets, results)
         new = make("91370212MA0000088")
         upserted: list[bool | Exception] = []
 

@@ -40,7 +40,7 @@ def where(problems: list[Problem]) -> list[tuple[int, str]]:
 
 
 def test_a_good_objects_file_becomes_the_directory_in_file_order(
-    write_objects: WriteFile, risk_classes: set[str], streets: set[str]
+    write_objects: WriteFile, risk_classes: set[str], streets: set[str], results: list[str]
 ) -> None:
     path = write_objects(
         f"{U1},青岛海味餐饮有限公司,enterprise,H6210,ZHONGHAN,ZH-001,B,2026-06-30,2025-09-12,corrected,SCJG-0001; SCJG-0002",
@@ -48,7 +48,7 @@ def test_a_good_objects_file_becomes_the_directory_in_file_order(
         ",,,,,,,,,,",  # an empty row is skipped
         f"{U3},青岛市崂山区晓望茶叶专业合作社,cooperative,C1530,WANGGEZHUANG,WGZ-012,D,2026-03-31,2026-01-05,no_problem,",
     )
-    directory = parse_objects(path, risk_classes, streets)
+    directory = parse_objects(path, risk_classes, streets, results)
     assert directory.objects == (
         ObjectEntry(
             U1, "青岛海味餐饮有限公司", "enterprise", "H6210", "ZHONGHAN", "ZH-001", "B",
@@ -64,7 +64,7 @@ def test_a_good_objects_file_becomes_the_directory_in_file_order(
 
 
 def test_every_problem_of_an_objects_file_is_reported_with_its_line_and_column(
-    write_objects: WriteFile, risk_classes: set[str], streets: set[str]
+    write_objects: WriteFile, risk_classes: set[str], streets: set[str], results: list[str]
 ) -> None:
     good = "青岛海味餐饮有限公司,enterprise,H6210,ZHONGHAN,ZH-001,B,2026-06-30"
     path = write_objects(
@@ -84,7 +84,7 @@ def test_every_problem_of_an_objects_file_is_reported_with_its_line_and_column(
         f"{make('91370212MA0000017')},某店,enterprise,,ZHONGHAN,ZH 001,B,,,,",  # 15
         f"{make('91370212MA0000018')},{good},2026-02-01,no_problem,SCJG 2",  # 16
     )
-    problems = problems_of(lambda: parse_objects(path, risk_classes, streets))
+    problems = problems_of(lambda: parse_objects(path, risk_classes, streets, results))
     assert where(problems) == [
         (3, "uscc"),
         (4, "uscc"),
@@ -190,13 +190,17 @@ def test_every_problem_of_an_officers_file_is_reported_with_its_line_and_column(
 
 
 def test_a_bad_header_names_the_missing_unknown_and_doubled_columns(
-    write_objects: WriteFile, write_officers: WriteFile, risk_classes: set[str], departments: set[str]
+    write_objects: WriteFile,
+    write_officers: WriteFile,
+    risk_classes: set[str],
+    results: list[str],
+    departments: set[str],
 ) -> None:
     objects = write_objects(
         f"{U1},某店,enterprise,,ZHONGHAN,ZH-001,B,2026-06-30,,,,x",
         header="uscc,name,type,industry,street,grid,risk,risk_as_of,last_inspected_at,last_result,last_inspectors,phone",
     )
-    problems = problems_of(lambda: parse_objects(objects, risk_classes, {"ZHONGHAN"}))
+    problems = problems_of(lambda: parse_objects(objects, risk_classes, {"ZHONGHAN"}, results))
     assert [str(p) for p in problems] == [
         f"{objects}:1: header: missing columns: risk_class; the header is {','.join(OBJECTS_HEADER)}",
         f"{objects}:1: header: unknown columns: risk, phone; the header is {','.join(OBJECTS_HEADER)}",
@@ -207,7 +211,7 @@ def test_a_bad_header_names_the_missing_unknown_and_doubled_columns(
 
 
 def test_columns_in_another_order_and_a_bom_are_fine(
-    tmp_path: Path, risk_classes: set[str], streets: set[str]
+    tmp_path: Path, risk_classes: set[str], streets: set[str], results: list[str]
 ) -> None:
     path = tmp_path / "excel.csv"
     text = (
@@ -215,7 +219,7 @@ def test_columns_in_another_order_and_a_bom_are_fine(
         f"C,{U1},,某公司,enterprise,SHAZIKOU,SZK-001,F5212,2026-06-30,,\n"
     )
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
-    [entry] = parse_objects(path, risk_classes, streets).objects
+    [entry] = parse_objects(path, risk_classes, streets, results).objects
     assert entry == ObjectEntry(
         U1, "某公司", "enterprise", "F5212", "SHAZIKOU", "SZK-001", "C", date(2026, 6, 30)
     )
@@ -235,11 +239,17 @@ def test_columns_in_another_order_and_a_bom_are_fine(
     ],
 )
 def test_an_objects_file_that_is_no_directory_says_why(
-    tmp_path: Path, risk_classes: set[str], streets: set[str], name: str, content: bytes, problem: str
+    tmp_path: Path,
+    risk_classes: set[str],
+    streets: set[str],
+    results: list[str],
+    name: str,
+    content: bytes,
+    problem: str,
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    [found] = problems_of(lambda: parse_objects(path, risk_classes, streets))
+    [found] = problems_of(lambda: parse_objects(path, risk_classes, streets, results))
     assert str(found).startswith(f"{path}{problem}")
 
 

@@ -28,12 +28,12 @@ SIZE = 12_000
 
 @pytest.fixture(scope="module")
 def objects(
-    tmp_path_factory: pytest.TempPathFactory, risk_classes: set[str], streets: set[str]
+    tmp_path_factory: pytest.TempPathFactory, risk_classes: set[str], streets: set[str], results: list[str]
 ) -> ObjectsDirectory:
     """12,000 objects of the synthetic district (a stratum's order needs no 75,000)."""
     path = tmp_path_factory.mktemp("district") / "objects.csv"
     write_synthetic_objects(path, SIZE)
-    return parse_objects(path, risk_classes, streets)
+    return parse_objects(path, risk_classes, streets, results)
 
 
 @pytest.fixture
