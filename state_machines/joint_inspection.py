@@ -260,9 +260,7 @@ FLOW = Flow(
     triggers=(
         Trigger("dispatch", DispatchPayload, "the draw dispatches the object to its group (system)"),
         Trigger("record_result", ResultPayload, "a department's result (inspection.result.recorded)"),
-        Trigger(
-            "replace_officer", ReplacePayload, "a group's officer is replaced (operator)"
-        ),
+        Trigger("replace_officer", ReplacePayload, "a group's officer is replaced (operator)"),
         Trigger("publish", PublishPayload, "the results are made public (operator)"),
         Trigger("cancel", CancelPayload, "an operator cancelled the inspection"),
         *(

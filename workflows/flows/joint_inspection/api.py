@@ -133,7 +133,7 @@ def router() -> APIRouter:
         """The public record of a plan's published results (国家企业信用信息公示系统 fields)."""
         rows = _publication(runtime, plan_id)
         if format == "json":
-            return {"plan": plan_id, "records": rows}
+            return {"plan": plan_id, "fields": PUBLIC_FIELDS, "records": rows}
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(PUBLIC_FIELDS))
         writer.writeheader()
@@ -143,37 +143,59 @@ def router() -> APIRouter:
     return router
 
 
-#: the columns of the public record (抽查检查信息) of the national enterprise credit publicity system
+#: the columns of the public record of a random inspection (抽查检查结果信息) in the national enterprise
+#: credit publicity system (国家企业信用信息公示系统), by our field name
 PUBLIC_FIELDS = {
     "uscc": "统一社会信用代码",
+    "name": "企业名称",
     "plan": "抽查计划编号",
+    "plan_name": "抽查计划名称",
+    "task": "抽查任务编号",
+    "check_type": "抽查类型",
+    "department_code": "检查实施机关代码",
     "department": "检查实施机关",
+    "items": "检查事项",
+    "result_code": "检查结果代码",
     "result": "检查结果",
-    "inspected_at": "检查日期",
+    "inspected_at": "检查完成日期",
     "published_at": "公示日期",
 }
 
 
 def _publication(runtime: Any, plan_id: str) -> list[dict[str, Any]]:
+    """One record per department of each published inspection of the plan, in instance order."""
+    departments = {d.code: d.name for d in runtime.rules.ruleset("the publication").organisation.departments}
     with runtime.db.read() as session:
-        if session.get(InspectionPlan, plan_id) is None:
+        plan = session.get(InspectionPlan, plan_id)
+        if plan is None:
             raise InstanceNotFound(f"no inspection plan {plan_id!r}")
+        spec = plan.spec
+        directed = any(spec.get("filter", {}).get(k) for k in ("types", "industries", "streets"))
         rows = session.execute(
             select(Instance)
-            .where(Instance.flow == FLOW_NAME, Instance.state == "published")
+            .where(
+                Instance.flow == FLOW_NAME,
+                Instance.state == "published",
+                Instance.business_key.startswith(f"{plan_id}:"),
+            )
             .order_by(Instance.id)
         ).scalars()
         records = []
         for inst in rows:
             ctx = inst.context
-            if ctx.get("plan") != plan_id:
-                continue
             for department, result in sorted(ctx.get("results", {}).items()):
                 records.append(
                     {
                         "uscc": ctx["uscc"],
+                        "name": ctx.get("name", ""),
                         "plan": plan_id,
-                        "department": department,
+                        "plan_name": spec.get("name") or plan_id,
+                        "task": f"{plan_id}-{ctx['draw']}",
+                        "check_type": "定向抽查" if directed else "不定向抽查",
+                        "department_code": department,
+                        "department": departments.get(department, department),
+                        "items": "；".join(spec["departments"].get(department, [])),
+                        "result_code": result.get("code"),
                         "result": result.get("name") or result.get("code"),
                         "inspected_at": str(result.get("inspected_at", ""))[:10],
                         "published_at": str(ctx.get("published_at", ""))[:10],

@@ -61,6 +61,8 @@ class PlanBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str = _Code
+    name: str = Field(default="", max_length=200)
+    """The plan's title as published (抽查计划名称); the id when empty."""
     departments: dict[str, list[str]] = Field(min_length=1, max_length=17)
     """Department code → the inspection items (检查事项) it checks."""
     filter: ObjectFilter = Field(default_factory=ObjectFilter)
@@ -234,6 +236,13 @@ def _start_inspections(
 ) -> None:
     department_of = {o.officer_id: o.department for o in snapshot.officers}
     groups = receipt["result"]["groups"]
+    drawn_usccs = [o["uscc"] for o in receipt["result"]["objects"]]
+    names = {
+        uscc: name
+        for uscc, name in session.execute(
+            select(InspectionObject.uscc, InspectionObject.name).where(InspectionObject.uscc.in_(drawn_usccs))
+        )
+    }
     commands = []
     for drawn in receipt["result"]["objects"]:
         members: dict[str, list[str]] = {}
@@ -243,6 +252,7 @@ def _start_inspections(
             "plan": plan_id,
             "draw": draw_id,
             "uscc": drawn["uscc"],
+            "name": names.get(drawn["uscc"], ""),
             "risk_class": drawn["risk_class"],
             "group": drawn["group"],
             "officers": members,

@@ -106,7 +106,7 @@ def result(e2e: E2E, inspection: int, department: str, officer: str, code: str, 
 
 
 def test_plan_draw_verify_dispatch_results_publication_and_follow_up(e2e: E2E) -> None:
-    created = post(e2e, "/inspections/plans", plan())
+    created = post(e2e, "/inspections/plans", plan(name="崂山区药店联合抽查"))
     assert created.status_code == 201, created.text
     frozen = created.json()
     assert (frozen["objects"], frozen["excluded"], frozen["officers"]) == (27, 1, 14)
@@ -155,12 +155,19 @@ def test_plan_draw_verify_dispatch_results_publication_and_follow_up(e2e: E2E) -
     published = post(e2e, f"/inspections/{first['id']}/publish", {"reason": "结果已核"})
     assert published.status_code == 200, published.text
     record = e2e.get("/inspections/plans/2026-LS-01/publication")["records"]
-    assert {(r["department"], r["result"]) for r in record} == {
-        ("SCJG", "未发现问题"),
-        ("WJJ", "发现问题待后续处理"),
+    assert {(r["department_code"], r["result_code"], r["result"]) for r in record} == {
+        ("SCJG", "no_problem", "未发现问题"),
+        ("WJJ", "follow_up", "发现问题待后续处理"),
     }
+    scjg = next(r for r in record if r["department_code"] == "SCJG")
+    assert scjg["department"] == "青岛市崂山区市场监督管理局" and scjg["items"] == "药品经营"
+    assert scjg["name"].startswith("崂山第") and scjg["check_type"] == "不定向抽查"
+    assert scjg["task"] == f"2026-LS-01-{receipt['draw']}" and scjg["plan_name"] == "崂山区药店联合抽查"
     csv_text = e2e.http.get("/inspections/plans/2026-LS-01/publication", params={"format": "csv"}).text
-    assert csv_text.splitlines()[0] == "uscc,plan,department,result,inspected_at,published_at"
+    assert csv_text.splitlines()[0] == (
+        "uscc,name,plan,plan_name,task,check_type,department_code,department,items,result_code,result,"
+        "inspected_at,published_at"
+    )
     # the object's directory row now holds this inspection: the next round's exclusion and recusal
     with e2e.stack.runtime.db.read() as session:
         row = session.get(InspectionObject, first["context"]["uscc"])
