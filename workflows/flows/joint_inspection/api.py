@@ -52,14 +52,18 @@ def _plan_json(plan: InspectionPlan) -> dict[str, Any]:
         "id": plan.id,
         "spec": plan.spec,
         "snapshot_hash": plan.snapshot_hash,
-        "objects": len(frozen["objects"]),
-        "officers": len(frozen["officers"]),
-        "excluded": len(frozen["excluded"]),
+        **_counts(frozen),
         "quotas": frozen["quotas"],
         "commitment": plan.commitment,
         "created_by": plan.created_by,
         "created_at": plan.created_at.isoformat(),
     }
+
+
+def _counts(frozen: dict[str, Any]) -> dict[str, int]:
+    if "counts" in frozen:
+        return dict(frozen["counts"])
+    return {k: len(frozen[k]) for k in ("objects", "officers", "excluded")}  # frozen before 0009
 
 
 def router() -> APIRouter:

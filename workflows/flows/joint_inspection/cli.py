@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from workflows.cli.common import fail
+from workflows.flows.joint_inspection.plans import snapshot_of_json
 from workflows.flows.joint_inspection.receipt import verify
-from workflows.flows.joint_inspection.service import snapshot_of
 
 draw_app = typer.Typer(help="The joint inspection's verifiable draws.", no_args_is_help=True)
 
@@ -22,7 +22,7 @@ def verify_file(
     """Re-run the draw a receipt records over the candidates it carries: ok, or what differs."""
     try:
         data = json.loads(receipt.read_text(encoding="utf-8"))
-        snapshot, excluded = snapshot_of(data["candidates"])
+        snapshot, excluded = snapshot_of_json(data["candidates"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         fail(f"{receipt}: not a draw receipt with its candidates ({type(exc).__name__}: {exc})")
     differs = verify(data, snapshot, excluded)

@@ -17,9 +17,11 @@ inspectors), ties to the lowest group number. Loads must end within one of each 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple, overload
 
 from workflows.errors import BadInput
 from workflows.flows.joint_inspection.stream import Stream, sample
@@ -33,8 +35,9 @@ class Infeasible(BadInput):
     code = "infeasible_plan"
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """An object that may be drawn (a tuple: 5,000,000 of them are built in a second)."""
+
     uscc: str
     risk_class: str
     last_inspectors: tuple[str, ...] = ()
@@ -60,18 +63,59 @@ class DrawPlan:
     groups: int = 1
 
 
+class ObjectLines(Sequence[Candidate]):
+    """Objects held as their hashed lines (``uscc TAB risk_class TAB inspectors`` and a newline, in USCC
+    order), each parsed into a ``Candidate`` only when read: a draw reads 190 of 75,000."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    @classmethod
+    def of_text(cls, text: str) -> ObjectLines:
+        return cls(text.splitlines(keepends=True))
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @overload
+    def __getitem__(self, index: int) -> Candidate: ...
+    @overload
+    def __getitem__(self, index: slice) -> ObjectLines: ...
+    def __getitem__(self, index: int | slice) -> Candidate | ObjectLines:
+        if isinstance(index, slice):
+            return ObjectLines(self.lines[index])
+        uscc, risk_class, inspectors = self.lines[index].rstrip("\n").split("\t")
+        return Candidate(uscc, risk_class, tuple(inspectors.split(";")) if inspectors else ())
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def by_class(self) -> dict[str, Sequence[Candidate]]:
+        strata: dict[str, list[str]] = {}
+        for line in self.lines:
+            strata.setdefault(line.split("\t", 2)[1], []).append(line)
+        return {risk_class: ObjectLines(lines) for risk_class, lines in strata.items()}
+
+
 @dataclass
 class Snapshot:
-    """The frozen candidates: objects in USCC order, officers in id order, and their hashes."""
+    """The frozen candidates: objects in USCC order, officers in id order, and their hashes.
+    ``objects_text`` is the objects' hashed text (``object_chunks``) when the caller has it already."""
 
     objects: Sequence[Candidate]
     officers: Sequence[Officer]
+    objects_text: str | None = field(default=None, repr=False)
     objects_sha256: str = field(init=False)
     officers_sha256: str = field(init=False)
-    _strata: dict[str, list[Candidate]] | None = field(default=None, init=False, repr=False)
+    _strata: dict[str, Sequence[Candidate]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.objects_sha256 = _objects_hash(self.objects)
+        if self.objects_text is None and isinstance(self.objects, ObjectLines):
+            self.objects_text = self.objects.text()
+        if self.objects_text is None:
+            self.objects_sha256 = _objects_hash(self.objects)
+        else:
+            self.objects_sha256 = hashlib.sha256(self.objects_text.encode()).hexdigest()
         self.officers_sha256 = _lines_hash(o.line() for o in self.officers)
 
     @property
@@ -80,14 +124,26 @@ class Snapshot:
             f"{ALGORITHM}|{self.objects_sha256}|{self.officers_sha256}".encode()
         ).hexdigest()
 
-    def by_class(self) -> dict[str, list[Candidate]]:
+    def by_class(self) -> dict[str, Sequence[Candidate]]:
         """The candidates of each risk class, in USCC order (built once)."""
         if self._strata is None:
-            strata: dict[str, list[Candidate]] = {}
-            for o in self.objects:
-                strata.setdefault(o.risk_class, []).append(o)
-            self._strata = strata
+            if isinstance(self.objects, ObjectLines):
+                self._strata = self.objects.by_class()
+            else:
+                strata: dict[str, list[Candidate]] = {}
+                for o in self.objects:
+                    strata.setdefault(o.risk_class, []).append(o)
+                self._strata = dict(strata)
         return self._strata
+
+    def find(self, uscc: str) -> Candidate | None:
+        """The object ``uscc`` of the snapshot (a binary search: the objects are in USCC order)."""
+        if isinstance(self.objects, ObjectLines):
+            lines = self.objects.lines
+            i = bisect.bisect_left(lines, f"{uscc}\t")
+            return self.objects[i] if i < len(lines) and lines[i].startswith(f"{uscc}\t") else None
+        i = bisect.bisect_left(self.objects, uscc, key=lambda o: o.uscc)
+        return self.objects[i] if i < len(self.objects) and self.objects[i].uscc == uscc else None
 
 
 @dataclass(frozen=True)
@@ -99,12 +155,18 @@ class Drawn:
     stream_words: int
 
 
-def _objects_hash(objects: Sequence[Candidate], chunk: int = 65536) -> str:
-    """SHA-256 of a line per object, ``uscc TAB risk_class TAB sorted last inspectors joined by ;``
-    and a newline, built a chunk at a time (no method call per object: 5,000,000 of them)."""
+def _objects_hash(objects: Sequence[Candidate]) -> str:
     digest = hashlib.sha256()
+    for text in object_chunks(objects):
+        digest.update(text.encode())
+    return digest.hexdigest()
+
+
+def object_chunks(objects: Sequence[Candidate], chunk: int = 65536) -> Iterator[str]:
+    """The hashed text of the objects, a chunk at a time: a line per object, ``uscc TAB risk_class TAB
+    sorted last inspectors joined by ;`` and a newline (no method call per object: 5,000,000 of them)."""
     for start in range(0, len(objects), chunk):
-        text = "".join(
+        yield "".join(
             [
                 f"{o.uscc}\t{o.risk_class}\t{_inspectors(o)}\n"
                 if o.last_inspectors
@@ -112,8 +174,17 @@ def _objects_hash(objects: Sequence[Candidate], chunk: int = 65536) -> str:
                 for o in objects[start : start + chunk]
             ]
         )
-        digest.update(text.encode())
-    return digest.hexdigest()
+
+
+def officers_of_text(text: str) -> list[Officer]:
+    """The officers of their hashed text (``Officer.line``), in its order."""
+    out = []
+    for line in text.splitlines():
+        officer_id, department, conflicts = line.split("\t")
+        out.append(
+            Officer(officer_id, department, frozenset(conflicts.split(";")) if conflicts else frozenset())
+        )
+    return out
 
 
 def _inspectors(o: Candidate) -> str:

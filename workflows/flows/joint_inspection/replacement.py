@@ -108,5 +108,5 @@ def replay(receipt: Mapping[str, Any], snapshot: Snapshot, seed: bytes) -> list[
 
 
 def _objects_of(receipt: Mapping[str, Any], snapshot: Snapshot, group: int) -> Sequence[Candidate]:
-    mine = {str(o["uscc"]) for o in receipt["result"]["objects"] if int(o["group"]) == group}
-    return [o for o in snapshot.objects if o.uscc in mine]
+    found = (snapshot.find(str(o["uscc"])) for o in receipt["result"]["objects"] if int(o["group"]) == group)
+    return [o for o in found if o is not None]

@@ -12,12 +12,13 @@ drawn from the same stream, recorded in the receipt.
 from __future__ import annotations
 
 import calendar
+import json
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Text, and_, case, cast, or_, select
 from sqlalchemy.orm import Session
 
 from rules import RuleSet
@@ -27,8 +28,20 @@ from workflows.engine.commands import Cause, StartSpec
 from workflows.engine.core import Engine
 from workflows.errors import BadInput, InstanceNotFound, YunshangError
 from workflows.flows.joint_inspection.directory_models import InspectionObject, InspectionOfficer
-from workflows.flows.joint_inspection.draw import Candidate, DrawPlan, Officer, Snapshot, check_feasible
-from workflows.flows.joint_inspection.plans import InspectionDraw, InspectionPlan
+from workflows.flows.joint_inspection.draw import (
+    DrawPlan,
+    ObjectLines,
+    Officer,
+    Snapshot,
+    check_feasible,
+)
+from workflows.flows.joint_inspection.plans import (
+    InspectionDraw,
+    InspectionPlan,
+    frozen_candidates,
+    pack,
+    snapshot_json,
+)
 from workflows.flows.joint_inspection.receipt import CommitKind, build_receipt, verify
 from workflows.flows.joint_inspection.replacement import replace_officer
 from workflows.store.models import Instance
@@ -89,29 +102,34 @@ def window_start(today: date, window: str) -> date:
 
 def _objects(
     session: Session, spec: PlanBody, sampling: Sampling, now: datetime
-) -> tuple[list[Candidate], list[str]]:
-    """The plan's eligible objects in USCC order, and the USCCs the exclusion window leaves out."""
+) -> tuple[ObjectLines, list[str]]:
+    """The plan's eligible objects in USCC order (as their hashed lines), and the USCCs the exclusion
+    window leaves out."""
     exclusion, recusal = sampling.exclusion, sampling.recusal
     window = window_start(now.date(), exclusion.window)
-    no_problem = set(exclusion.no_problem_results)
-    query = select(InspectionObject).order_by(InspectionObject.uscc)
+    no_problem, only = sorted(exclusion.no_problem_results), exclusion.only_if_no_problem_found
+    o = InspectionObject
+    out = and_(o.last_inspected_at >= window, *(() if not only else (o.last_result.in_(no_problem),)))
+    query = select(o.uscc, o.risk_class, case((out, 1), else_=0), cast(o.last_inspectors, Text)).order_by(
+        o.uscc
+    )
     if spec.filter.types:
-        query = query.where(InspectionObject.type.in_(spec.filter.types))
+        query = query.where(o.type.in_(spec.filter.types))
     if spec.filter.streets:
-        query = query.where(InspectionObject.street.in_(spec.filter.streets))
+        query = query.where(o.street.in_(spec.filter.streets))
+    if spec.filter.industries:
+        query = query.where(or_(*(o.industry.startswith(p, autoescape=True) for p in spec.filter.industries)))
     kept, excluded = [], []
-    for o in session.execute(query.execution_options(yield_per=10_000)).scalars():
-        if spec.filter.industries and not any(
-            (o.industry or "").startswith(p) for p in spec.filter.industries
-        ):
-            continue
-        recent = o.last_inspected_at is not None and o.last_inspected_at >= window
-        if recent and (o.last_result in no_problem or not exclusion.only_if_no_problem_found):
-            excluded.append(o.uscc)
-            continue
-        inspectors = tuple(o.last_inspectors or ()) if recusal.previous_rounds else ()
-        kept.append(Candidate(o.uscc, o.risk_class, inspectors))
-    return kept, excluded
+    previous = recusal.previous_rounds > 0
+    rows = session.connection().execute(query.execution_options(yield_per=20_000))
+    for uscc, risk_class, left_out, inspectors in rows:
+        if left_out:
+            excluded.append(uscc)
+        elif inspectors and previous and inspectors not in ("[]", "null"):
+            kept.append(f"{uscc}\t{risk_class}\t{';'.join(sorted(json.loads(inspectors)))}\n")
+        else:
+            kept.append(f"{uscc}\t{risk_class}\t\n")
+    return ObjectLines(kept), excluded
 
 
 def _officers(session: Session, departments: list[str], recusal: Recusal) -> list[Officer]:
@@ -166,20 +184,20 @@ def create_plan(session: Session, spec: PlanBody, ruleset: RuleSet, now: datetim
     if session.get(InspectionPlan, spec.id) is not None:
         raise AlreadyDrawn(f"id: a plan {spec.id!r} exists; plans are never replaced")
     objects, excluded = _objects(session, spec, ruleset.sampling, now)
-    snapshot = Snapshot(objects, _officers(session, sorted(spec.departments), ruleset.sampling.recusal))
+    officers = _officers(session, sorted(spec.departments), ruleset.sampling.recusal)
+    snapshot = Snapshot(objects, officers)
     quotas = _quotas(spec, snapshot, ruleset)
     check_feasible(draw_plan_of(spec, quotas), snapshot)
     frozen = {
-        "objects": [[o.uscc, o.risk_class, list(o.last_inspectors)] for o in objects],
-        "officers": [[o.officer_id, o.department, sorted(o.conflicts)] for o in snapshot.officers],
-        "excluded": excluded,
         "quotas": quotas,
+        "counts": {"objects": len(objects), "officers": len(snapshot.officers), "excluded": len(excluded)},
     }
     commitment = {"kind": spec.commitment.kind, "value_sha256": spec.commitment.value_sha256}
     plan = InspectionPlan(
         id=spec.id,
         spec=spec.model_dump(mode="json"),
         snapshot=frozen,
+        candidates=pack(snapshot, excluded),
         snapshot_hash=snapshot.hash,
         commitment=commitment,
         created_by=by,
@@ -188,12 +206,6 @@ def create_plan(session: Session, spec: PlanBody, ruleset: RuleSet, now: datetim
     session.add(plan)
     session.flush()
     return plan
-
-
-def snapshot_of(frozen: dict[str, Any]) -> tuple[Snapshot, list[str]]:
-    objects = [Candidate(u, c, tuple(i)) for u, c, i in frozen["objects"]]
-    officers = [Officer(i, d, frozenset(c)) for i, d, c in frozen["officers"]]
-    return Snapshot(objects, officers), list(frozen["excluded"])
 
 
 def draw_plan(
@@ -212,7 +224,7 @@ def draw_plan(
             f"(POST /draws/{earlier.id}/void with a reason)"
         )
     spec = PlanBody.model_validate(plan.spec)
-    snapshot, excluded = snapshot_of(plan.snapshot)
+    snapshot, excluded = frozen_candidates(plan)
     receipt = build_receipt(
         draw_plan_of(spec, plan.snapshot["quotas"]), snapshot, plan.commitment, revealed, excluded
     )
@@ -295,7 +307,7 @@ def replace(
         raise AlreadyDrawn(f"draw #{draw_id} is still being dispatched; replace its officer once it is")
     plan = session.get(InspectionPlan, draw.plan_id)
     assert plan is not None
-    snapshot, _ = snapshot_of(plan.snapshot)
+    snapshot, _ = frozen_candidates(plan)
     receipt = dict(draw.receipt)
     chosen = replace_officer(receipt, snapshot, bytes.fromhex(receipt["seed"]), officer)
     entry = {**chosen.as_json(), "reason": reason, "by": by, "at": now.isoformat()}
@@ -339,7 +351,7 @@ def verify_draw(session: Session, draw_id: int) -> dict[str, Any]:
         raise InstanceNotFound(f"no draw #{draw_id}")
     plan = session.get(InspectionPlan, draw.plan_id)
     assert plan is not None
-    snapshot, excluded = snapshot_of(plan.snapshot)
+    snapshot, excluded = frozen_candidates(plan)
     differs = verify(draw.receipt, snapshot, excluded)
     return {"draw": draw_id, "plan": draw.plan_id, "ok": not differs, "differences": differs}
 
@@ -356,7 +368,9 @@ def export(session: Session, draw_id: int) -> dict[str, Any]:
         if draw.voided_at
         else None
     )
-    return {**draw.receipt, "draw": draw.id, "voided": voided, "candidates": plan.snapshot}
+    snapshot, excluded = frozen_candidates(plan)
+    candidates = {**snapshot_json(snapshot, excluded), "quotas": plan.snapshot["quotas"]}
+    return {**draw.receipt, "draw": draw.id, "voided": voided, "candidates": candidates}
 
 
 def void(

@@ -5,15 +5,19 @@ results from two departments, publication (and its escalation when late), a foll
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.e2e.flows.dual_notification.conftest import E2E, e2e_stack
+from worker import PLUGINS, compose
 from workflows import uscc
+from workflows.cli.app import build_app
 from workflows.flows.joint_inspection.directory_models import InspectionObject, InspectionOfficer
 from workflows.time.calendar import SHANGHAI
 
@@ -256,3 +260,34 @@ def test_a_replaced_officer_is_drawn_from_the_stream_recorded_and_verified(e2e: 
     refused = result(e2e, mine[0], "SCJG", sick, "no_problem")
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "data.officer"
     assert result(e2e, mine[0], "SCJG", into, "no_problem").status_code == 202
+
+
+def test_an_exported_receipt_verifies_offline_and_a_tampered_one_says_what_differs(
+    e2e: E2E, tmp_path: Path
+) -> None:
+    assert post(e2e, "/inspections/plans", plan()).status_code == 201
+    drawn = post(e2e, "/inspections/plans/2026-LS-01/draw", {"revealed": SECRET}).json()
+    e2e.stack.settle()
+    post(
+        e2e,
+        f"/draws/{drawn['draw']}/replacements",
+        {"officer": drawn["result"]["groups"][1][0], "reason": "回避"},
+    )
+    exported = e2e.get(f"/draws/{drawn['draw']}")
+    assert len(exported["candidates"]["objects"]) == 27 and len(exported["replacements"]) == 1
+    app = build_app(compose, PLUGINS)
+    good = tmp_path / "receipt.json"
+    good.write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
+    ok = CliRunner().invoke(app, ["draw", "verify", str(good)])
+    assert ok.exit_code == 0 and ok.output.startswith("ok: draw of plan 2026-LS-01 re-run, 6 objects"), (
+        ok.output
+    )
+
+    exported["candidates"]["objects"][3][1] = "D" if exported["candidates"]["objects"][3][1] != "D" else "A"
+    exported["replacements"][0]["replacement"] = "SCJG-007"
+    bad = tmp_path / "tampered.json"
+    bad.write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
+    failed = CliRunner().invoke(app, ["draw", "verify", str(bad)])
+    assert failed.exit_code == 1
+    assert "differs: snapshot.objects_sha256" in failed.output and "does not verify" in failed.output
+    assert "differs: replacements[0]" in failed.output or "differs: result." in failed.output

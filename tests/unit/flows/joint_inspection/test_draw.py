@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 
 from tests.unit.flows.joint_inspection.draws import PLAN, REVEALED, objects, officers, snapshot
-from workflows.flows.joint_inspection.draw import Candidate, Infeasible, Snapshot, draw, seed_of
+from workflows.flows.joint_inspection.draw import (
+    Candidate,
+    Infeasible,
+    ObjectLines,
+    Snapshot,
+    draw,
+    object_chunks,
+    seed_of,
+)
 from workflows.flows.joint_inspection.receipt import build_receipt, commit, verify
 from workflows.flows.joint_inspection.stream import Stream, sample
 
@@ -165,3 +173,15 @@ def test_a_committed_secret_must_be_revealed_as_committed() -> None:
     assert "revealed: its SHA-256 is not the value committed with the snapshot" in verify(
         forged, snapshot(), []
     )
+
+
+def test_a_snapshot_of_its_stored_lines_hashes_and_draws_as_the_one_of_candidates() -> None:
+    text = "".join(object_chunks(objects()))
+    lines = ObjectLines.of_text(text)
+    stored = Snapshot(lines, officers())
+    assert stored.hash == snapshot().hash and len(lines) == len(objects())
+    assert list(lines) == objects()  # parsed back, inspectors included
+    assert draw(PLAN, stored, b"s") == draw(PLAN, snapshot(), b"s")
+    seventh = objects()[7]
+    assert stored.find(seventh.uscc) == seventh == snapshot().find(seventh.uscc)
+    assert stored.find("91370212MA99999999") is None and snapshot().find("0") is None
