@@ -136,6 +136,7 @@ def dispatch_case(folder: Path) -> dict[str, Any]:
     from worker import compose
 
     pg, redis = pg_url(None, "yunshang_bench_dispatch"), redis_url(None, 12)
+    (folder / "dispatch").mkdir(exist_ok=True)
     stack = GridStack(folder / "dispatch", pg, redis, port=8765, processes=2, threads=8, scheduler=False)
     rt = compose(Settings(database_url=pg, broker=redis, rules_poll_interval=0))
     try:

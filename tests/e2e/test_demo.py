@@ -16,6 +16,8 @@ from typer.testing import CliRunner, Result
 
 from worker import PLUGINS, compose
 from workflows.cli.app import build_app
+from workflows.flows.joint_inspection import service
+from workflows.flows.joint_inspection.plans import InspectionDraw
 from workflows.store.db import Database
 from workflows.store.models import Instance
 from workflows.time.calendar import SHANGHAI, WorkCalendar
@@ -98,3 +100,35 @@ def test_the_demo_runs_the_grid_first_check_beside_dual_notification(demo_run: t
     summary = next(line for line in out.splitlines() if line.startswith("escalated"))
     handed = sum(state in WITH_DEPARTMENT for state, _ in unlicensed)
     assert f"unlicensed: {len(unlicensed)} found, {handed} went on to departments" in summary
+
+
+def test_the_demo_draws_a_joint_inspection_replaces_an_officer_and_publishes(
+    demo_run: tuple[Result, Path],
+) -> None:
+    result, database = demo_run
+    out = result.stdout
+    assert out.index("grid first check scorecard") < out.index("Joint inspection (双随机联合抽查)")
+    assert "joint_inspection: 5,000 inspection objects, 800 officers" in out
+    inspections = instances(database, "joint_inspection")
+    assert len(inspections) == 40 and {state for _, state, _, _ in inspections} <= {
+        "inspecting",
+        "awaiting_publication",
+        "published",
+    }
+    db = Database(f"sqlite:///{database}")
+    try:
+        with db.read() as session:
+            draw = session.get(InspectionDraw, 1)
+            assert draw is not None
+            [replaced] = draw.receipt["replacements"]
+            assert service.verify_draw(session, 1)["ok"] is True
+    finally:
+        db.dispose()
+    assert f"replaced: {replaced['officer']} → {replaced['replacement']} (病假)" in out
+    assert "verify: ok" in out
+    group = [(s, c) for _, s, _, c in inspections if c["group"] == replaced["group"]]
+    assert group and all(replaced["replacement"] in c["officers"][replaced["department"]] for _, c in group)
+    published = sum(state == "published" for _, state, _, _ in inspections)
+    assert published >= 30 and f"public record: {published} published" in out
+    problems = sum(r["problem"] for *_, c in inspections for r in c["results"].values())
+    assert len(instances(database, "inspection_follow_up")) == problems > 0

@@ -54,6 +54,7 @@ def test_the_composition_roots_plugins_bring_their_flows_events_and_recipients()
     assert [(name, factory.__name__) for name, factory in registry.demos.items()] == [
         ("dual_notification", "DualNotificationDemo"),
         ("grid_check", "GridCheckDemo"),
+        ("joint_inspection", "JointInspectionDemo"),
     ]
 
 

@@ -5,8 +5,8 @@ object dispatched to its group, results per department, publication, follow-up c
 It brings the state machines ``state_machines/joint_inspection.py`` (the inspection and its follow-up
 case), the directories of inspection objects and officers (``directory*.py``), the draw (``stream.py``,
 ``draw.py``, ``receipt.py``), plans and draws as stored (``plans.py``, ``service.py``), its events
-(``events.py``, ``routes.py``), its endpoints (``api.py``), ``yunshang draw verify`` (``cli.py``) and who
-receives its pushes (``recipients.py``).
+(``events.py``, ``routes.py``), its endpoints (``api.py``), ``yunshang draw verify`` (``cli.py``), who
+receives its pushes (``recipients.py``) and its part of ``yunshang demo`` (``demo*.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from workflows.cli.common import composer
 from workflows.flows.joint_inspection import directory_models as _tables  # noqa: F401  (its tables)
 from workflows.flows.joint_inspection.api import router
 from workflows.flows.joint_inspection.cli import add_commands as add_draw_commands
+from workflows.flows.joint_inspection.demo import JointInspectionDemo
 from workflows.flows.joint_inspection.directory import record_inspections
 from workflows.flows.joint_inspection.directory_cli import add_directory_commands
 from workflows.flows.joint_inspection.recipients import TITLES, resolve
@@ -41,6 +42,7 @@ PLUGIN = FlowPlugin(
     recipients=resolve,
     titles=TITLES,
     local_effects={joint_inspection.RECORD_EFFECT: record_inspections},
+    demo=JointInspectionDemo,
     rule_sections=(
         "deadlines.yaml: flows.joint_inspection, flows.inspection_follow_up",
         "escalation.yaml: ladders of joint_inspection and inspection_follow_up",
