@@ -112,3 +112,13 @@ class TimerConflict(YunshangError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class FieldInvalid(BadInput):
+    """Bad input in one named field (the API lists it in ``errors``)."""
+
+    code = "bad_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field

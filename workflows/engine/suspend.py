@@ -20,7 +20,7 @@ import hashlib
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
@@ -125,7 +125,7 @@ def suspend(
             .where(TimerRow.id == timer.id)
             .values(
                 status=TimerStatus.SUSPENDED,
-                ledger=[*(timer.ledger or []), [now.isoformat(), None]],
+                ledger=[*(timer.ledger or []), [_iso(now), None]],
                 remaining=to_json(budget),
             )
         )
@@ -133,7 +133,7 @@ def suspend(
             {
                 "timer_id": timer.id,
                 "name": timer.name,
-                "was_due_at": timer.due_at.isoformat(),
+                "was_due_at": _iso(timer.due_at),
                 "remaining": to_json(budget),
                 "remaining_text": describe(budget),
             }
@@ -158,9 +158,9 @@ def resume(
             continue
         budget = from_json(timer.remaining or [])
         due = due_of(now, budget, rules.calendar)
-        ledger = [list(span) for span in timer.ledger or [[now.isoformat(), None]]]
+        ledger = [list(span) for span in timer.ledger or [[_iso(now), None]]]
         suspended_at = ledger[-1][0]
-        ledger[-1][1] = now.isoformat()
+        ledger[-1][1] = _iso(now)
         conn.execute(
             update(TimerRow)
             .where(TimerRow.id == timer.id)
@@ -171,10 +171,10 @@ def resume(
                 "timer_id": timer.id,
                 "name": timer.name,
                 "suspended_at": suspended_at,
-                "was_due_at": timer.due_at.isoformat(),
+                "was_due_at": _iso(timer.due_at),
                 "remaining": to_json(budget),
                 "remaining_text": describe(budget),
-                "due_at": due.due_at.isoformat(),
+                "due_at": _iso(due.due_at),
                 "provisional": due.provisional,
             }
         )
@@ -243,3 +243,8 @@ def _ledger_row(
     )
     conn.execute(HISTORY, [row.values()])
     return row
+
+
+def _iso(moment: datetime) -> str:
+    """A ledger's instant: ISO 8601 in UTC, as the store returns every time."""
+    return moment.astimezone(UTC).isoformat()

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from workflows.engine.commands import Cause
 from workflows.engine.deadlines import DeadlineSource
 from workflows.engine.suspend import Action, Target, open_timers, resume, suspend
-from workflows.errors import BadInput, InstanceNotFound, TimerConflict
+from workflows.errors import FieldInvalid, InstanceNotFound, TimerConflict
 from workflows.store.db import Database
 from workflows.store.models import History, Instance, TimerStatus
 from workflows.time.clock import Clock
@@ -40,7 +40,7 @@ def act_on_timers(
     """Suspend or resume ``instance_id``'s open timers (or the one named ``timer``); the history row
     written, as the API answers it. ``dedupe_key``: the action's key (a retry with it is a no-op)."""
     if not reason.strip():
-        raise BadInput("reason: say why (kept in the audit trail), e.g. 延期 approved by the director")
+        raise FieldInvalid("reason", "say why (kept in the audit trail), e.g. 延期 approved by the director")
     key = dedupe_key or f"operator:{uuid.uuid4()}"
     with db.transaction() as session:
         query = select(Instance).where(Instance.id == instance_id)
@@ -80,9 +80,10 @@ def _chosen(timers: list[Any], target: Target, name: str | None) -> list[Any]:
     chosen = [t for t in timers if t.name == name]
     if not chosen:
         known = ", ".join(t.name for t in timers) or "none"
-        raise BadInput(
-            f"timer: #{target.id} has no open timer {name!r} in its state {target.state!r} "
-            f"(its open timers: {known})"
+        raise FieldInvalid(
+            "timer",
+            f"#{target.id} has no open timer {name!r} in its state {target.state!r} "
+            f"(its open timers: {known})",
         )
     return chosen
 
