@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, bindparam, case, func, insert, select
+from sqlalchemy import Boolean, bindparam, case, func, insert, or_, select
 
 from workflows.store.models import (
     OPEN_TIMERS,
@@ -47,7 +47,11 @@ MOVE = (
 #: leaving a state cancels its open timers: armed or suspended
 CANCEL = (
     TIMERS_TABLE.update()
-    .where(TIMERS_TABLE.c.instance_id == bindparam("iid"), TIMERS_TABLE.c.status.in_(OPEN_TIMERS))
+    .where(
+        TIMERS_TABLE.c.instance_id == bindparam("iid"),
+        # not IN (…): SQLite runs this with executemany, which takes no expanding parameter
+        or_(*(TIMERS_TABLE.c.status == status for status in OPEN_TIMERS)),
+    )
     .values(status=TimerStatus.CANCELLED, fired_at=bindparam("now"))
 )
 ARM = insert(TIMERS_TABLE)
