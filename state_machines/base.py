@@ -132,6 +132,11 @@ class Transition:
     dest: str | None
     guard: Guard | None = None
     effect: EffectFn | None = None
+    #: an internal transition may stop the clocks of its state's timers named here (a rectification
+    #: period, an approved extension 延期) ...
+    suspends: tuple[str, ...] = ()
+    #: ... and start them again with the budget they had left (the engine keeps the ledger)
+    resumes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,28 @@ class Flow:
             for timer in s.timers:
                 if timer.trigger not in triggers:
                     raise ValueError(f"flow {self.name}: timer {timer.name!r} fires unknown trigger")
+        for t in self.transitions:
+            self._check_clocks(t)
+
+    def _check_clocks(self, t: Transition) -> None:
+        """A transition that suspends or resumes timers is internal, and names timers of every one of
+        its source states."""
+        named = (*t.suspends, *t.resumes)
+        if not named:
+            return
+        if t.dest is not None:
+            raise ValueError(
+                f"flow {self.name}: transition {t.trigger!r} suspends or resumes timers, so it must be "
+                "internal (dest None): leaving a state cancels its timers"
+            )
+        for source in t.source:
+            own = {timer.name for timer in self.state(source).timers}
+            unknown = sorted(set(named) - own)
+            if unknown:
+                raise ValueError(
+                    f"flow {self.name}: transition {t.trigger!r} names timers {unknown} that state "
+                    f"{source!r} does not arm"
+                )
 
     @property
     def state_names(self) -> frozenset[str]:
@@ -196,8 +223,11 @@ def transition(
     *,
     guard: Guard | None = None,
     effect: EffectFn | None = None,
+    suspends: tuple[str, ...] = (),
+    resumes: tuple[str, ...] = (),
 ) -> Transition:
-    return Transition(trigger, (source,) if isinstance(source, str) else source, dest, guard, effect)
+    sources = (source,) if isinstance(source, str) else source
+    return Transition(trigger, sources, dest, guard, effect, suspends, resumes)
 
 
 def warning_timers(flows: Iterable[Flow]) -> frozenset[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 A submission is reviewed within a deadline (``review_deadline`` in the deadline rules), then decided
 and archived. A review that is not started in time escalates; an escalated review can still be decided.
+A review put on hold (waiting for the submitter) stops the review clock until it is released.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class T(StrEnum):
     archive = "archive"
     note = "note"
     cancel = "cancel"
+    hold = "hold"
+    release = "release"
 
 
 class DecidePayload(BaseModel):
@@ -76,6 +79,8 @@ FLOW = Flow(
         Trigger(T.archive),
         Trigger(T.note, NotePayload),
         Trigger(T.cancel),
+        Trigger(T.hold, description="waiting for the submitter: the review clock stops"),
+        Trigger(T.release, description="the submitter answered: the review clock runs on"),
     ),
     transitions=(
         transition(T.decide, (S.awaiting_review, S.escalated), S.decided, effect=_record_decision),
@@ -83,5 +88,7 @@ FLOW = Flow(
         transition(T.archive, S.decided, S.archived, guard=_not_archived_twice),
         transition(T.note, (S.awaiting_review, S.escalated, S.decided), None, effect=_append_note),
         transition(T.cancel, (S.awaiting_review, S.escalated, S.decided), S.cancelled),
+        transition(T.hold, S.awaiting_review, None, suspends=("review_deadline",)),
+        transition(T.release, S.awaiting_review, None, resumes=("review_deadline",)),
     ),
 )

@@ -101,3 +101,24 @@ class ClockNotSimulated(YunshangError):
 class DeadLetterNotFound(YunshangError):
     code = "dead_letter_not_found"
     http_status = 404
+
+
+class TimerConflict(YunshangError):
+    """A suspend or resume the timer's status (or its instance's) does not allow; nothing was changed."""
+
+    code = "timer_conflict"
+    http_status = 409
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class FieldInvalid(BadInput):
+    """Bad input in one named field (the API lists it in ``errors``)."""
+
+    code = "bad_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field

@@ -158,7 +158,9 @@ class RefuseNul:
 
 
 def _error(request: Request, exc: YunshangError) -> JSONResponse:
-    return JSONResponse({"code": exc.code, "detail": str(exc), "errors": []}, status_code=exc.http_status)
+    field = getattr(exc, "field", None)  # an error that names its field lists it (``TimerConflict``)
+    errors = [{"field": field, "message": str(exc)}] if isinstance(field, str) else []
+    return JSONResponse({"code": exc.code, "detail": str(exc), "errors": errors}, status_code=exc.http_status)
 
 
 #: seconds a client is asked to wait when the database does not answer

@@ -12,6 +12,16 @@ class ActionBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="why: kept in the audit trail")
 
 
+class ClockBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        min_length=1, max_length=500, description="why (延期 approved by …): kept in the audit"
+    )
+    timer: str | None = Field(
+        None, min_length=1, max_length=64, description="one timer of the state (default: all its open ones)"
+    )
+
+
 class AdvanceBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     by: str = Field(min_length=1, max_length=40, description="a time span such as 49h, 2d, 90m")

@@ -7,14 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from workflows.api.actions import IdempotencyKey, act
+from workflows.api.actions import IdempotencyKey, act, dedupe_key
 from workflows.api.deps import Operator, RuntimeDep
-from workflows.api.models import ActionBody, AdvanceBody
+from workflows.api.models import ActionBody, AdvanceBody, ClockBody
+from workflows.engine.suspend import Action
+from workflows.engine.timer_actions import act_on_timers
 from workflows.errors import BadInput, ClockNotSimulated
+from workflows.intake.tokens import Principal
 from workflows.messaging.deadletters import list_dead, requeue
 from workflows.queries.effects import event_effect
 from workflows.queries.instances import InstanceFilter, instance_detail, list_instances
 from workflows.queries.status import status as status_report
+from workflows.runtime import Runtime
 from workflows.time.clock import parse_span
 
 router = APIRouter()
@@ -127,6 +131,49 @@ def post_cancel(
     takes_reason = spec is not None and spec.payload is not None and "reason" in spec.payload.model_fields
     payload = {"reason": body.reason} if takes_reason else {}
     return act(runtime, instance_id, "cancel", payload, who, body.reason, idempotency_key)
+
+
+def _clocks(
+    runtime: Runtime, instance_id: int, action: Action, body: ClockBody, who: Principal, key: str | None
+) -> dict[str, Any]:
+    return act_on_timers(
+        runtime.db,
+        runtime.clock,
+        runtime.engine.deadlines,
+        instance_id,
+        action,
+        operator=who.name,
+        reason=body.reason,
+        timer=body.timer,
+        dedupe_key=dedupe_key(instance_id, action, key),
+    )
+
+
+@router.post("/instances/{instance_id}/suspend", tags=["operations"])
+def post_suspend(
+    instance_id: InstanceId,
+    body: ClockBody,
+    runtime: RuntimeDep,
+    who: Operator,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Stop the clocks of the instance's open timers (or of `timer`), e.g. under an approved extension
+    (延期): each keeps the budget it had left, in its rule's units, and does not fire; audited. 409 for a
+    closed instance, a timer suspended already or due already; 422 for a timer the state lacks."""
+    return _clocks(runtime, instance_id, "suspend", body, who, idempotency_key)
+
+
+@router.post("/instances/{instance_id}/resume", tags=["operations"])
+def post_resume(
+    instance_id: InstanceId,
+    body: ClockBody,
+    runtime: RuntimeDep,
+    who: Operator,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Start suspended clocks again: each timer is due when its budget, counted from now on the
+    calendar in force, runs out; audited. 409 for a closed instance or a timer not suspended."""
+    return _clocks(runtime, instance_id, "resume", body, who, idempotency_key)
 
 
 @router.post("/clock/advance", tags=["operations"])

@@ -210,6 +210,7 @@ def build_app(compose: Compose, plugins: Sequence[FlowPlugin]) -> typer.Typer:
     app.add_typer(ops.flows_app, name="flows")
     app.add_typer(ops.clock_app, name="clock")
     app.add_typer(ops.dead_app, name="deadletters")
+    app.add_typer(ops.timers_app, name="timers")
     app.add_typer(rules_app, name="rules")
     app.add_typer(front.tokens_app, name="tokens")
     for plugin in plugins:

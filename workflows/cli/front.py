@@ -137,6 +137,12 @@ def show(ctx: typer.Context, instance_id: int, as_json: JsonOpt = False) -> None
     )
     typer.echo("context: " + json.dumps(detail["context"], ensure_ascii=False))
     for t in detail["timers"]:
+        if t.get("suspended_at"):
+            typer.echo(
+                f"  timer {t['name']:<22} {t['status']:<9} since {shown(t['suspended_at'])}, "
+                f"{t['remaining']} left (was due {shown(t['due_at'])})"
+            )
+            continue
         typer.echo(
             f"  timer {t['name']:<22} {t['status']:<9} due {shown(t['due_at'])}"
             + " (provisional)" * t["provisional"]

@@ -1,4 +1,4 @@
-"""Operator sub-commands: flows, clock, dead letters."""
+"""Operator sub-commands: flows, clock, dead letters, suspended clocks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import typer
 
 from workflows.cli.common import JsonOpt, composer, fail, runtime
 from workflows.engine.machines import mermaid
+from workflows.engine.suspend import Action
+from workflows.engine.timer_actions import act_on_timers
 from workflows.errors import YunshangError
 from workflows.messaging.deadletters import list_dead, requeue
 from workflows.time.clock import SimulatedClock, parse_span
@@ -17,6 +19,9 @@ from workflows.time.days import shown
 flows_app = typer.Typer(help="Flow definitions.", no_args_is_help=True)
 clock_app = typer.Typer(help="The engine's clock (advance only when simulated).", no_args_is_help=True)
 dead_app = typer.Typer(help="Messages that exhausted their retries.", no_args_is_help=True)
+timers_app = typer.Typer(
+    help="Stop and restart an instance's deadline clocks (an approved extension 延期).", no_args_is_help=True
+)
 
 
 @flows_app.command("list")
@@ -120,3 +125,65 @@ def dead_requeue(
         typer.echo(f"requeued #{d.id} ({d.actor} {d.message_id})")
     if failed:
         raise typer.Exit(1)
+
+
+TimerOpt = Annotated[
+    str | None, typer.Option("--timer", help="one timer of the state (default: all open ones)")
+]
+ReasonOpt = Annotated[
+    str, typer.Option("--reason", help="why (kept in the history), e.g. 延期 approved by …")
+]
+OperatorOpt = Annotated[str, typer.Option("--operator", help="who (kept in the history)")]
+
+
+def _clocks(
+    ctx: typer.Context, action: Action, instance_id: int, timer: str | None, reason: str, operator: str
+) -> None:
+    rt = runtime(ctx)
+    try:
+        done = act_on_timers(
+            rt.db,
+            rt.clock,
+            rt.engine.deadlines,
+            instance_id,
+            action,
+            operator=operator,
+            reason=reason,
+            timer=timer,
+        )
+    except YunshangError as exc:
+        fail(str(exc))
+    for t in done["timers"]:
+        if action == "suspend":
+            typer.echo(
+                f"#{instance_id} {t['name']} suspended with {t['remaining_text']} left "
+                f"(was due {shown(t['was_due_at'])})"
+            )
+        else:
+            typer.echo(
+                f"#{instance_id} {t['name']} resumed with {t['remaining_text']}: due {shown(t['due_at'])}"
+            )
+
+
+@timers_app.command("suspend")
+def timers_suspend(
+    ctx: typer.Context,
+    instance_id: int,
+    reason: ReasonOpt,
+    timer: TimerOpt = None,
+    operator: OperatorOpt = "cli",
+) -> None:
+    """Stop the clocks of an instance's open timers: each keeps the budget it has left and does not fire."""
+    _clocks(ctx, "suspend", instance_id, timer, reason, operator)
+
+
+@timers_app.command("resume")
+def timers_resume(
+    ctx: typer.Context,
+    instance_id: int,
+    reason: ReasonOpt,
+    timer: TimerOpt = None,
+    operator: OperatorOpt = "cli",
+) -> None:
+    """Start suspended clocks again: each is due when its budget, counted from now, runs out."""
+    _clocks(ctx, "resume", instance_id, timer, reason, operator)

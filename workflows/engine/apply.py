@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from state_machines.base import Emit, Flow
+from workflows.engine import suspend as clocks
 from workflows.engine.commands import Cause, Command
 from workflows.engine.deadlines import DeadlineSource
 from workflows.engine.decide import Applied, Rejected, Routing, decide
@@ -225,6 +226,7 @@ class Applier:
                     outbox = [m.id for m in planned.messages]
                     outcomes.append(Outcome("applied", row.id, planned.dest, outbox=outbox))
         self.statements.write(session.connection(), [a.writes for a in applied], rejected, done, now)
+        clocks.declared(session.connection(), flow.name, applied, rules, now)
         self._finish(session, rules, flow, applied, now)
         return outcomes
 

@@ -42,6 +42,9 @@ class Applied:
     children: list[Emit] = field(default_factory=list)  # started and fired in this transaction
     local: list[Emit] = field(default_factory=list)  # side effects done in this transaction
     messages: list[Pending] = field(default_factory=list)  # the outbox rows, to send after commit
+    #: timers of the state this (internal) transition suspends and resumes (``engine/suspend.py``)
+    suspends: tuple[str, ...] = ()
+    resumes: tuple[str, ...] = ()
 
     @property
     def dest(self) -> str:
@@ -96,4 +99,6 @@ def decide(
         timers=[] if internal or final else timer_rows(calendar, rules, flow, decision.dest, now),
         outbox=[values for values, _ in outbox],
     )
-    return Applied(writes, children, local, [message for _, message in outbox])
+    messages = [message for _, message in outbox]
+    t = decision.transition
+    return Applied(writes, children, local, messages, t.suspends, t.resumes)

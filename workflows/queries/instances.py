@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, func, or_, select, tuple_
 from workflows.errors import InstanceNotFound
 from workflows.store.db import Database
 from workflows.store.models import History, InboxEvent, Instance, TimerRow, TimerStatus
+from workflows.time.suspension import describe, from_json
 
 #: the context key naming the person who holds an instance's work (a claim writes it; ``person``)
 HOLDER = "claimed_by"
@@ -183,6 +184,7 @@ def instance_detail(db: Database, instance_id: int) -> dict[str, Any]:
                 "due_at": t.due_at.isoformat(),
                 "provisional": t.provisional,
                 "fired_at": t.fired_at.isoformat() if t.fired_at else None,
+                **_suspension(t),
             }
             for t in timers
         ],
@@ -204,6 +206,18 @@ def instance_detail(db: Database, instance_id: int) -> dict[str, Any]:
             }
             for h in history
         ],
+    }
+
+
+def _suspension(timer: TimerRow) -> dict[str, Any]:
+    """A suspended timer's clock: since when, and the budget it has left (``due_at`` is then the due
+    it had when it was suspended); ``suspensions``: how often its clock was stopped."""
+    suspended = timer.status == TimerStatus.SUSPENDED and timer.ledger
+    budget = from_json(timer.remaining) if suspended and timer.remaining is not None else None
+    return {
+        "suspended_at": timer.ledger[-1][0] if suspended and timer.ledger else None,
+        "remaining": describe(budget) if budget is not None else None,
+        "suspensions": len(timer.ledger or []),
     }
 
 

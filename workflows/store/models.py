@@ -52,11 +52,17 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class TimerStatus(StrEnum):
-    """A timer's life: armed with its state, then fired by the sweep or cancelled when the state is left."""
+    """A timer's life: armed with its state, then fired by the sweep or cancelled when the state is left.
+    A suspended timer (its clock stopped: ``workflows/engine/suspend.py``) is armed again on resume."""
 
     ARMED = "armed"
     FIRED = "fired"
     CANCELLED = "cancelled"
+    SUSPENDED = "suspended"
+
+
+#: the statuses of a timer still open: leaving its state cancels it
+OPEN_TIMERS = (TimerStatus.ARMED.value, TimerStatus.SUSPENDED.value)
 
 
 NAMING = {
@@ -150,6 +156,11 @@ class TimerRow(Base):
     status: Mapped[str] = mapped_column(String(16), default=TimerStatus.ARMED)  # a TimerStatus
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: its suspensions, ``[[suspended at, resumed at or null], …]`` (ISO times); null: never suspended
+    ledger: Mapped[list[list[str | None]] | None] = mapped_column(Json)
+    #: the budget left (``workflows.time.suspension``), counted from the last resume; null: never
+    #: suspended (the budget is then the rule's, from ``created_at``)
+    remaining: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
 
 
 class Outbox(Base):

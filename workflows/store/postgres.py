@@ -75,7 +75,7 @@ _PARTS = {
 )""",
     "cancel": """c AS (
   UPDATE timers SET status = 'cancelled', fired_at = :now
-  WHERE status = 'armed' AND instance_id = ANY(CAST(:cancel AS bigint[]))
+  WHERE status IN ('armed', 'suspended') AND instance_id = ANY(CAST(:cancel AS bigint[]))
 )""",
     "timers": """t AS (
   INSERT INTO timers (instance_id, "name", "trigger", state, due_at, provisional, status, created_at)

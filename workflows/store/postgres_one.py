@@ -60,11 +60,18 @@ INSTANCE_COLUMNS = (
 #: the statement cache)
 _CANCEL = (
     TIMERS_TABLE.update()
-    .where(TIMERS_TABLE.c.instance_id == bindparam("iid"), TIMERS_TABLE.c.status == bindparam("c_armed"))
+    .where(
+        TIMERS_TABLE.c.instance_id == bindparam("iid"),
+        TIMERS_TABLE.c.status.in_([bindparam("c_armed"), bindparam("c_suspended")]),
+    )
     .values(status=bindparam("c_cancelled"), fired_at=bindparam("now"))
     .cte("c")
 )
-_CANCEL_PARAMS = {"c_armed": TimerStatus.ARMED.value, "c_cancelled": TimerStatus.CANCELLED.value}
+_CANCEL_PARAMS = {
+    "c_armed": TimerStatus.ARMED.value,
+    "c_suspended": TimerStatus.SUSPENDED.value,
+    "c_cancelled": TimerStatus.CANCELLED.value,
+}
 
 
 def _params(table: Table, prefix: str, columns: tuple[str, ...]) -> dict[str, Any]:

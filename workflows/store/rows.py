@@ -112,7 +112,7 @@ class TimerState:
 
     def current(self, state: str) -> bool:
         """Whether the timer may still fire on an instance in ``state``."""
-        return self.status != TimerStatus.CANCELLED and self.state == state
+        return self.status not in (TimerStatus.CANCELLED, TimerStatus.SUSPENDED) and self.state == state
 
 
 @dataclass(frozen=True, slots=True)

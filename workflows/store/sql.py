@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, bindparam, case, func, insert, select
+from sqlalchemy import Boolean, bindparam, case, func, insert, or_, select
 
-from workflows.store.models import History, Instance, Outbox, TimerRow, TimerStatus, UtcDateTime, table
+from workflows.store.models import (
+    OPEN_TIMERS,
+    History,
+    Instance,
+    Outbox,
+    TimerRow,
+    TimerStatus,
+    UtcDateTime,
+    table,
+)
 
 INSTANCES, OUTBOX_TABLE, TIMERS_TABLE = table(Instance), table(Outbox), table(TimerRow)
 HISTORY_TABLE = table(History)
@@ -35,9 +44,14 @@ MOVE = (
         ),
     )
 )
+#: leaving a state cancels its open timers: armed or suspended
 CANCEL = (
     TIMERS_TABLE.update()
-    .where(TIMERS_TABLE.c.instance_id == bindparam("iid"), TIMERS_TABLE.c.status == TimerStatus.ARMED)
+    .where(
+        TIMERS_TABLE.c.instance_id == bindparam("iid"),
+        # not IN (…): SQLite runs this with executemany, which takes no expanding parameter
+        or_(*(TIMERS_TABLE.c.status == status for status in OPEN_TIMERS)),
+    )
     .values(status=TimerStatus.CANCELLED, fired_at=bindparam("now"))
 )
 ARM = insert(TIMERS_TABLE)

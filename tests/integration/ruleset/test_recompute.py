@@ -43,13 +43,18 @@ def test_recompute_dry_run_then_apply(stack: Stack, tmp_path: Path) -> None:
     assert {i: stack.timers(i)[0].due_at for i in ids[1:]} == before  # armed deadlines keep their due times
 
     plan = plan_recompute(stack.runtime.db, WorkCalendar(), rules_now(stack))
-    assert plan.as_json() == {
+    report = plan.as_json()
+    moves = report.pop("moves")
+    assert isinstance(moves, list) and sorted(m["instance_id"] for m in moves) == sorted(ids[1:])
+    assert {m["shift_seconds"] for m in moves} == {3600.0}
+    assert report == {
         "version": three.version,
         "dry_run": True,
         "armed": 5,
         "moved": 5,
         "applied": None,
         "instances": 5,
+        "suspended": 0,
         "timers": [
             {
                 "flow": "toy",
@@ -58,6 +63,7 @@ def test_recompute_dry_run_then_apply(stack: Stack, tmp_path: Path) -> None:
                 "armed": 5,
                 "moved": 5,
                 "no_rule": 0,
+                "suspended": 0,
                 "min_shift_seconds": 3600.0,
                 "max_shift_seconds": 3600.0,
             }
