@@ -47,7 +47,7 @@ from workflows.time.holidays import (
 )
 from workflows.time.office import OfficeHours
 from workflows.time.periods import Duration, DurationError, Period, PeriodKind
-from workflows.time.trace import SHANGHAI, DayKind, Deadline, Trace, TracedDay, TracedPeriod
+from workflows.time.trace import SHANGHAI, START_DAY, DayKind, Deadline, Trace, TracedDay, TracedPeriod
 
 __all__ = [
     "SHANGHAI",
@@ -214,8 +214,8 @@ class WorkCalendar:
         if period.kind is PeriodKind.working_hours:
             return f"office hours {self.office_hours} of working days"
         if period.kind is PeriodKind.natural_days:
-            return "the start day not counted; a last day off moves to the next working day"
-        return "the start day not counted; weekends and holidays skipped, make-up workdays counted"
+            return "every day counts; a last day off moves to the next working day"
+        return "weekends and holidays skipped, make-up workdays counted"
 
     def _note(
         self,
@@ -232,7 +232,7 @@ class WorkCalendar:
             notes.append(TracedDay(day, kind, counted, holiday, provisional, count, hours, note))
 
     def _natural_days(self, start_day: date, amount: int, notes: Notes = None) -> tuple[date, bool]:
-        self._note(notes, start_day, False, note="start day, not counted")
+        self._note(notes, start_day, False, note=START_DAY)
         for n in range(1, amount):
             self._note(notes, start_day + timedelta(days=n), True, count=n)
         day = start_day + timedelta(days=amount)
@@ -249,7 +249,7 @@ class WorkCalendar:
         return day, provisional
 
     def _working_days(self, start_day: date, amount: int, notes: Notes = None) -> tuple[date, bool]:
-        self._note(notes, start_day, False, note="start day, not counted")
+        self._note(notes, start_day, False, note=START_DAY)
         day, counted, provisional = start_day, 0, False
         while counted < amount:
             day += timedelta(days=1)

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 from workflows.time.periods import Duration, Period
 
-__all__ = ["DayKind", "Deadline", "Trace", "TracedDay", "TracedPeriod"]
+__all__ = ["START_DAY", "DayKind", "Deadline", "Trace", "TracedDay", "TracedPeriod"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+START_DAY = "start day, not counted"
+"""The note on the day a day-based part starts from (Civil Code §201: the start day is not counted)."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,12 @@ class Trace:
             years = ", ".join(str(year) for year in self.provisional_years)
             lines[0] += f"  PROVISIONAL ({years}: no announced schedule)"
         for part in self.periods:
-            how = f" ({part.how})" if part.how else ""
-            lines.append(f"  {part.period}{how}: {_when(part.start)} → {_when(part.end)}")
-            lines += [f"    {line}" for line in _day_lines(part.days)]
+            if len(self.periods) > 1:
+                how = f" ({part.how})" if part.how else ""
+                lines.append(f"  {part.period}{how}: {_when(part.start)} → {_when(part.end)}")
+                lines += [f"    {line}" for line in _day_lines(part.days)]
+            else:
+                lines += [f"  {part.how}"] * bool(part.how) + [f"  {line}" for line in _day_lines(part.days)]
         return lines
 
     def as_json(self) -> dict[str, Any]:
@@ -135,7 +140,7 @@ def _day_json(day: TracedDay) -> dict[str, Any]:
 
 def _day_lines(days: tuple[TracedDay, ...]) -> list[str]:
     def key(day: TracedDay) -> tuple[object, ...]:
-        return (day.counted, day.kind, day.holiday, day.provisional, day.note, day.hours or id(day))
+        return (day.counted, day.kind, day.holiday, day.provisional, day.note, id(day) if day.hours else 0)
 
     runs: list[list[TracedDay]] = []
     for day in days:
@@ -155,8 +160,10 @@ def _run_line(run: list[TracedDay]) -> str:
     if first.count is not None:
         span = str(first.count) if first is last else f"{first.count}–{last.count}"
         verdict += f" ({span})"
-    extra = f"; {first.note}" if first.note else ""
     flag = "  provisional" if first.provisional else ""
+    if first.note == START_DAY:
+        return f"{when}  {START_DAY}: {first.reason}{flag}"
+    extra = f"; {first.note}" if first.note else ""
     return f"{when}  {verdict}: {first.reason}{extra}{flag}"
 
 
