@@ -233,7 +233,7 @@ class WorkCalendar:
 
     def _natural_days(self, start_day: date, amount: int, notes: Notes = None) -> tuple[date, bool]:
         self._note(notes, start_day, False, note=START_DAY)
-        for n in range(1, amount):
+        for n in range(1, amount if notes is not None else 1):
             self._note(notes, start_day + timedelta(days=n), True, count=n)
         day = start_day + timedelta(days=amount)
         workday, provisional = self.is_workday(day)
@@ -256,7 +256,8 @@ class WorkCalendar:
             workday, uncertain = self.is_workday(day)
             provisional = provisional or uncertain
             counted += workday
-            self._note(notes, day, workday, count=counted if workday else None)
+            if notes is not None:
+                self._note(notes, day, workday, count=counted if workday else None)
         return day, provisional
 
     def _working_hours(self, start: datetime, hours: int, notes: Notes) -> tuple[datetime, bool]:
@@ -265,7 +266,9 @@ class WorkCalendar:
             self._note(notes, day, bool(spans), hours=spans, note=note)
 
         local = start.astimezone(SHANGHAI).replace(tzinfo=None)
-        due, provisional = self.office_hours.add(local, hours, self.is_workday, visit)
+        due, provisional = self.office_hours.add(
+            local, hours, self.is_workday, visit if notes is not None else None
+        )
         return due.replace(tzinfo=SHANGHAI).astimezone(UTC), provisional
 
     def working_days_between(self, start: datetime, end: datetime) -> int:
