@@ -7,7 +7,9 @@ the lunar calendar (``estimate``); the module-level caches are cleared before ea
 a first lookup in a fresh process (the very first estimate of a process also pays lunar_python's own
 start-up: reported apart). ``chinese_calendar.is_workday`` per call is the lookup the calendar made
 before (it recomputes its tables' bounds on every call). Warm: ``is_workday`` on a built table, and
-``add`` / ``working_days_between`` on warm tables, each the median of ``--rounds`` rounds.
+``add`` (5 working days; 4 working hours across an evening), ``trace`` (48h + 1 working day, the
+notes ``rules explain`` prints) and ``working_days_between`` on warm tables, each the median of
+``--rounds`` rounds.
 
     .venv/bin/python -m bench.calendar [--warm-calls 1000000] [--rounds 5]
 """
@@ -93,7 +95,9 @@ def warm(calendar: WorkCalendar, calls: int, rounds: int) -> dict[str, Any]:
         lookups.append((time.perf_counter() - started) / (repeat * len(days)))
     start = datetime(2026, 9, 28, 10, tzinfo=SHANGHAI)
     five = Duration.parse("5 working days")
-    adds, betweens = [], []
+    hours, sum_ = Duration.parse("4 working hours"), Duration.parse("48h + 1 working day")
+    evening = datetime(2026, 9, 29, 16, 30, tzinfo=SHANGHAI)
+    adds, betweens, hour_adds, traces = [], [], [], []
     n = max(1, calls // 100)
     for _ in range(rounds):
         began = time.perf_counter()
@@ -102,12 +106,22 @@ def warm(calendar: WorkCalendar, calls: int, rounds: int) -> dict[str, Any]:
         adds.append((time.perf_counter() - began) / n)
         began = time.perf_counter()
         for _ in range(n):
+            calendar.add(evening, hours)
+        hour_adds.append((time.perf_counter() - began) / n)
+        began = time.perf_counter()
+        for _ in range(n // 10):
+            calendar.trace(start, sum_)
+        traces.append((time.perf_counter() - began) / (n // 10))
+        began = time.perf_counter()
+        for _ in range(n):
             calendar.working_days_between(start, start + timedelta(days=30))
         betweens.append((time.perf_counter() - began) / n)
     return {
         "lookup_us": _us(statistics.median(lookups)),
         "lookup_us_rounds": [_us(x) for x in lookups],
         "add_5_working_days_us": _us(statistics.median(adds)),
+        "add_4_working_hours_us": _us(statistics.median(hour_adds)),
+        "trace_48h_plus_1_working_day_us": _us(statistics.median(traces)),
         "working_days_between_30_days_us": _us(statistics.median(betweens)),
         "lookups_per_round": repeat * len(days),
     }

@@ -224,6 +224,14 @@ def _calendar_rows(data: dict[str, Any]) -> list[str]:
     rows = [
         (f"warm `is_workday` (target < {target:g} µs)", f"**{warm['lookup_us']:.2f}**"),
         ("warm `add(…, 5 working days)`", warm["add_5_working_days_us"]),
+        *(
+            (label, warm[key])
+            for label, key in (
+                ("warm `add(…, 4 working hours)` across an evening", "add_4_working_hours_us"),
+                ("warm `trace(…, 48h + 1 working day)`", "trace_48h_plus_1_working_day_us"),
+            )
+            if key in warm
+        ),
         ("warm `working_days_between` over 30 days", warm["working_days_between_30_days_us"]),
         (f"cold: first lookup, calendar.yaml year (median of {announced['years']})", announced["median_us"]),
         (f"cold: first lookup, a chinese-calendar year (median of {package['years']})", package["median_us"]),

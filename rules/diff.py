@@ -139,8 +139,8 @@ def _sampling(rules: RuleSet, areas: dict[str, dict[str, str]]) -> None:
 
 
 def _calendar(rules: RuleSet, areas: dict[str, dict[str, str]]) -> None:
-    """Per year: its announcement, each holiday's days off and the make-up workdays."""
-    values: dict[str, str] = {}
+    """The office hours; per year: its announcement, each holiday's days off and the make-up workdays."""
+    values: dict[str, str] = {"office hours": ", ".join(rules.calendar.office_hours)}
     for year, entry in rules.calendar.years.items():
         values[f"{year}"] = entry.reference
         spans: dict[str, list[str]] = {}

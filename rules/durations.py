@@ -4,7 +4,8 @@ These only say whether a text is well formed. Turning a deadline into a due time
 public holidays, make-up workdays) is the engine's calendar's job (`workflows/calendar.py`), not ours.
 
 Accepted deadlines: ``48h``, ``6 hours``, ``7 natural days``, ``5 working days``, ``1 working day``,
-and sums of those joined by ``+`` (``48h + 1 working day``). Numbers are positive whole numbers.
+``4 working hours``, ``1 working hour`` (工作时: office hours of working days, calendar.yaml), and sums
+of those joined by ``+`` (``48h + 1 working day``). Numbers are positive whole numbers.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import re
 from decimal import Decimal, InvalidOperation
 
 _NUMBER = r"[1-9][0-9]*"
-_TERM = re.compile(
-    rf"^(?:(?P<compact>{_NUMBER})h|(?P<n>{_NUMBER}) (?P<unit>hours?|natural days?|working days?))$"
-)
-_ZERO_TERM = re.compile(r"^0+(?:h| (?:hours?|natural days?|working days?))$")
+_UNIT = r"(?:hours?|natural days?|working days?|working hours?)"
+_TERM = re.compile(rf"^(?:(?P<compact>{_NUMBER})h|(?P<n>{_NUMBER}) (?P<unit>{_UNIT}))$")
+_ZERO_TERM = re.compile(rf"^0+(?:h| {_UNIT})$")
 _PERIOD = re.compile(rf"^{_NUMBER} (?:months?|years?|natural days?)$")
 _PERCENT = re.compile(r"^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?%$")
 

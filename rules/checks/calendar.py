@@ -1,12 +1,12 @@
-"""Checks of calendar.yaml: every date inside its year, each day listed once, make-up workdays on
-weekends and never a day off."""
+"""Checks of calendar.yaml: office hours at least one range, in order and apart; every date inside its
+year, each day listed once, make-up workdays on weekends and never a day off."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from rules.checks.context import CALENDAR, Context
-from rules.schema import CalendarYear
+from rules.schema import Calendar, CalendarYear
 from rules.yaml_source import PathKey
 
 _Where = tuple[str, int]
@@ -18,8 +18,32 @@ def check_calendar(ctx: Context) -> None:
     calendar = ctx.calendar
     if calendar is None:
         return
+    _office_hours(ctx, calendar)
     for year, entry in calendar.years.items():
         _check_year(ctx, year, entry)
+
+
+def _office_hours(ctx: Context, calendar: Calendar) -> None:
+    """Working hours count through the ranges one after the other: they must not overlap or go back."""
+    if (CALENDAR, "office_hours") in ctx.partial:
+        return  # a range with a schema error: reported there; the order is judged once it reads
+    ranges = calendar.office_ranges()
+    if not ranges:
+        message = "office_hours is empty: working hours need at least one range, like 08:30-12:00"
+        ctx.error(CALENDAR, ("office_hours",), message)
+    for index in range(1, len(ranges)):
+        (_, closes), (opens, _) = ranges[index - 1], ranges[index]
+        if opens >= closes:
+            continue
+        earlier = calendar.office_hours[index - 1]
+        line = ctx.line_of(CALENDAR, ("office_hours", index - 1))
+        how = "overlap" if ranges[index][1] > ranges[index - 1][0] else "come before"
+        ctx.error(
+            CALENDAR,
+            ("office_hours", index),
+            f"office hours {calendar.office_hours[index]} {how} {earlier} (line {line}): list the "
+            "ranges in the order of the day, apart from each other",
+        )
 
 
 def _check_year(ctx: Context, year: int, entry: CalendarYear) -> None:

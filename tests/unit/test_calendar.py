@@ -25,7 +25,7 @@ from workflows.time.calendar import (
 )
 
 H, N, W = PeriodKind.hours, PeriodKind.natural_days, PeriodKind.working_days
-HINT = "write 48h, 3 natural days or 5 working days"
+HINT = "write 48h, 3 natural days, 5 working days or 4 working hours"
 WHOLE = f"amounts must be whole numbers of 1 or more ({HINT})"
 WARNING_2027 = (
     "calendar has no schedule for 2027; deadlines are provisional: weekends and the statutory holidays "
@@ -329,3 +329,35 @@ def test_canonical_text_round_trips(parts: list[tuple[int, PeriodKind]]) -> None
     duration = Duration(tuple(Period(amount, kind) for amount, kind in parts))
     assert Duration.parse(str(duration)) == duration
     assert Duration.parse(str(duration).upper()) == duration
+
+
+# --- a part ending at midnight ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "expected_shanghai"),
+    [
+        # Wed Sep 17 00:00 + 48h = Fri Sep 19 00:00, the end of Thu Sep 18: next working day Fri Sep 19
+        (sh(2025, 9, 17), sh(2025, 9, 20)),
+        (sh(2025, 9, 16, 23, 59), sh(2025, 9, 20)),  # one minute earlier: Thu 23:59, same day
+        # Thu Sep 18 00:00 + 48h = Sat Sep 20 00:00, the end of Fri: Sat and Sun off → Mon Sep 22
+        (sh(2025, 9, 18), sh(2025, 9, 23)),
+        (sh(2025, 9, 17, 23, 59), sh(2025, 9, 23)),
+        # Sun Sep 28 (a make-up workday) 00:00 + 48h = Tue Sep 30 00:00, the end of Mon Sep 29: Sep 30
+        (sh(2025, 9, 28), sh(2025, 10, 1)),
+        (sh(2025, 9, 27, 23, 59), sh(2025, 10, 1)),
+    ],
+)
+def test_an_hours_part_ending_at_midnight_ends_the_day_before(
+    start: datetime, expected_shanghai: datetime
+) -> None:
+    assert due(start, "48h + 1 working day").due_at == expected_shanghai.astimezone(UTC)
+
+
+def test_midnight_and_one_minute_before_never_differ_by_a_day() -> None:
+    start = sh(2025, 1, 1)
+    for day in range(400):
+        at = start + timedelta(days=day)
+        exact, earlier = due(at, "48h + 1 working day"), due(at - timedelta(minutes=1), "48h + 1 working day")
+        assert exact == earlier, at
+        assert due(at, "24h + 2 natural days") == due(at - timedelta(minutes=1), "24h + 2 natural days")

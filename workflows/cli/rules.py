@@ -114,7 +114,7 @@ def rules_explain(
         typer.Option(
             "--at",
             help="when the notice is pushed, which the deadlines count from, as the engine counts them "
-            "(default: now, as if the event arrived now)",
+            "(default: now, as if the event arrived now; the deployment's simulated clock when it runs one)",
         ),
     ] = None,
     as_json: JsonOpt = False,
@@ -131,7 +131,7 @@ def rules_explain(
         ruleset = _from_folder(str(directory or settings.rules_dir))
     # one rule for the start, the engine's: a deadline counts from entering the state (the push, when
     # the event is applied), never from the event's own time
-    start = _instant(at) if at else SystemClock().now()
+    start = _instant(at) if at else _now(settings)
     events = raw if isinstance(raw, list) else [raw]
     try:
         calendar = WorkCalendar.from_rules(ruleset.calendar)
@@ -168,6 +168,14 @@ def _read_json(source: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"{source}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
+
+
+def _now(settings: Settings) -> datetime:
+    """Now, as the engine's clock has it: the simulated clock's offset is in the database."""
+    if settings.clock != ClockMode.simulated:
+        return SystemClock().now()
+    with _stored_versions(settings) as versions:
+        return versions.clock.now()
 
 
 def _instant(text: str) -> datetime:

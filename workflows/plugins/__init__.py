@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -54,8 +55,9 @@ class Explained(Protocol):
     def as_text(self) -> str: ...
 
 
-#: (rule set, the CloudEvent as JSON, calendar, deadlines counted from) → the dry run; raises BadInput
-Explainer = Callable[[RuleSet, Any, WorkCalendar, Any], Explained]
+#: (rule set, the CloudEvent as JSON, the rules' calendar, deadlines counted from: the state entry the
+#: event would cause, an aware instant) → the dry run; raises BadInput
+Explainer = Callable[[RuleSet, Any, WorkCalendar, datetime], Explained]
 #: adds the plug-in's commands to the root Typer app while the CLI is built
 CliHook = Callable[["typer.Typer"], None]
 #: work a transition asks for (``Emit(target=<name>)``) done inside the emitting transaction, with the

@@ -1,14 +1,24 @@
 """Deadlines on the Chinese working calendar (Asia/Shanghai).
 
-Three kinds of period (DOMAIN.md, "Shared rules"):
+Four kinds of period (DOMAIN.md, "Shared rules"):
 
 * hours — exact elapsed time, through nights and holidays;
 * natural days — the start day is not counted; the deadline is the end of the Nth day after it,
   moved to the end of the next working day when that day is not a working day (Civil Code §201/§203);
 * working days — the start day is not counted; weekends and public holidays are skipped and
-  make-up workdays (调休) count; the deadline is the end of the Nth working day.
+  make-up workdays (调休) count; the deadline is the end of the Nth working day;
+* working hours (工作时) — office time (``calendar.yaml``'s ``office_hours``) on working days: a start
+  inside office hours counts from the start, one outside from the next opening, and the deadline is
+  the instant the budget runs out (``workflows/time/office.py``).
 
 "End of day D" is represented as 00:00 Asia/Shanghai of day D + 1, returned in UTC.
+
+The parts of a sum (``48h + 1 working day``) count one after the other, each from where the one
+before ended. A part that ends at exactly 00:00 of day D has ended at the end of day D − 1 — the
+instant "end of D − 1" stands for — so the next day-based part has D − 1 as its start day, not D:
+``48h`` ending at Sat 00:00 and one ending at Fri 23:59 both make ``+ 1 working day`` the following
+Monday, never a day apart. The duration's own start is an event's instant and keeps its date: an
+event at 00:00 of D happened on D, which is not counted.
 
 Which days are working days, year by year (``workflows/time/holidays.py``): operator overrides win;
 then the year's announced schedule in the rules' ``calendar.yaml`` (``WorkCalendar.from_rules``: the
@@ -16,16 +26,16 @@ engine's calendar is the one of the rules in force, swapped with them on a reloa
 chinese-calendar's tables (2004–2026); a year none of them has is estimated from the statutory
 holidays, its deadlines are marked provisional and one warning per year is logged. Each year's table
 is built once, on first use. Nothing here reads the clock: every instant is passed in.
+
+``WorkCalendar.trace`` is the same count as ``add`` with the day-by-day notes (``trace.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from rules.schema import Calendar, CalendarYear
 from workflows.time.holidays import (
@@ -35,31 +45,26 @@ from workflows.time.holidays import (
     package_table,
     statutory_table,
 )
+from workflows.time.office import OfficeHours
 from workflows.time.periods import Duration, DurationError, Period, PeriodKind
+from workflows.time.trace import SHANGHAI, START_DAY, DayKind, Deadline, Trace, TracedDay, TracedPeriod
 
 __all__ = [
     "SHANGHAI",
+    "DayKind",
     "Deadline",
     "Duration",
     "DurationError",
+    "OfficeHours",
     "Period",
     "PeriodKind",
+    "Trace",
     "WorkCalendar",
 ]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 log = logging.getLogger("yunshang.calendar")
-
-
-@dataclass(frozen=True)
-class Deadline:
-    due_at: datetime  # aware, in UTC
-    provisional: bool  # True when a day of a year without an announced schedule decided the result
-
-    def __post_init__(self) -> None:
-        if self.due_at.tzinfo is None:
-            raise ValueError(f"Deadline.due_at {self.due_at.isoformat()} is naive; it must be aware (UTC)")
+Notes = list[TracedDay] | None
+"""Where a count writes down the days it passes through (``trace``), or None (``add``)."""
 
 
 def _require_aware(name: str, value: datetime) -> None:
@@ -75,14 +80,23 @@ def _end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI).astimezone(UTC)
 
 
+def _day_ended(instant: datetime) -> date:
+    """The start day for the next part after a part ended at ``instant``: its Shanghai date, or the day
+    before when it is exactly 00:00 (the end of that day)."""
+    local = instant.astimezone(SHANGHAI)
+    return local.date() - timedelta(days=1) if local.time() == time(0) else local.date()
+
+
 class WorkCalendar:
     """Working days: operator overrides, then the announced schedules (``calendar.yaml``), then
-    ``chinese_calendar``, then the provisional estimate from the statutory holidays."""
+    ``chinese_calendar``, then the provisional estimate from the statutory holidays; working hours in
+    ``office_hours`` (default 08:30–12:00 and 13:30–17:30)."""
 
     def __init__(
         self,
         overrides: Mapping[date, bool] | None = None,
         announced: Mapping[int, CalendarYear] | None = None,
+        office_hours: OfficeHours | Sequence[str] | None = None,
     ) -> None:
         checked: dict[date, bool] = {}
         for day, workday in (overrides or {}).items():
@@ -91,13 +105,17 @@ class WorkCalendar:
             checked[day] = bool(workday)
         self._overrides = checked
         self._announced = dict(announced or {})
+        if not isinstance(office_hours, OfficeHours):
+            office_hours = OfficeHours.parse() if office_hours is None else OfficeHours.parse(office_hours)
+        self.office_hours = office_hours
+
         self._tables: dict[int, YearTable] = {}
         self._building = threading.Lock()
 
     @classmethod
     def from_rules(cls, calendar: Calendar) -> WorkCalendar:
         """The calendar of a rule set: its ``calendar.yaml`` years, the built-in tables for the rest."""
-        return cls(announced=calendar.years)
+        return cls(announced=calendar.years, office_hours=calendar.office_hours)
 
     def covered_years(self) -> range:
         """Years for which the packaged holiday data is complete."""
@@ -148,42 +166,110 @@ class WorkCalendar:
 
     def add(self, start: datetime, duration: Duration) -> Deadline:
         """The deadline ``duration`` after ``start`` (aware); returned in UTC."""
+        return self._count(start, duration, None)
+
+    def trace(self, start: datetime, duration: Duration) -> Trace:
+        """``add``, with the days each part counted and skipped, and why."""
+        parts: list[TracedPeriod] = []
+        deadline = self._count(start, duration, parts)
+        return Trace(start.astimezone(UTC), duration, deadline, tuple(parts))
+
+    def day_kind(self, day: date) -> tuple[DayKind, str | None, bool]:
+        """(what the day is, the holiday a day off belongs to, provisional)."""
+        workday, provisional = self.is_workday(day)
+        weekend = day.weekday() >= 5
+        if workday:
+            return (DayKind.make_up if weekend else DayKind.workday), None, provisional
+        name = self.holiday_name(day)
+        if name is not None:
+            return DayKind.holiday, name, provisional
+        return (DayKind.weekend if weekend else DayKind.day_off), None, provisional
+
+    def _count(self, start: datetime, duration: Duration, parts: list[TracedPeriod] | None) -> Deadline:
         _require_aware("start", start)
         instant = start.astimezone(UTC)
-        # The Shanghai day that counts as "the start day" for the next day-based period. After a
-        # day-based period the result is the end of day D (00:00 of D + 1), so the next one starts on D.
-        start_day = instant.astimezone(SHANGHAI).date()
+        start_day = instant.astimezone(SHANGHAI).date()  # the event's day: not counted
         provisional = False
         for period in duration.periods:
+            notes: Notes = None if parts is None else []
+            began = instant
             if period.kind is PeriodKind.hours:
                 instant += timedelta(hours=period.amount)
-                start_day = instant.astimezone(SHANGHAI).date()
-                continue
-            if period.kind is PeriodKind.natural_days:
-                last_day, uncertain = self._natural_days(start_day, period.amount)
+            elif period.kind is PeriodKind.working_hours:
+                instant, uncertain = self._working_hours(instant, period.amount, notes)
+                provisional = provisional or uncertain
             else:
-                last_day, uncertain = self._working_days(start_day, period.amount)
-            provisional = provisional or uncertain
-            instant, start_day = _end_of_day(last_day), last_day
+                count = self._natural_days if period.kind is PeriodKind.natural_days else self._working_days
+                last_day, uncertain = count(start_day, period.amount, notes)
+                provisional = provisional or uncertain
+                instant = _end_of_day(last_day)
+            start_day = _day_ended(instant)
+            if parts is not None and notes is not None:
+                parts.append(TracedPeriod(period, began, instant, tuple(notes), self._how(period)))
         return Deadline(due_at=instant, provisional=provisional)
 
-    def _natural_days(self, start_day: date, amount: int) -> tuple[date, bool]:
+    def _how(self, period: Period) -> str:
+        if period.kind is PeriodKind.hours:
+            return "natural hours, through nights and holidays"
+        if period.kind is PeriodKind.working_hours:
+            return f"office hours {self.office_hours} of working days"
+        if period.kind is PeriodKind.natural_days:
+            return "every day counts; a last day off moves to the next working day"
+        return "weekends and holidays skipped, make-up workdays counted"
+
+    def _note(
+        self,
+        notes: Notes,
+        day: date,
+        counted: bool,
+        *,
+        count: int | None = None,
+        hours: tuple[tuple[time, time], ...] = (),
+        note: str = "",
+    ) -> None:
+        if notes is not None:
+            kind, holiday, provisional = self.day_kind(day)
+            notes.append(TracedDay(day, kind, counted, holiday, provisional, count, hours, note))
+
+    def _natural_days(self, start_day: date, amount: int, notes: Notes = None) -> tuple[date, bool]:
+        self._note(notes, start_day, False, note=START_DAY)
+        for n in range(1, amount if notes is not None else 1):
+            self._note(notes, start_day + timedelta(days=n), True, count=n)
         day = start_day + timedelta(days=amount)
         workday, provisional = self.is_workday(day)
+        if workday:
+            self._note(notes, day, True, count=amount)
+            return day, provisional
+        self._note(notes, day, False, count=amount, note="the last day is off: the deadline moves on")
         while not workday:
             day += timedelta(days=1)
             workday, uncertain = self.is_workday(day)
             provisional = provisional or uncertain
+            self._note(notes, day, workday, note="the deadline moved here" if workday else "")
         return day, provisional
 
-    def _working_days(self, start_day: date, amount: int) -> tuple[date, bool]:
+    def _working_days(self, start_day: date, amount: int, notes: Notes = None) -> tuple[date, bool]:
+        self._note(notes, start_day, False, note=START_DAY)
         day, counted, provisional = start_day, 0, False
         while counted < amount:
             day += timedelta(days=1)
             workday, uncertain = self.is_workday(day)
             provisional = provisional or uncertain
             counted += workday
+            if notes is not None:
+                self._note(notes, day, workday, count=counted if workday else None)
         return day, provisional
+
+    def _working_hours(self, start: datetime, hours: int, notes: Notes) -> tuple[datetime, bool]:
+        def visit(day: date, spans: tuple[tuple[time, time], ...]) -> None:
+            note = "" if spans or not self.is_workday(day)[0] else "after office hours"
+            self._note(notes, day, bool(spans), hours=spans, note=note)
+
+        local = start.astimezone(SHANGHAI).replace(tzinfo=None)
+        due, provisional = self.office_hours.add(
+            local, hours, self.is_workday, visit if notes is not None else None
+        )
+        return due.replace(tzinfo=SHANGHAI).astimezone(UTC), provisional
 
     def working_days_between(self, start: datetime, end: datetime) -> int:
         """Working days after start's Shanghai date, up to and including end's Shanghai date."""

@@ -1,4 +1,5 @@
-"""Durations as rule authors write them: ``48h``, ``3 natural days``, ``5 working days`` and ``+`` sums.
+"""Durations as rule authors write them: ``48h``, ``3 natural days``, ``5 working days``, ``4 working
+hours`` and ``+`` sums.
 
 Parsing only; what a duration means on the calendar is ``workflows.time.calendar.WorkCalendar.add``.
 """
@@ -11,10 +12,10 @@ from enum import StrEnum
 
 __all__ = ["Duration", "DurationError", "Period", "PeriodKind"]
 
-_HINT = "write 48h, 3 natural days or 5 working days"
+_HINT = "write 48h, 3 natural days, 5 working days or 4 working hours"
 _TERM = re.compile(
     r"(?P<amount>[+-]?[0-9]*(?:[.,][0-9]*)?)\s*"
-    r"(?P<unit>h|hours?|natural\s+days?|working\s+days?|days?)",
+    r"(?P<unit>h|hours?|natural\s+days?|working\s+days?|working\s+hours?|days?)",
     re.IGNORECASE | re.ASCII,
 )
 
@@ -27,6 +28,8 @@ class PeriodKind(StrEnum):
     hours = "hours"
     natural_days = "natural_days"
     working_days = "working_days"
+    working_hours = "working_hours"
+    """Hours of office time on working days (工作时): ``calendar.yaml``'s ``office_hours``."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,14 @@ class Period:
             raise DurationError(f"period amount {self.amount!r} must be a whole number of 1 or more")
         if not isinstance(self.kind, PeriodKind):
             raise DurationError(
-                f"period kind {self.kind!r} must be one of: hours, natural_days, working_days"
+                f"period kind {self.kind!r} must be one of: {', '.join(kind.value for kind in PeriodKind)}"
             )
 
     def __str__(self) -> str:
         if self.kind is PeriodKind.hours:
             return f"{self.amount}h"
+        if self.kind is PeriodKind.working_hours:
+            return f"{self.amount} working hour{'s' * (self.amount != 1)}"
         noun = "day" if self.amount == 1 else "days"
         adjective = "natural" if self.kind is PeriodKind.natural_days else "working"
         return f"{self.amount} {adjective} {noun}"
@@ -62,7 +67,7 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        """Parse ``48h``, ``3 natural days``, ``5 working days`` or a ``+`` sum of them."""
+        """Parse ``48h``, ``3 natural days``, ``5 working days``, ``4 working hours`` or a ``+`` sum."""
         return cls(tuple(_parse_term(text, term) for term in text.split("+")))
 
     def __str__(self) -> str:
@@ -84,6 +89,8 @@ def _parse_term(text: str, term: str) -> Period:
         )
     if unit.startswith("natural"):
         kind = PeriodKind.natural_days
+    elif unit.startswith("working h"):
+        kind = PeriodKind.working_hours
     elif unit.startswith("working"):
         kind = PeriodKind.working_days
     else:

@@ -105,3 +105,42 @@ def test_a_version_stored_before_calendar_yaml_runs_on_the_built_in_tables_until
     active = versions.active()
     assert active is not None and "calendar.yaml" in active.rule_files
     assert runtime.engine.calendar.year(2026).source == "calendar.yaml, 国办发明电〔2025〕7号"
+
+
+OFFICE_LINE = 'office_hours: ["08:30-12:00", "13:30-17:30"]'
+
+
+def test_office_hours_are_reloaded_and_malformed_ones_change_nothing(
+    stack: Stack, tmp_path: Path, runtimes: MakeRuntime
+) -> None:
+    rules_dir = set_toy_deadline(copy_rules(tmp_path / "rules"), "4 working hours")
+    runtime = runtimes(rules_dir)
+    assert runtime.follower is not None
+    watcher = RulesWatcher(runtime.follower, rules_dir)
+    assert watcher.poll() is None and watcher.poll() is not None
+    # a Friday evening (2027 is not announced: provisional); working hours count from Monday's opening
+    runtime.clock.advance(datetime(2027, 3, 5, 19, tzinfo=SHANGHAI) - runtime.clock.now())
+
+    def monday(hour: int) -> tuple[datetime, bool]:
+        return datetime(2027, 3, 8, hour, tzinfo=SHANGHAI).astimezone(UTC), True
+
+    assert review_timer(stack, runtime, "shipped") == monday(14)  # 08:30–12:00, 13:30–14:00
+
+    calendar = rules_dir / "calendar.yaml"
+    text = calendar.read_text(encoding="utf-8")
+    calendar.write_text(text.replace(OFFICE_LINE, 'office_hours: ["09:00-12:00", "14:00-18:00"]'), "utf-8")
+    assert reload(watcher) == "activated"
+    edited = runtime.engine.calendar
+    assert str(edited.office_hours) == "09:00–12:00, 14:00–18:00"
+    assert review_timer(stack, runtime, "edited") == monday(15)  # 09:00–12:00, 14:00–15:00
+
+    calendar.write_text(text.replace(OFFICE_LINE, 'office_hours: ["09:00-12:00", "11:00-18:00"]'), "utf-8")
+    assert reload(watcher) == "rejected"
+    assert watcher.last is not None
+    line = text.splitlines().index(OFFICE_LINE) + 1
+    assert [p.format() for p in watcher.last.report.errors] == [
+        f"calendar.yaml:{line}:31: error: office_hours[1]: office hours 11:00-18:00 overlap 09:00-12:00 "
+        f"(line {line}): list the ranges in the order of the day, apart from each other"
+    ]
+    assert runtime.engine.calendar is edited  # the previous calendar stays in force
+    assert review_timer(stack, runtime, "after-rejection") == monday(15)

@@ -37,7 +37,7 @@ def test_the_shipped_calendar_is_part_of_the_rule_set(defaults: RuleSet) -> None
     spring = next(h for h in years[2026].holidays if h.name == "春节")
     assert (spring.first, spring.last) == (date(2026, 2, 15), date(2026, 2, 23))
     assert years[2026].workdays[:2] == [date(2026, 1, 4), date(2026, 2, 14)]
-    assert defaults.where("calendar.yaml", "years[2026].workdays[1]") == (308, 28)
+    assert defaults.where("calendar.yaml", "years[2026].workdays[1]") == (315, 28)
 
 
 def test_a_new_year_is_entered_as_text_and_shows_in_the_diff(defaults: RuleSet, rules_copy: Path) -> None:
@@ -58,10 +58,10 @@ def test_a_make_up_workday_moved_to_a_friday_is_an_error_at_its_line(edit: Edit)
         "calendar.yaml", "workdays: [2026-01-04, 2026-02-14,", "workdays: [2026-01-04, 2026-02-13,"
     )
     assert lines(directory) == [
-        "calendar.yaml:308:28: error: years[2026].workdays[1]: make-up workday 2026-02-13 is a Friday: a "
+        "calendar.yaml:315:28: error: years[2026].workdays[1]: make-up workday 2026-02-13 is a Friday: a "
         "make-up workday (调休上班) must fall on a Saturday or Sunday"
     ]
-    with pytest.raises(RulesInvalid, match=r"calendar\.yaml:308:28: error: years\[2026\]\.workdays\[1\]"):
+    with pytest.raises(RulesInvalid, match=r"calendar\.yaml:315:28: error: years\[2026\]\.workdays\[1\]"):
         load_rules(directory)
 
 
@@ -95,3 +95,66 @@ def test_without_calendar_yaml_the_rules_load_with_a_warning(rules_copy: Path) -
 def test_schema_problems(rules_copy: Path, text: str, expected: str) -> None:
     (rules_copy / "calendar.yaml").write_text(text, encoding="utf-8")
     assert lines(rules_copy) == [expected]
+
+
+OFFICE_LINE = 'office_hours: ["08:30-12:00", "13:30-17:30"]'
+
+
+def test_the_shipped_office_hours(defaults: RuleSet) -> None:
+    assert defaults.calendar.office_hours == ["08:30-12:00", "13:30-17:30"]
+    assert defaults.where("calendar.yaml", "office_hours[1]") == (39, 31)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            'office_hours: ["08:30-12:00", "13:30-1730"]',
+            "calendar.yaml:39:31: error: office_hours[1]: office hours '13:30-1730' are not a time range: "
+            "write them like 08:30-12:00",
+        ),
+        (
+            'office_hours: ["08:30-12:00", "17:30-13:30"]',
+            "calendar.yaml:39:31: error: office_hours[1]: office hours '17:30-13:30' end before they start: "
+            "write the earlier time first",
+        ),
+        (
+            'office_hours: ["08:30-12:00", "25:00-26:00"]',
+            "calendar.yaml:39:31: error: office_hours[1]: office hours '25:00-26:00' are not times of day: "
+            "hours 0-23, minutes 0-59",
+        ),
+        (
+            'office_hours: ["08:30-12:00", "11:30-17:30"]',
+            "calendar.yaml:39:31: error: office_hours[1]: office hours 11:30-17:30 overlap 08:30-12:00 "
+            "(line 39): list the ranges in the order of the day, apart from each other",
+        ),
+        (
+            'office_hours: ["13:30-17:30", "08:30-12:00"]',
+            "calendar.yaml:39:31: error: office_hours[1]: office hours 08:30-12:00 come before 13:30-17:30 "
+            "(line 39): list the ranges in the order of the day, apart from each other",
+        ),
+        (
+            "office_hours: []",
+            "calendar.yaml:39:1: error: office_hours: office_hours is empty: working hours need at least "
+            "one range, like 08:30-12:00",
+        ),
+        (
+            "office_hours: [830]",
+            "calendar.yaml:39:16: error: office_hours[0]: office hours 830 are not a time range: write them "
+            'like "08:30-12:00"',
+        ),
+    ],
+)
+def test_malformed_office_hours_are_errors_at_their_line(edit: Edit, line: str, expected: str) -> None:
+    directory = edit("calendar.yaml", OFFICE_LINE, line)
+    assert lines(directory) == [expected]
+    with pytest.raises(RulesInvalid):
+        load_rules(directory)
+
+
+def test_office_hours_one_a_line_and_a_file_without_them(edit: Edit, rules_copy: Path) -> None:
+    directory = edit("calendar.yaml", OFFICE_LINE, 'office_hours:\n  - "09:00-12:00"\n  - 14:00-18:00')
+    assert lines(directory) == []
+    assert load_rules(directory).calendar.office_ranges()[1][0].hour == 14
+    directory = edit("calendar.yaml", 'office_hours:\n  - "09:00-12:00"\n  - 14:00-18:00', "")
+    assert load_rules(directory).calendar.office_hours == ["08:30-12:00", "13:30-17:30"]

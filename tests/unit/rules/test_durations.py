@@ -23,6 +23,9 @@ from rules.durations import duration_problem, is_duration, percent_problem, perc
         "48h + 1 working day",
         "7 natural days + 3 working days",
         "48h+1 working day",
+        "4 working hours",
+        "1 working hour",
+        "48h + 4 working hours",
     ],
 )
 def test_accepts(text: str) -> None:
@@ -44,6 +47,9 @@ def test_accepts(text: str) -> None:
         ("0h", "deadline '0h' is zero: durations must be positive, e.g. 48h or 2 working days"),
         ("48h + 0 working days", "deadline '48h + 0 working days' is zero: durations must be positive, "
          "e.g. 48h or 2 working days"),
+        ("0 working hours", "deadline '0 working hours' is zero: durations must be positive, e.g. 48h or 2 "
+         "working days"),
+        ("4 work hours", "deadline '4 work hours' is not a duration: write 48h or 2 working days"),
         (48, "deadline 48 is not a duration: write 48h or 2 working days"),
         (None, "deadline None is not a duration: write 48h or 2 working days"),
     ],

@@ -8,8 +8,11 @@ calendar (public holidays, make-up workdays) — and the escalation ladder's ste
 
 Pure: the rule set, the calendar and the event in, an ``Explanation`` out; ``format_explanation``
 (``explain_text``) renders it for people, ``Explanation.as_json`` for machines.
-Deadlines are counted from the event's own time (``issued_at`` / ``changed_at``) unless another
-instant is given: the engine counts them from when it pushes the notice, within seconds of the event.
+
+One rule for the start, the engine's: a deadline counts from entering the state, i.e. from the
+instant the notice is pushed (``at``: the CLI passes now, or ``--at``), never from the event's own
+``issued_at``. The due times and the day-by-day trace (``WorkCalendar.trace``, the very count the
+engine's ``WorkCalendar.add`` makes) are computed on the calendar given: the rules' own.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from workflows.flows.dual_notification.explain_words import (
     outcome,
     resolve_target,
 )
-from workflows.time.calendar import SHANGHAI, Duration, WorkCalendar
+from workflows.time.calendar import SHANGHAI, Duration, Trace, WorkCalendar
 
 EXPLAINED = ("license.issued", "scope.changed")
 
@@ -119,6 +122,8 @@ class TimerPlan:
     """What the calendar says about the due day (``Thu``, ``Wed, public holiday``, ``end of …``)."""
     provisional: bool
     line: int | None
+    trace: Trace
+    """The days counted and skipped, and why."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,9 @@ class Explanation:
     def as_json(self) -> dict[str, Any]:
         data = _jsonable(asdict(self))
         assert isinstance(data, dict)
+        for notice, shown in zip(self.notices, data["notices"], strict=True):
+            for timer, timer_data in zip(notice.timers, shown["timers"], strict=True):
+                timer_data["trace"] = timer.trace.as_json()
         return data
 
 
@@ -193,11 +201,9 @@ def read_event(raw: object) -> EventFacts:
     return EventFacts(*facts, tuple(data.industry_codes), at, (check,) if check else ())
 
 
-def explain(
-    ruleset: RuleSet, event: EventFacts, calendar: WorkCalendar, at: datetime | None = None
-) -> Explanation:
-    """What the rules would do with ``event``, deadlines counted from ``at`` (default: the event's time)."""
-    start = at or event.at
+def explain(ruleset: RuleSet, event: EventFacts, calendar: WorkCalendar, at: datetime) -> Explanation:
+    """What the rules would do with ``event``, deadlines counted from ``at``: when the notice is pushed."""
+    start = at
     if start.tzinfo is None:
         raise BadInput(f"--at {start.isoformat()} has no timezone; give one, e.g. +08:00")
     match = match_scope(ruleset, event.business_scope, event.industry_codes)
@@ -287,7 +293,8 @@ def _notices(
 def _timers(ruleset: RuleSet, calendar: WorkCalendar, start: datetime) -> dict[str, TimerPlan]:
     plans = {}
     for timer, text in ruleset.timers(NOTICE_FLOW, NOTICE_STATE).items():
-        deadline = calendar.add(start, Duration.parse(text))
+        trace = calendar.trace(start, Duration.parse(text))
+        deadline = trace.deadline
         local = deadline.due_at.astimezone(SHANGHAI)
         where = ruleset.where("deadlines.yaml", f"flows.{NOTICE_FLOW}.{NOTICE_STATE}.{timer}")
         plans[timer] = TimerPlan(
@@ -298,6 +305,7 @@ def _timers(ruleset: RuleSet, calendar: WorkCalendar, start: datetime) -> dict[s
             describe_day(calendar, local),
             deadline.provisional,
             where[0] if where else None,
+            trace,
         )
     return plans
 

@@ -12,6 +12,7 @@ from workflows.flows.dual_notification.explain import (
     Explanation,
     Notice,
     RuleHit,
+    TimerPlan,
     Unit,
     explain,
     read_event,
@@ -58,6 +59,9 @@ def format_explanation(result: Explanation) -> str:
         lines += _notice_lines(notice)
     if not result.notices:
         lines.append("   none")
+    else:
+        lines.append("4. the deadlines day by day (every notice's are the same)")
+        lines += [f"   {line}" for timer in result.notices[0].timers for line in _trace_lines(timer)]
     lines.append(f"outcome: {result.outcome}")
     return "\n".join(lines)
 
@@ -82,6 +86,11 @@ def _notice_lines(notice: Notice) -> list[str]:
                 f"       {step.position}. {step.kind} {step.name} at {step.at}{when} → {step.target}{last}"
             )
     return lines
+
+
+def _trace_lines(timer: TimerPlan) -> list[str]:
+    first, *rest = timer.trace.lines()
+    return [f"{timer.timer}: {first}", *rest]
 
 
 def _describe_hit(hit: RuleHit) -> str:
@@ -112,6 +121,7 @@ class Explained:
         return format_explanation(self.explanation)
 
 
-def explain_event(ruleset: RuleSet, raw: Any, calendar: WorkCalendar, at: datetime | None) -> Explained:
-    """The plug-in's explainer of ``license.issued`` and ``scope.changed``; raises BadInput."""
+def explain_event(ruleset: RuleSet, raw: Any, calendar: WorkCalendar, at: datetime) -> Explained:
+    """The plug-in's explainer of ``license.issued`` and ``scope.changed``, deadlines counted from ``at``
+    (the push); raises BadInput."""
     return Explained(explain(ruleset, read_event(raw), calendar, at))

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
-
-import chinese_calendar
+from datetime import datetime, timedelta
 
 from rules import RuleSet
 from rules.schema import Grid, Organisation, Street, Target
 from state_machines.dual_notification import FLOW_NAME, S
-from workflows.time.calendar import WorkCalendar
+from workflows.time.calendar import DayKind, WorkCalendar
 
 NOTICE_FLOW, NOTICE_STATE = FLOW_NAME, S.awaiting_claim
 """The state whose deadlines and ladders explain shows: a notice pushed, waiting for its claim."""
@@ -40,29 +38,19 @@ def excerpt(text: str, start: int, end: int, around: int = 8) -> str:
 
 
 def describe_day(calendar: WorkCalendar, local: datetime) -> str:
-    """The due day as the calendar sees it (``Sun, Spring Festival holiday``, ``Sat, make-up
+    """The due day as the engine's calendar sees it (``Sun, holiday 春节``, ``Sat, make-up
     workday``); a due time of 00:00 is the end of the day before."""
     midnight = (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
     day = (local - timedelta(days=1)).date() if midnight else local.date()
-    workday, provisional = calendar.is_workday(day)
-    festival = _festival(day, workday)
-    if workday and day.weekday() >= 5:
-        kind = ", make-up workday" + (f" ({festival})" if festival else "")
-    elif not workday and (festival or day.weekday() < 5):
-        kind = f", {festival or 'public'} holiday"
+    kind, holiday, provisional = calendar.day_kind(day)
+    if kind is DayKind.holiday:
+        what = f", holiday {holiday}"
+    elif kind in (DayKind.make_up, DayKind.day_off):
+        what = f", {kind.value}"
     else:
-        kind = ""
-    note = f"{day.strftime('%a')}{kind}{' (provisional calendar)' if provisional else ''}"
+        what = ""
+    note = f"{day.strftime('%a')}{what}{' (provisional calendar)' if provisional else ''}"
     return f"end of {note} {day.isoformat()}" if midnight else note
-
-
-def _festival(day: date, workday: bool) -> str | None:
-    """The holiday a day belongs to (or makes up for), when the packaged calendar agrees."""
-    try:
-        holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return None
-    return str(name) if name and bool(holiday) != workday else None
 
 
 # ------------------------------------------------------------------------ targets

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rules import DEFAULT_DIRECTORY, RuleSet, load_rules
+from rules.schema import CalendarYear, Holiday
 from worker import PLUGINS, compose
 from workflows.cli.app import build_app
 from workflows.errors import BadInput
@@ -24,6 +25,7 @@ HOTEL_SCOPE = "住宿服务;会议及展览服务"
 CST = SHANGHAI
 
 CLI = build_app(compose, PLUGINS)
+CALENDAR = WorkCalendar.from_rules(load_rules(DEFAULT_DIRECTORY).calendar)
 
 
 def event(scope: str, issued_at: str, **data: Any) -> dict[str, Any]:
@@ -52,7 +54,9 @@ def ruleset() -> RuleSet:
 
 
 def run(ruleset: RuleSet, raw: dict[str, Any]) -> Explanation:
-    return explain(ruleset, read_event(raw), WorkCalendar())
+    """Counted from the event's own time: as if the notice were pushed when the license was issued."""
+    facts = read_event(raw)
+    return explain(ruleset, facts, CALENDAR, facts.at)
 
 
 def local(text: str) -> datetime:
@@ -98,7 +102,7 @@ def test_pharmacy_across_national_day_2025(ruleset: RuleSet) -> None:
     assert food.business_key == "91370212MA3QK7T84W:FOOD_BUSINESS:SCJG_SP"
     expected = [
         ("claim_warning", "36h", local("2025-09-30T22:00"), "Tue", False),
-        ("claim_deadline", "48h", local("2025-10-01T10:00"), "Wed, National Day holiday", False),
+        ("claim_deadline", "48h", local("2025-10-01T10:00"), "Wed, holiday 国庆节", False),
         (
             "claim_supervision",
             "48h + 1 working day",
@@ -176,7 +180,7 @@ def test_hotel_across_spring_festival_2026(ruleset: RuleSet) -> None:
     assert special.department.name == "青岛市公安局崂山分局"
     expected = [
         ("claim_warning", "36h", local("2026-02-13T21:30"), "Fri", False),
-        ("claim_deadline", "48h", local("2026-02-14T09:30"), "Sat, make-up workday (Spring Festival)", False),
+        ("claim_deadline", "48h", local("2026-02-14T09:30"), "Sat, make-up workday", False),
         (
             "claim_supervision",
             "48h + 1 working day",
@@ -202,10 +206,10 @@ def test_hotel_across_spring_festival_2026(ruleset: RuleSet) -> None:
 
 def test_counted_from_another_instant_lands_in_the_holiday(ruleset: RuleSet) -> None:
     raw = event(HOTEL_SCOPE, "2026-02-12T09:30:00+08:00")
-    result = explain(ruleset, read_event(raw), WorkCalendar(), at=local("2026-02-13T16:20"))
+    result = explain(ruleset, read_event(raw), CALENDAR, at=local("2026-02-13T16:20"))
     assert [(t.local, t.day) for t in result.notices[0].timers] == [
-        (local("2026-02-15T04:20"), "Sun, Spring Festival holiday"),
-        (local("2026-02-15T16:20"), "Sun, Spring Festival holiday"),
+        (local("2026-02-15T04:20"), "Sun, holiday 春节"),
+        (local("2026-02-15T16:20"), "Sun, holiday 春节"),
         (local("2026-02-25T00:00"), "end of Tue 2026-02-24"),
     ]
 
@@ -347,3 +351,40 @@ def test_explain_shows_the_notices_the_engine_plans(ruleset: RuleSet, scope: str
     assert [n.business_key for n in result.notices] == [n.business_key for n in plan.notices]
     status = {"matched": "matched", "no_match": "no_match", "routing_failed": "ambiguous"}[plan.status]
     assert result.status == status
+
+
+def test_explain_prints_the_days_each_deadline_counted_and_skipped(ruleset: RuleSet) -> None:
+    result = run(ruleset, event(HOTEL_SCOPE, "2026-02-12T09:30:00+08:00"))
+    text = format_explanation(result)
+    trace = text[text.index("4. the deadlines day by day") :]
+    assert (
+        "   claim_supervision: 48h + 1 working day from 2026-02-12 09:30 Thu → due 2026-02-25 00:00 Wed"
+        in trace
+    )
+    assert "       2026-02-14 Sat  start day, not counted: make-up workday (调休上班)" in trace
+    assert "       2026-02-15 Sun – 2026-02-23 Mon  skipped: holiday 春节" in trace
+    assert "       2026-02-24 Tue  counted (1): working day" in trace
+    supervision = result.as_json()["notices"][0]["timers"][2]["trace"]
+    assert supervision["due_at"] == "2026-02-24T16:00:00+00:00"
+    counted = [(d["day"], d["kind"], d["counted"]) for d in supervision["periods"][1]["days"]]
+    assert counted[0] == ("2026-02-14", "make-up workday", False)
+    assert counted[-1] == ("2026-02-24", "working day", True)
+    json.dumps(result.as_json())  # all of it is JSON
+
+
+def test_explain_counts_on_the_rules_calendar(ruleset: RuleSet) -> None:
+    """explain uses the engine's calendar (the rules' calendar.yaml), not a package of its own: a
+    year entered in the rules changes what explain shows."""
+    entered = WorkCalendar.from_rules(ruleset.calendar)
+    facts = read_event(event("药品零售", "2027-09-30T10:00:00+08:00"))
+    assert explain(ruleset, facts, entered, facts.at).notices[0].timers[2].provisional
+    year = CalendarYear(
+        reference="test", holidays=[Holiday(name="国庆节", first=date(2027, 10, 1), last=date(2027, 10, 7))]
+    )
+    announced = WorkCalendar(announced={2027: year})
+    supervision = explain(ruleset, facts, announced, facts.at).notices[0].timers[2]
+    assert (supervision.local, supervision.day, supervision.provisional) == (
+        local("2027-10-09T00:00"),
+        "end of Fri 2027-10-08",
+        False,
+    )
