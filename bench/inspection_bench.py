@@ -12,7 +12,9 @@ groups (20 officers).
 Dispatch (``--dispatch``): PostgreSQL + Redis with the API and ``worker.py --processes 2 --threads 8``
 as subprocesses (``bench.grid_stack``); the plan and the draw are posted over HTTP and the clock runs
 from the draw's POST to the last of the 760 pushes (190 objects × 4 officers) marked sent by the log
-channel. ``python -m bench.inspection_bench [--rounds 5] [--stacks embedded,postgresql] [--dispatch]``
+channel. Province scale (``--province 5000000``): the objects are made in PostgreSQL by
+``generate_series`` and one plan is drawn over them.
+``python -m bench.inspection_bench [--rounds 5] [--stacks embedded,postgresql] [--dispatch] [--province N]``
 """
 
 from __future__ import annotations
@@ -131,6 +133,44 @@ def stack_case(kind: str, rounds: int, folder: Path) -> dict[str, Any]:
         rt.close()
 
 
+def province_case(n: int, folder: Path) -> dict[str, Any]:
+    """Plan → stored receipt over ``n`` objects in PostgreSQL (made by ``generate_series``: a CSV of
+    5,000,000 rows would take longer to write and check than to draw), one round."""
+    from sqlalchemy import text
+
+    from worker import compose
+
+    url = pg_url(None, "yunshang_bench_draw")
+    ensure_pg_database(url)
+    rt = compose(Settings(database_url=url, broker=redis_url(None, 11), rules_poll_interval=0))
+    try:
+        truncate_all(rt.db)
+        load_district(rt, folder)  # the officers (and 75,000 objects, replaced below)
+        started = time.perf_counter()
+        with rt.db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM inspection_objects"))
+            conn.execute(
+                text(
+                    "INSERT INTO inspection_objects (uscc, name, type, industry, street, grid, risk_class, "
+                    "risk_as_of, last_inspected_at, last_result, last_inspectors) "
+                    "SELECT '91370212MA' || lpad(i::text, 7, '0') || 'X', 'object ' || i, 'enterprise', "
+                    "'5251', 'ZHONGHAN', 'ZH-001', (ARRAY['A','A','A','A','A','A','A','A','B','B','B','B',"
+                    "'B','B','B','C','C','C','C','D'])[1 + i % 20], DATE '2026-01-01', "
+                    "CASE WHEN i % 9 = 0 THEN DATE '2026-06-01' END, CASE WHEN i % 9 = 0 THEN "
+                    "(CASE WHEN i % 27 = 0 THEN 'follow_up' ELSE 'no_problem' END) END, "
+                    "CASE WHEN i % 9 = 0 THEN '[\"SCJG-0001\", \"WJJ-0002\"]'::json ELSE '[]'::json END "
+                    "FROM generate_series(0, :n - 1) AS i"
+                ),
+                {"n": n},
+            )
+            conn.execute(text("ANALYZE inspection_objects"))
+        loaded = time.perf_counter() - started
+        log(f"province: {n:,} objects inserted in {loaded:.1f} s")
+        return {"stack": "postgresql", "objects": n, "insert_s": round(loaded, 1), **plan_to_receipt(rt, 1)}
+    finally:
+        rt.close()
+
+
 def dispatch_case(folder: Path) -> dict[str, Any]:
     from bench.grid_stack import TOKEN, GridStack
     from worker import compose
@@ -182,6 +222,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--stacks", default="embedded,postgresql")
     parser.add_argument("--dispatch", action="store_true")
+    parser.add_argument(
+        "--province", type=int, default=0, help="also plan → receipt over N objects (PostgreSQL)"
+    )
     args = parser.parse_args()
     data: dict[str, Any] = {
         "machine": machine_info(pg=pg_url(None, "postgres"), redis=redis_url(None, 0)),
@@ -191,9 +234,12 @@ def main() -> None:
         folder = Path(tmp)
         data["plan_to_receipt"] = [stack_case(k, args.rounds, folder) for k in args.stacks.split(",") if k]
         data["dispatch"] = dispatch_case(folder) if args.dispatch else None
+        data["province"] = province_case(args.province, folder) if args.province else None
     path = write_result("inspection", data)
     for case in data["plan_to_receipt"]:
         log(f"{case['stack']}: plan → stored receipt {case['total_ms']['median']} ms (median)")
+    if data["province"]:
+        log(f"province: plan → stored receipt {data['province']['total_ms']['median']} ms")
     if data["dispatch"]:
         log(f"dispatch: draw → last of {PUSHES} pushes {data['dispatch']['draw_to_last_push_ms']} ms")
     log(f"wrote {path}")
