@@ -235,7 +235,8 @@ def main() -> None:
         data["plan_to_receipt"] = [stack_case(k, args.rounds, folder) for k in args.stacks.split(",") if k]
         data["dispatch"] = dispatch_case(folder) if args.dispatch else None
         data["province"] = province_case(args.province, folder) if args.province else None
-    path = write_result("inspection", data)
+    only_province = args.province and not data["plan_to_receipt"] and not data["dispatch"]
+    path = write_result("inspection_province" if only_province else "inspection", data)
     for case in data["plan_to_receipt"]:
         log(f"{case['stack']}: plan → stored receipt {case['total_ms']['median']} ms (median)")
     if data["province"]:
