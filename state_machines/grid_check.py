@@ -15,6 +15,11 @@ permit's notices are opened through dual notification's declared entry (``REQUES
 resolves it or hands it to the follow-up department (无证无照经营查处办法 §5–7); ``address_unreachable``
 → market supervision (经营异常名录). A department case closes with its report.
 
+While the street holds the case it may order the operator to rectify within a period (责令限期改正,
+``order_rectification``): the street's enforcement timers — deadline, warning and supervision — are
+suspended until the period ends (``end_rectification``), then run on with the budget they had left
+(``state_machines/grid_rectification.py``); the street reports its enforcement as before.
+
 Every level's timers escalate by the ladders of escalation.yaml. A holder may return the task with a
 reason (退单): the next holder gets it by an internal transition, so no timer restarts — time counts
 from the first dispatch; after the rule's number of returns the district office assigns it for good
@@ -57,6 +62,14 @@ from state_machines.grid_payloads import (
     RecheckPayload,
     ReturnPayload,
 )
+from state_machines.grid_rectification import (
+    RectificationEndPayload,
+    RectificationOrderPayload,
+    end_guard,
+    order_guard,
+)
+from state_machines.grid_rectification import end as end_rectification
+from state_machines.grid_rectification import order as order_rectification
 from state_machines.referrals import GRID_CHECK, REFER, REQUEST_PERMIT_NOTICE, Referral
 
 FLOW_NAME = GRID_CHECK
@@ -89,6 +102,8 @@ class T(StrEnum):
     return_task = "return_task"
     assign = "assign"
     cancel = "cancel"
+    order_rectification = "order_rectification"
+    end_rectification = "end_rectification"
     acknowledge_deadline_passed = "acknowledge_deadline_passed"
     first_check_warning_passed = "first_check_warning_passed"
     first_check_deadline_passed = "first_check_deadline_passed"
@@ -139,7 +154,10 @@ _DESCRIPTIONS = {
     S.assigned: "dispatched to its holder, waiting for the acknowledgement",
     S.acknowledged: "acknowledged; the on-site first check is due",
     S.rectifying: "verbal rectification (口头指出整改) given; the re-check is due",
-    S.street_enforcement: "unlicensed: the street office's comprehensive enforcement (综合执法)",
+    S.street_enforcement: (
+        "unlicensed: the street office's comprehensive enforcement (综合执法); "
+        "a rectification period (责令限期改正) stops its clock"
+    ),
     S.department_case: "with the follow-up department (§5–7, abnormal-operations list)",
     S.verified: "verified on site, nothing to do",
     S.rectified: "rectified, confirmed by the re-check",
@@ -167,6 +185,17 @@ FLOW = Flow(
         Trigger(T.return_task, ReturnPayload, "the holder returned the task (grid.task.returned)"),
         Trigger(T.assign, AssignPayload, "the district's binding assignment (grid.task.assigned)"),
         Trigger(T.cancel, CancelPayload, "an operator cancelled the task"),
+        Trigger(
+            T.order_rectification,
+            RectificationOrderPayload,
+            "the street ordered rectification within a period (street.rectification.ordered): "
+            "its enforcement clock stops",
+        ),
+        Trigger(
+            T.end_rectification,
+            RectificationEndPayload,
+            "the rectification period ended (street.rectification.ended): the enforcement clock runs on",
+        ),
         *(
             Trigger(f"{name}_passed", description=f"timer: {name}")
             for names in TIMERS.values()
@@ -196,6 +225,23 @@ FLOW = Flow(
         transition(T.return_task, WITH_GRID, None, guard=returnable, effect=return_task),
         transition(T.assign, WITH_GRID, None, effect=assign),
         transition(T.cancel, OPEN, S.cancelled, effect=cancel),
+        # a rectification period (责令限期改正) stops the street's clocks and its end starts them again
+        transition(
+            T.order_rectification,
+            S.street_enforcement,
+            None,
+            guard=order_guard,
+            effect=order_rectification,
+            suspends=TIMERS[S.street_enforcement],
+        ),
+        transition(
+            T.end_rectification,
+            S.street_enforcement,
+            None,
+            guard=end_guard,
+            effect=end_rectification,
+            resumes=TIMERS[S.street_enforcement],
+        ),
         *(
             transition(f"{name}_passed", state, None, effect=escalate(name, state))
             for state, names in TIMERS.items()

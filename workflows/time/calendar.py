@@ -271,6 +271,24 @@ class WorkCalendar:
         )
         return due.replace(tzinfo=SHANGHAI).astimezone(UTC), provisional
 
+    def add_office_time(self, start: datetime, span: timedelta) -> Deadline:
+        """The instant ``span`` (positive) of office time after ``start`` (aware), counted as working
+        hours are: from ``start`` inside office hours, else from the next opening; in UTC."""
+        _require_aware("start", start)
+        local = start.astimezone(SHANGHAI).replace(tzinfo=None)
+        due, provisional = self.office_hours.add_time(local, span, self.is_workday)
+        return Deadline(due_at=due.replace(tzinfo=SHANGHAI).astimezone(UTC), provisional=provisional)
+
+    def office_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """The office time of working days from ``start`` to ``end`` (aware); zero when ``end`` is not
+        after ``start``."""
+        _require_aware("start", start)
+        _require_aware("end", end)
+        if end <= start:
+            return timedelta(0)
+        local = [moment.astimezone(SHANGHAI).replace(tzinfo=None) for moment in (start, end)]
+        return self.office_hours.between(local[0], local[1], self.is_workday)[0]
+
     def working_days_between(self, start: datetime, end: datetime) -> int:
         """Working days after start's Shanghai date, up to and including end's Shanghai date."""
         _require_aware("start", start)

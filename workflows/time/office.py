@@ -52,7 +52,15 @@ class OfficeHours:
     ) -> tuple[datetime, bool]:
         """The wall-clock instant (naive, Asia/Shanghai) ``hours`` of office time after ``start``
         (naive, Asia/Shanghai), and whether a provisional day decided it."""
-        left = timedelta(hours=hours)
+        return self.add_time(start, timedelta(hours=hours), is_workday, visit)
+
+    def add_time(
+        self, start: datetime, left: timedelta, is_workday: IsWorkday, visit: DayVisit | None = None
+    ) -> tuple[datetime, bool]:
+        """``add`` for any positive span of office time (a suspended deadline's budget, to the
+        microsecond)."""
+        if left <= timedelta(0):
+            raise ValueError(f"office time to add must be positive, not {left}")
         day, clock, provisional = start.date(), start.time(), False
         while True:
             workday, uncertain = is_workday(day)
@@ -73,3 +81,19 @@ class OfficeHours:
             if visit is not None:
                 visit(day, tuple(used))
             day, clock = day + timedelta(days=1), time(0)
+
+    def between(self, start: datetime, end: datetime, is_workday: IsWorkday) -> tuple[timedelta, bool]:
+        """The office time from ``start`` to ``end`` (naive, Asia/Shanghai; none when ``end`` is not
+        after ``start``), and whether a provisional day was counted."""
+        total, provisional = timedelta(0), False
+        day = start.date()
+        while day <= end.date():
+            workday, uncertain = is_workday(day)
+            provisional = provisional or uncertain
+            for opens, closes in self.ranges if workday else ():
+                begin = max(datetime.combine(day, opens), start)
+                finish = min(datetime.combine(day, closes), end)
+                if finish > begin:
+                    total += finish - begin
+            day += timedelta(days=1)
+        return total, provisional

@@ -6,6 +6,12 @@ left — its *budget* — from the resume instant. The budget is kept in the uni
 part, and measured at the instant of suspension:
 
 * **hours**: the wall time left, to the microsecond; on resume the due is the resume instant plus it.
+* **working hours** (工作时): the office time left, to the microsecond — the office hours of working
+  days between the instant of suspension and the due (``calendar.yaml``'s ``office_hours``); on resume
+  it is counted again in office hours from the resume instant (from the next opening when that is
+  outside them), on the calendar in force: a ``4 working hours`` deadline started 09:00 and suspended
+  at 11:00 has 2 hours left (11:00–12:00 and 13:30–14:30); resumed at 16:30 on a Friday, it runs
+  16:30–17:30 and 08:30–09:30 on the next working day.
 * **working days**: the working days still ahead *after* the day of suspension, up to and including
   the part's last day. The rest of the day of suspension is not budget, just as a period's start day
   is not counted: due at the end of Thu and suspended on Mon 15:00 leaves Tue, Wed and Thu, 3 working
@@ -45,6 +51,7 @@ class SuspensionError(ValueError):
 
 class Unit(StrEnum):
     wall = "wall"  # amount: microseconds
+    working_hours = "working_hours"  # amount: microseconds of office time
     natural_days = "natural_days"
     working_days = "working_days"
 
@@ -57,6 +64,8 @@ class Part:
     def __str__(self) -> str:
         if self.unit is Unit.wall:
             return _wall(self.amount)
+        if self.unit is Unit.working_hours:
+            return f"{_wall(self.amount)} of working hours"
         noun = "day" if self.amount == 1 else "days"
         return f"{self.amount} {self.unit.value.split('_')[0]} {noun}"
 
@@ -74,6 +83,8 @@ def budget_of(duration: Duration) -> Budget:
             parts.append(Part(Unit.natural_days, period.amount))
         elif period.kind is PeriodKind.working_days:
             parts.append(Part(Unit.working_days, period.amount))
+        elif period.kind is PeriodKind.working_hours:
+            parts.append(Part(Unit.working_hours, period.amount * 3_600_000_000))
         else:
             raise SuspensionError(f"a deadline counted in {period.kind} cannot be suspended yet")
     return tuple(parts)
@@ -108,6 +119,26 @@ def _local(instant: datetime) -> date:
     return instant.astimezone(SHANGHAI).date()
 
 
+def _day_ended(instant: datetime) -> date:
+    """The start day of a day part that follows a part ended at ``instant`` (as ``WorkCalendar.add``
+    counts it): its date, or the day before when it is exactly 00:00, the end of that day."""
+    local = instant.astimezone(SHANGHAI)
+    return local.date() - timedelta(days=1) if local.time() == time(0) else local.date()
+
+
+#: parts measured in time (wall or office), not in days
+_TIMED = frozenset({Unit.wall, Unit.working_hours})
+
+
+def _timed_end(instant: datetime, part: Part, calendar: WorkCalendar) -> tuple[datetime, bool]:
+    """Where a time part counted from ``instant`` ends (and whether a provisional day decided it)."""
+    span = timedelta(microseconds=part.amount)
+    if part.unit is Unit.wall or part.amount == 0:
+        return instant + span, False
+    due = calendar.add_office_time(instant, span)
+    return due.due_at, due.provisional
+
+
 def _noon(day: date) -> datetime:
     """An instant inside ``day``: ``WorkCalendar.add`` from it counts ``day`` as the start day."""
     return datetime.combine(day, time(12), tzinfo=SHANGHAI)
@@ -121,10 +152,10 @@ def _place(origin: datetime, budget: Budget, calendar: WorkCalendar) -> tuple[li
     instant, day, provisional = origin.astimezone(UTC), _local(origin), False
     legs = []
     for part in budget:
-        if part.unit is Unit.wall:
-            end = instant + timedelta(microseconds=part.amount)
+        if part.unit in _TIMED:
+            end, uncertain = _timed_end(instant, part, calendar)
             legs.append(_Leg(part, instant, day, end, _local(end)))
-            instant, day = end, _local(end)
+            instant, day, provisional = end, _day_ended(end), provisional or uncertain
             continue
         if part.amount == 0:  # the rest of a day: this one if it is a working day, else the next one
             last, uncertain = day, False
@@ -168,6 +199,8 @@ def _rest(leg: _Leg, at: datetime, calendar: WorkCalendar) -> Part:
         return leg.part
     if leg.part.unit is Unit.wall:
         return Part(Unit.wall, (leg.end - at) // _TICK)
+    if leg.part.unit is Unit.working_hours:
+        return Part(Unit.working_hours, calendar.office_time_between(at, leg.end) // _TICK)
     day = _local(at)
     if day <= leg.day:
         return leg.part
@@ -185,6 +218,8 @@ def left_until(due: datetime, at: datetime, unit: Unit, calendar: WorkCalendar) 
         raise SuspensionError(f"the deadline fell due at {due.isoformat()}; nothing is left at {at}")
     if unit is Unit.wall:
         return (Part(Unit.wall, (due - at) // _TICK),)
+    if unit is Unit.working_hours:
+        return (Part(Unit.working_hours, calendar.office_time_between(at, due) // _TICK),)
     day, last = _local(at), _local(due - _TICK)
     if unit is Unit.natural_days:
         return (Part(Unit.natural_days, (last - day).days),)

@@ -182,3 +182,24 @@ def test_a_retry_with_the_same_key_is_a_duplicate(working: Stack) -> None:
     again = clocks(working, now, iid, "suspend", reason="延期", dedupe_key="operator:k1")
     assert (first["status"], again["status"], again["timers"]) == ("applied", "duplicate", first["timers"])
     assert [h.trigger for h in working.history(iid)].count("timer_suspended") == 1
+
+
+def test_a_working_hours_deadline_keeps_its_office_time_left(stack_kind: str, tmp_path: Path) -> None:
+    """4 working hours armed Thu 3 Dec 2026 09:00 (due 14:30), suspended at 11:00 with 2 h left (11:00–12:00,
+    13:30–14:30), resumed Fri 16:30: 16:30–17:30, then 08:30–09:30 on Monday 7 Dec."""
+    rules = StaticDeadlines({"toy.awaiting_review.review_deadline": "4 working hours"}, version="wh")
+    with running_stack(stack_kind, tmp_path, deadlines=rules) as s:
+        iid = s.start_toy("office")
+        armed = at("2026-12-03", "09:00")
+        with s.runtime.db.transaction() as session:
+            session.execute(
+                update(TimerRow)
+                .where(TimerRow.instance_id == iid)
+                .values(created_at=armed, due_at=at("2026-12-03", "14:30"))
+            )
+        done = clocks(s, at("2026-12-03", "11:00"), iid, "suspend", reason="延期: 等待企业补正材料")
+        assert done["timers"][0]["remaining"] == [{"unit": "working_hours", "amount": 2 * 3_600_000_000}]
+        assert done["timers"][0]["remaining_text"] == "2h of working hours"
+        back = clocks(s, at("2026-12-04", "16:30"), iid, "resume", reason="材料已补正")
+        assert back["timers"][0]["due_at"] == at("2026-12-07", "09:30").isoformat()
+        assert s.timers(iid)[0].due_at == at("2026-12-07", "09:30")

@@ -143,3 +143,102 @@ def test_against_a_day_by_day_count_and_resuming_at_once_changes_nothing() -> No
             assert moved.astimezone(SHANGHAI).time() == datetime.min.time()  # the end of a day
             assert _oracle_workdays(back.astimezone(SHANGHAI).date(), end) == left[0].amount
             assert chinese_calendar.is_workday(end)
+
+
+# ------------------------------------------------------------------------ working hours (工作时)
+# office hours 08:30–12:00 and 13:30–17:30 (the default); Thu 3, Fri 4, Mon 7 Dec 2026 are working
+# days, Sat 5 and Sun 6 Dec are not; 1–7 Oct 2026 is National Day, Thu 8 Oct is worked
+FOUR_HOURS = budget_of(Duration.parse("4 working hours"))
+
+
+def test_working_hours_keep_the_office_time_left_and_count_it_again_in_office_hours() -> None:
+    armed = at("2026-12-03", "09:00")  # Thu: 09:00–12:00 and 13:30–14:30
+    assert FOUR_HOURS == (Part(Unit.working_hours, 4 * HOUR),)
+    assert due_of(armed, FOUR_HOURS, CAL).due_at == at("2026-12-03", "14:30")
+    left = remaining(armed, FOUR_HOURS, at("2026-12-03", "11:00"), CAL)  # 11:00–12:00, 13:30–14:30
+    assert left == (Part(Unit.working_hours, 2 * HOUR),) and describe(left) == "2h of working hours"
+    # resumed Fri 16:30 across the weekend: 16:30–17:30, then Mon 08:30–09:30
+    assert due_of(at("2026-12-04", "16:30"), left, CAL).due_at == at("2026-12-07", "09:30")
+    # resumed on the next working day without a weekend: Wed 2 Dec 16:30 → Thu 09:30
+    assert due_of(at("2026-12-02", "16:30"), left, CAL).due_at == at("2026-12-03", "09:30")
+    # resumed outside office hours: counted from the next opening (Sat → Mon 08:30)
+    assert due_of(at("2026-12-05", "10:00"), left, CAL).due_at == at("2026-12-07", "10:30")
+    assert due_of(at("2026-12-03", "19:00"), left, CAL).due_at == at("2026-12-04", "10:30")
+    # resumed on the eve of National Day: 16:30–17:30 on 30 Sep, then 08:30–09:30 on Thu 8 Oct
+    assert due_of(at("2026-09-30", "16:30"), left, CAL).due_at == at("2026-10-08", "09:30")
+    # resumed at once: the same due
+    assert due_of(at("2026-12-03", "11:00"), left, CAL).due_at == at("2026-12-03", "14:30")
+
+
+def test_working_hours_and_the_lunch_break() -> None:
+    armed = at("2026-12-03", "09:00")  # due 14:30
+    # suspended during lunch: the morning's 3 hours are spent, 13:30–14:30 is left
+    lunch = remaining(armed, FOUR_HOURS, at("2026-12-03", "12:45"), CAL)
+    assert lunch == (Part(Unit.working_hours, HOUR),)
+    # suspended at 11:00 (2 h left), resumed Mon 11:30: 11:30–12:00, then 13:30–15:00
+    left = remaining(armed, FOUR_HOURS, at("2026-12-03", "11:00"), CAL)
+    assert due_of(at("2026-12-07", "11:30"), left, CAL).due_at == at("2026-12-07", "15:00")
+    # a budget that runs out at noon ends at noon, not at 13:30
+    half = (Part(Unit.working_hours, HOUR // 2),)
+    assert due_of(at("2026-12-07", "11:30"), half, CAL).due_at == at("2026-12-07", "12:00")
+    # resumed during lunch: from 13:30
+    assert due_of(at("2026-12-07", "12:10"), lunch, CAL).due_at == at("2026-12-07", "14:30")
+
+
+def test_working_hours_to_the_microsecond_in_a_sum_and_from_a_known_due() -> None:
+    armed = at("2026-12-03", "09:00")
+    left = remaining(armed, FOUR_HOURS, at("2026-12-03", "11:00") + timedelta(microseconds=500_000), CAL)
+    assert left == (Part(Unit.working_hours, 2 * HOUR - 500_000),)
+    assert describe(left) == "1h 59m 59s of working hours"
+    # a sum keeps its later parts: 4 working hours (due Thu 14:30), then 1 working day (Fri)
+    compound = budget_of(Duration.parse("4 working hours + 1 working day"))
+    assert (
+        due_of(armed, compound, CAL).due_at
+        == CAL.add(armed, Duration.parse("4 working hours + 1 working day")).due_at
+    )
+    assert due_of(armed, compound, CAL).due_at == at("2026-12-05")
+    left = remaining(armed, compound, at("2026-12-03", "11:00"), CAL)
+    assert describe(left) == "2h of working hours + 1 working day"
+    # resumed Fri 16:30: the hours end Mon 09:30, then 1 working day → the end of Tue 8 Dec
+    assert due_of(at("2026-12-04", "16:30"), left, CAL).due_at == at("2026-12-09")
+    # from a recorded due (rules changed since): the office time up to it
+    assert left_until(at("2026-12-07", "09:30"), at("2026-12-04", "16:30"), Unit.working_hours, CAL) == (
+        Part(Unit.working_hours, 2 * HOUR),
+    )
+    assert from_json(to_json(left)) == left
+    # replayed through a ledger: the same as by hand
+    spans = [(at("2026-12-03", "11:00"), at("2026-12-04", "16:30"))]
+    replayed = replay(FOUR_HOURS, armed, spans, CAL)
+    assert replayed.due is not None and replayed.due.due_at == at("2026-12-07", "09:30")
+
+
+def test_a_part_ending_at_midnight_starts_the_next_day_part_on_the_day_it_ended() -> None:
+    # 48h from Sun 29 Nov 00:00 end Tue 1 Dec 00:00, the end of Mon 30 Nov: + 1 working day is Tue,
+    # as the calendar counts it (not Wed)
+    armed, rule = at("2026-11-29"), Duration.parse("48h + 1 working day")
+    assert due_of(armed, budget_of(rule), CAL).due_at == CAL.add(armed, rule).due_at == at("2026-12-02")
+
+
+WORKING_HOUR_RULES = ["1 working hour", "4 working hours", "30 working hours", "48h + 4 working hours",
+                      "4 working hours + 1 working day", "1 working day + 4 working hours"]  # fmt: skip
+
+
+def test_working_hours_against_the_calendar_and_resuming_at_once_changes_nothing() -> None:
+    rnd = random.Random(20261203)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    span = int((datetime(2026, 12, 1, tzinfo=UTC) - start).total_seconds())
+    for _ in range(2000):
+        armed = start + timedelta(seconds=rnd.randrange(span), microseconds=rnd.randrange(1_000_000))
+        duration = Duration.parse(rnd.choice(WORKING_HOUR_RULES))
+        budget = budget_of(duration)
+        due = CAL.add(armed, duration).due_at
+        assert due_of(armed, budget, CAL).due_at == due
+        paused = armed + (due - armed) * rnd.random()
+        if paused >= due:
+            continue
+        left = remaining(armed, budget, paused, CAL)
+        assert due_of(paused, left, CAL).due_at == due
+        if len(left) == 1 and left[0].unit is Unit.working_hours:
+            back = paused + timedelta(hours=rnd.randrange(1, 24 * 30))
+            moved = due_of(back, left, CAL).due_at
+            assert CAL.office_time_between(back, moved) == timedelta(microseconds=left[0].amount)

@@ -5,9 +5,11 @@ It brings the state machine ``state_machines/grid_check.py``, the grid directory
 streets, grids and workers as data, ``yunshang directory import grids FILE``, a synthetic Laoshan
 directory in ``data/``), the event types of the grid worker's app, the hotline, the street offices and
 the departments (``events.py``, routed in ``routes.py``; ``license.issued`` is shared with dual
-notification through ``workflows.upstream``), who holds a task (``placing.py``), where the rules send
-a case on (``handoffs.py``), who receives its pushes (``recipients.py``), the grid scorecard, and its
-part of ``yunshang demo`` (``demo*.py``: the synthetic directory's workers, streets and departments).
+notification through ``workflows.upstream``; a rectification period's order and end, which stop and
+restart the street's enforcement clock, in ``rectification.py``), who holds a task (``placing.py``),
+where the rules send a case on (``handoffs.py``), who receives its pushes (``recipients.py``), the
+grid scorecard, and its part of ``yunshang demo`` (``demo*.py``: the synthetic directory's workers,
+streets and departments).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from workflows.flows.grid_check.cli import add_commands
 from workflows.flows.grid_check.demo import GridCheckDemo
 from workflows.flows.grid_check.placing import assign_referred
 from workflows.flows.grid_check.recipients import TITLES, resolve
+from workflows.flows.grid_check.rectification import EVENTS as RECTIFICATION_EVENTS
 from workflows.flows.grid_check.routes import EVENTS
 from workflows.plugins import FlowPlugin
 
@@ -26,7 +29,7 @@ PLUGIN = FlowPlugin(
     name="grid_check",
     description="grid first check (网格首检): on-site checks by grid workers, escalated up the chain",
     flows=(grid_check.FLOW,),
-    events=EVENTS,
+    events=(*EVENTS, *RECTIFICATION_EVENTS),
     router=router,
     cli=add_commands,
     recipients=resolve,

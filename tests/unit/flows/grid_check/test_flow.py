@@ -4,9 +4,11 @@ that contract (open, reopen, remind)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from state_machines.base import PUSH_ACTOR
+from state_machines.grid_check import FLOW, TIMERS
 from state_machines.grid_effects import ASSIGN_EFFECT
 from state_machines.referrals import REQUEST_PERMIT
 from tests.notices import PHARMACY, T0, Sim, facts
@@ -132,3 +134,38 @@ def test_a_permit_request_opens_reopens_or_reminds_the_notice() -> None:
     open_.ok("request_permit", request())
     assert open_.state == "awaiting_claim" and open_.context["requests"][0]["action"] == "reminded"
     assert [e.payload["kind"] for e in open_.emits] == ["requested"]
+
+
+def _in_street_enforcement() -> Sim:
+    sim = dispatched()
+    check = {"worker_id": "GW-0001", "outcome": "unlicensed", "checked_at": T0.isoformat()}
+    return sim.ok("report", check, hours=1)
+
+
+def test_a_rectification_period_suspends_the_streets_timers_and_its_end_resumes_them() -> None:
+    clocks = {t.trigger: (t.suspends, t.resumes) for t in FLOW.transitions if t.suspends or t.resumes}
+    street = ("enforcement_warning", "enforcement_deadline", "enforcement_supervision")
+    assert TIMERS["street_enforcement"] == street
+    assert clocks == {"order_rectification": (street, ()), "end_rectification": ((), street)}
+
+    sim = _in_street_enforcement()
+    assert sim.state == "street_enforcement"
+    until = (T0 + timedelta(days=15)).isoformat()
+    order = {"street": "ZHONGHAN", "until": until, "ordered_at": T0.isoformat(), "period": "15 natural days"}
+    refused = sim.fire("end_rectification", {"street": "ZHONGHAN", "rectified": True, "ended_at": until})
+    assert isinstance(refused, Refused) and "no rectification order is open" in refused.reason
+    refused = sim.fire("order_rectification", {**order, "street": "JINJIALING"})
+    assert isinstance(refused, Refused) and "not JINJIALING" in refused.reason
+    sim.ok("order_rectification", order, hours=2)
+    assert sim.state == "street_enforcement"
+    assert datetime.fromisoformat(sim.context["rectification_order"]["until"]) == T0 + timedelta(days=15)
+    refused = sim.fire("order_rectification", order)
+    assert isinstance(refused, Refused) and "already" in refused.reason
+    sim.ok("end_rectification", {"street": "ZHONGHAN", "rectified": True, "ended_at": until}, hours=3)
+    ended = sim.context["rectification_order"]
+    assert (ended["rectified"], sim.state) == (True, "street_enforcement")
+    assert datetime.fromisoformat(ended["ended_at"]) == T0 + timedelta(days=15)
+    # a new period after the first ended: the first is kept in the list
+    sim.ok("order_rectification", order, hours=4)
+    assert [o["rectified"] for o in sim.context["rectification_orders"]] == [True]
+    assert sim.context["rectification_order"]["ended_at"] is None
