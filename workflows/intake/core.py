@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from workflows.errors import BadInput
@@ -117,12 +117,7 @@ class Intake:
         engine, batch = self.runtime.engine, self.runtime.settings.batch_size
         with self.runtime.transaction() as session, engine.batching(session, batch):
             keys = [(item[0].source, item[0].id) for item in checked if not isinstance(item, EventStatus)]
-            found = session.execute(
-                select(InboxEvent.source, InboxEvent.event_id).where(
-                    tuple_(InboxEvent.source, InboxEvent.event_id).in_(keys)
-                )
-            )
-            seen = {(source, event_id) for source, event_id in found}
+            seen = self.runtime.db.statements.stored_events(session.connection(), keys)
             self._prefetch(
                 session,
                 [i for i in checked if not isinstance(i, EventStatus) and (i[0].source, i[0].id) not in seen],
