@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tests.support import running_stack
 from workflows.store.models import InboxEvent, table
@@ -28,7 +29,7 @@ def test_the_dedupe_reads_answer_the_pairs_asked_not_their_cross_product(
             assert statements.seen(conn, []) == set()
 
         now = datetime.now(UTC)
-        rows = [
+        rows: list[dict[str, Any]] = [
             dict(
                 source=s,
                 event_id=e,
@@ -44,7 +45,7 @@ def test_the_dedupe_reads_answer_the_pairs_asked_not_their_cross_product(
         with stack.runtime.db.engine.begin() as conn:
             statements.insert_rows(conn, table(InboxEvent), rows)
         with stack.runtime.db.engine.connect() as conn:
-            asked = [("/one", "1"), ("/one", "3"), ("/two", "1"), ("/two", "3"), ("/one", "1"), ("/x", "2")]
-            assert statements.stored_events(conn, asked) == {("/one", "1"), ("/two", "3")}
+            events = [("/one", "1"), ("/one", "3"), ("/two", "1"), ("/two", "3"), ("/one", "1"), ("/x", "2")]
+            assert statements.stored_events(conn, events) == {("/one", "1"), ("/two", "3")}
             assert statements.stored_events(conn, [("/two", "2")]) == set()
             assert statements.stored_events(conn, []) == set()
