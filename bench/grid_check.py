@@ -3,7 +3,8 @@ the synthetic Laoshan directory (654 grids, 735 workers) and each driven through
 first check, 0.3 % found unlicensed and taken on by the street office and the department; then the
 push latency at 100 tasks/s sustained for 60 s.
 
-PostgreSQL + Redis, one API process, ``python worker.py --processes 2 --threads 8`` (``bench.grid_stack``).
+PostgreSQL + Redis, one API process (``--apis N``: N of them, the clients sharing them out),
+``python worker.py --processes 2 --threads 8`` (``bench.grid_stack``).
 Everything goes through ``POST /events`` as the upstream systems, the grid workers' app, the street
 offices and the departments send it (``bench.grid_events``):
 
@@ -68,7 +69,7 @@ def throughput(stack: GridStack, args: argparse.Namespace) -> dict[str, Any]:
     meter = CpuMeter(stack.cpu_groups())
     meter.start()
     t0 = time.time()
-    starts = post_all(stack.port, TOKEN, events, args.batch, args.clients)
+    starts = post_all(stack.ports, TOKEN, events, args.batch, args.clients)
     accepted = time.time() - t0
     log(f"{n} start events accepted in {accepted:.1f} s ({starts.refused} refused); waiting for the pushes")
     wait_for(lambda: stack.states().get("assigned", 0) >= starts.accepted, timeout, "every push", pause=0.5)
@@ -90,9 +91,9 @@ def throughput(stack: GridStack, args: argparse.Namespace) -> dict[str, Any]:
     meter.start()
     t1 = time.time()
     follower.start()
-    posted = post_all(stack.port, TOKEN, acks, args.batch, args.clients)
+    posted = post_all(stack.ports, TOKEN, acks, args.batch, args.clients)
     ack_accepted = time.time() - t1
-    posted.add(post_all(stack.port, TOKEN, checks, args.batch, args.clients))
+    posted.add(post_all(stack.ports, TOKEN, checks, args.batch, args.clients))
     drive_accepted = time.time() - t1
     log(f"{len(acks)} acknowledgements and {len(checks)} checks accepted in {drive_accepted:.1f} s")
     final = ("verified", "case_closed")
@@ -151,7 +152,7 @@ def sustained(stack: GridStack, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
 
     def sender(k: int) -> None:
-        poster = Poster(stack.port, TOKEN)
+        poster = Poster(stack.ports[k % len(stack.ports)], TOKEN)
         try:
             for i in range(k, n, args.senders):
                 delay = t0 + i * interval - time.perf_counter()
@@ -209,6 +210,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="events per POST in the throughput run")
     parser.add_argument("--clients", type=int, default=1, help="concurrent batch posters (throughput)")
     parser.add_argument(
+        "--apis", type=int, default=1, help="API processes (ports --port, --port + 1, …; clients share them)"
+    )
+    parser.add_argument(
         "--analyze-every",
         type=float,
         default=0,
@@ -234,8 +238,8 @@ def main() -> None:
         "machine": machine_info(pg_url(args.pg_url, "postgres"), redis),
         "targets": TARGETS,
         "parameters": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "stack": f"PostgreSQL + Redis, 1 API process, worker.py {args.processes}×{args.threads}"
-        + (", scheduler" if args.scheduler else ""),
+        "stack": f"PostgreSQL + Redis, {args.apis} API process{'es' if args.apis > 1 else ''}, "
+        f"worker.py {args.processes}×{args.threads}" + (", scheduler" if args.scheduler else ""),
         "uptime_before": _uptime(),
         "runs": {},
     }
@@ -250,6 +254,7 @@ def main() -> None:
                 args.threads,
                 args.scheduler,
                 args.analyze_every,
+                args.apis,
             )
             result["directory"] = stack.directory
             result["machine"]["postgresql_settings"] = stack.settings

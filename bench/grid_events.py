@@ -192,15 +192,17 @@ class Poster:
                     posted.examples.append(status)
 
 
-def post_all(port: int, token: str, events: Sequence[dict[str, Any]], size: int, clients: int) -> Posted:
+def post_all(
+    ports: Sequence[int], token: str, events: Sequence[dict[str, Any]], size: int, clients: int
+) -> Posted:
     """``events`` in batches of ``size``, from ``clients`` concurrent clients (each takes the next
-    batch when its last one is answered)."""
+    batch when its last one is answered); client ``k`` posts to ``ports[k % len(ports)]``."""
     starts = itertools.count(0, size)
     lock = threading.Lock()
     results = [Posted() for _ in range(clients)]
 
     def client(k: int) -> None:
-        poster = Poster(port, token)
+        poster = Poster(ports[k % len(ports)], token)
         try:
             while True:
                 with lock:

@@ -1,11 +1,11 @@
 """The stack of the grid first check benchmark and what the benchmark reads from its database.
 
-PostgreSQL + Redis with the API (``yunshang api``, one process) and ``python worker.py --processes 2
---threads 8`` as subprocesses, as ``push_bench`` runs them (no scheduler unless asked: the tasks'
-deadlines are days away, and nothing is lost on a healthy stack, so neither the sweep nor the
-recovery has work). The bench's database is dropped and created again (a fresh deployment: no rows,
-no planner statistics), migrated and given the synthetic Laoshan directory (654 grids, 735 workers)
-before the processes start.
+PostgreSQL + Redis with the API (``yunshang api``, one process, or several on consecutive ports)
+and ``python worker.py --processes 2 --threads 8`` as subprocesses, as ``push_bench`` runs them (no
+scheduler unless asked: the tasks' deadlines are days away, and nothing is lost on a healthy stack,
+so neither the sweep nor the recovery has work). The bench's database is dropped and created again
+(a fresh deployment: no rows, no planner statistics), migrated and given the synthetic Laoshan
+directory (654 grids, 735 workers) before the processes start.
 """
 
 from __future__ import annotations
@@ -127,8 +127,12 @@ class GridStack:
         threads: int,
         scheduler: bool,
         analyze_every: float = 0,
+        apis: int = 1,
     ) -> None:
         self.workdir, self.pg, self.port = workdir, pg, port
+        #: one port per API process (``port``, ``port + 1``, …): the clients share them out, as a load
+        #: balancer in front of several ``yunshang api`` would
+        self.ports = [port + k for k in range(apis)]
         self.processes, self.threads, self.scheduler = processes, threads, scheduler
         self.env = {
             **os.environ,
@@ -140,7 +144,7 @@ class GridStack:
             "YUNSHANG_RULES_POLL_INTERVAL": "0",
             "YUNSHANG_API_TOKENS": f'[{{"name": "bench", "token": "{TOKEN}", "kind": "admin"}}]',
         }
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
         recreate_database(pg)
         self.db = Database(pg)
         upgrade(self.db)
@@ -155,24 +159,23 @@ class GridStack:
     def start(self) -> None:
         yunshang = str(Path(sys.executable).parent / "yunshang")
         commands = {
-            "api": [yunshang, "api"],
-            "workers": [
-                sys.executable,
-                str(REPO / "worker.py"),
-                "--processes",
-                str(self.processes),
-                "--threads",
-                str(self.threads),
-            ],
+            f"api-{k + 1}" if k else "api": [yunshang, "api", "--port", str(port)]
+            for k, port in enumerate(self.ports)
         }
+        commands["workers"] = [
+            sys.executable,
+            str(REPO / "worker.py"),
+            "--processes",
+            str(self.processes),
+            "--threads",
+            str(self.threads),
+        ]
         if self.scheduler:
             commands["scheduler"] = [yunshang, "scheduler"]
         for name, command in commands.items():
             with (self.workdir / f"{name}.log").open("wb") as out:
-                self.procs.append(
-                    subprocess.Popen(
-                        command, env=self.env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT
-                    )
+                self.procs[name] = subprocess.Popen(
+                    command, env=self.env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT
                 )
         wait_for(self._healthy, 90, "the API", pause=0.2)
         wait_for(self._workers_ready, 90, "the worker processes", pause=0.2)
@@ -181,13 +184,16 @@ class GridStack:
 
     def _healthy(self) -> bool:
         try:
-            return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200
+            return all(
+                httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200 for p in self.ports
+            )
         except httpx.HTTPError:
             return False
 
     def _workers_ready(self) -> bool:
-        if self.procs[1].poll() is not None:
-            raise RuntimeError(f"worker.py exited ({self.procs[1].returncode}):\n{self.log_tail('workers')}")
+        workers = self.procs["workers"]
+        if workers.poll() is not None:
+            raise RuntimeError(f"worker.py exited ({workers.returncode}):\n{self.log_tail('workers')}")
         log_text = (self.workdir / "workers.log").read_text(errors="replace")
         return log_text.count("ready for action") >= self.processes
 
@@ -199,9 +205,9 @@ class GridStack:
         if self.analyzer is not None:
             self.analyzer.stopping.set()
             self.analyzer.join(60)
-        for p in self.procs:
+        for p in self.procs.values():
             p.terminate()
-        for p in self.procs:
+        for p in self.procs.values():
             try:
                 p.wait(60)
             except subprocess.TimeoutExpired:
@@ -214,14 +220,17 @@ class GridStack:
         too: its whole server), and this process (posting, polling)."""
         groups: dict[str, Callable[[], set[int]]] = {
             "bench": lambda: {os.getpid()},
-            "api": lambda: descendants(self.procs[0].pid),
-            "workers": lambda: descendants(self.procs[1].pid),
+            "api": self._apis,
+            "workers": lambda: descendants(self.procs["workers"].pid),
             "postgresql": self._backends,
             "redis": self._redis_pids,
         }
         if self.scheduler:
-            groups["scheduler"] = lambda: descendants(self.procs[2].pid)
+            groups["scheduler"] = lambda: descendants(self.procs["scheduler"].pid)
         return groups
+
+    def _apis(self) -> set[int]:
+        return {pid for name, p in self.procs.items() if name.startswith("api") for pid in descendants(p.pid)}
 
     def _backends(self) -> set[int]:
         rows = self.rows("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")

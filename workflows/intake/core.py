@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from workflows.errors import BadInput
@@ -59,6 +59,7 @@ class Intake:
         self.runtime = runtime
         #: the accepted event types: what the runtime's flow plug-ins declare
         self.routes: dict[str, tuple[EventRoute, ...]] = dict(runtime.registry.routes)
+        self.prefetches = runtime.registry.prefetches
 
     def accept(self, raw_events: list[Any], principal: Principal) -> list[EventStatus]:
         """Validate and route every event in one transaction, none ever half-applied.
@@ -91,6 +92,8 @@ class Intake:
         statuses: list[EventStatus] = []
         routed: list[dict[str, Any]] = []
         with self.runtime.transaction() as session:
+            if mode == "savepoints":
+                self._prefetch(session, [item for item in checked if not isinstance(item, EventStatus)])
             for item in checked:
                 statuses.append(
                     item if isinstance(item, EventStatus) else self._store(session, *item, routed, mode)
@@ -114,12 +117,11 @@ class Intake:
         engine, batch = self.runtime.engine, self.runtime.settings.batch_size
         with self.runtime.transaction() as session, engine.batching(session, batch):
             keys = [(item[0].source, item[0].id) for item in checked if not isinstance(item, EventStatus)]
-            found = session.execute(
-                select(InboxEvent.source, InboxEvent.event_id).where(
-                    tuple_(InboxEvent.source, InboxEvent.event_id).in_(keys)
-                )
+            seen = self.runtime.db.statements.stored_events(session.connection(), keys)
+            self._prefetch(
+                session,
+                [i for i in checked if not isinstance(i, EventStatus) and (i[0].source, i[0].id) not in seen],
             )
-            seen = {(source, event_id) for source, event_id in found}
             now = self.runtime.clock.now()
             for item in checked:
                 if isinstance(item, EventStatus):
@@ -156,6 +158,13 @@ class Intake:
                 if len(written) != len(rows):
                     raise _OneRefused()
         return statuses
+
+    def _prefetch(self, session: Session, items: list[tuple[CloudEvent, BaseModel, list[str]]]) -> None:
+        """Each plug-in's batch prefetch over the events of ``items`` it routes (``Prefetch``)."""
+        for types, prefetch in self.prefetches:
+            mine = [(event.type, data) for event, data, _ in items if event.type in types]
+            if mine:
+                prefetch(session, mine)
 
     def _validate(self, raw: Any, principal: Principal) -> Checked:
         event_id, source, event_type = identity(raw)

@@ -27,7 +27,7 @@ from workflows.delivery.recipients import Resolver
 from workflows.engine.core import Engine
 from workflows.engine.rows import advance_actor, batch_actor
 from workflows.errors import YunshangError
-from workflows.plugins.routes import EventRoute
+from workflows.plugins.routes import EventRoute, Prefetch
 from workflows.time.calendar import WorkCalendar
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ class FlowPlugin:
     flows: tuple[Flow, ...]
     description: str = ""
     events: tuple[EventRoute, ...] = ()
+    #: reads once per batch what the routes of ``events`` would read event by event (``Prefetch``)
+    prefetch: Prefetch | None = None
     #: the API router of the flow's own endpoints, built on demand (FastAPI imported only by the API)
     router: Callable[[], APIRouter] | None = None
     cli: CliHook | None = None
@@ -111,6 +113,10 @@ class Registry:
         self.routes: dict[str, tuple[EventRoute, ...]] = self._subscriptions()
         #: the first route of each event type (its ``data`` model is every route's)
         self.events: dict[str, EventRoute] = {name: routes[0] for name, routes in self.routes.items()}
+        #: each plug-in's batch prefetch with the event types it routes, in plug-in order
+        self.prefetches: tuple[tuple[frozenset[str], Prefetch], ...] = tuple(
+            (frozenset(r.event_type for r in p.events), p.prefetch) for p in self.plugins if p.prefetch
+        )
         self._index("actor", ((p, name, name) for p in self.plugins for name in p.actor_names()))
         self.explainers: dict[str, Explainer] = self._index(
             "explainer of event type", ((p, t, x) for p in self.plugins for t, x in p.explainers.items())

@@ -3,11 +3,16 @@ transaction. Flow plug-ins declare their routes (``EventRoute``); the intake loo
 
 A route validates what only the database can tell (an unknown case, an unknown enterprise) by raising
 ``BadInput``: the event is then rejected and nothing of it is kept.
+
+Routes are called event by event. A plug-in whose routes read the database may also declare a
+``Prefetch`` (``FlowPlugin.prefetch``): the intake calls it once per batch, before routing, with every
+event of the batch the plug-in routes, so that it reads in one query what its routes would ask one by
+one (into the session's identity map or ``session.info``, which lives as long as the transaction).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +46,9 @@ class RouteResult:
 
 
 Handler = Callable[[Session, Engine, Envelope, Any], RouteResult]
+#: (session, [(event type, validated data)] of a batch's events the plug-in routes) → None; it only
+#: reads (a route still checks everything itself), and a batch with none of its events does not call it
+Prefetch = Callable[[Session, Sequence[tuple[str, Any]]], None]
 
 
 @dataclass(frozen=True)

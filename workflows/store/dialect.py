@@ -15,9 +15,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import Connection, Insert, Select, Table
+from sqlalchemy import Connection, Insert, Select, Table, select, tuple_
 
+from workflows.store.models import InboxEvent, table
 from workflows.store.rows import HistoryRow, LockedRow, NewInstance, NewTimer, TimerState, Transition
+
+_INBOX = table(InboxEvent)
 
 #: a SELECT (of any columns) the timer sweep claims rows with
 Claim = TypeVar("Claim", bound=Select[*tuple[Any, ...]])
@@ -48,6 +51,17 @@ class Statements(ABC):
         params = {"ids": sorted({i for i, _ in pairs}), "dkeys": sorted({k for _, k in pairs})}
         wanted = set(pairs)
         return {(r.instance_id, r.dedupe_key) for r in conn.execute(self.SEEN, params)} & wanted
+
+    def stored_events(self, conn: Connection, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (source, event id) pairs the inbox holds already (the intake's duplicates of a batch)."""
+        if not keys:
+            return set()
+        found = conn.execute(
+            select(_INBOX.c.source, _INBOX.c.event_id).where(
+                tuple_(_INBOX.c.source, _INBOX.c.event_id).in_(list(keys))
+            )
+        )
+        return {(source, event_id) for source, event_id in found}
 
     def timers(self, conn: Connection, ids: Sequence[int]) -> dict[int, TimerState]:
         """The timers ``ids`` as the stale-timer check reads them (a missing one is absent)."""

@@ -6,6 +6,13 @@ rows, so it is parsed and prepared once, and a transition is one round trip howe
 multi-row ``VALUES`` list would be a new statement text for every batch size, parsed again on every
 call. The lock and the reads take their ids as arrays (``= ANY``) for the same reason.
 
+The reads of pairs — the history dedupe, the inbox duplicates of a batch — join the pairs, given as two
+parallel arrays, from ``unnest``: a nested loop of probes of the two-column unique index whatever the
+planner knows of the table. ``a = ANY(:as) AND b = ANY(:bs)`` (or a row ``IN`` list) is planned from
+statistics: a table never analyzed got a sequential scan of ``history``, or a scan of every inbox row
+of the source with the ids as a filter; and even with statistics it probes the cross product of the
+arrays.
+
 All sub-statements of one statement see the same snapshot, and none sees another's rows: the UPDATE
 that cancels armed timers cannot touch the timers armed beside it, which is what a transition wants.
 """
@@ -53,6 +60,24 @@ def _iso(value: Any) -> str:
 def json_rows(rows: Sequence[dict[str, Any]]) -> str:
     """Rows as one JSON array (datetimes as ISO 8601 with their offset, dates as ``YYYY-MM-DD``)."""
     return json.dumps(list(rows), default=_iso)
+
+
+#: the (instance id, dedupe key) pairs of ``:ids`` × ``:dkeys`` (parallel arrays) in the history
+_SEEN_PAIRS = text(
+    """
+SELECT h.instance_id, h.dedupe_key
+FROM unnest(CAST(:ids AS bigint[]), CAST(:dkeys AS varchar[])) AS p(iid, dkey)
+JOIN history AS h ON h.instance_id = p.iid AND h.dedupe_key = p.dkey
+"""
+)
+#: the (source, event id) pairs of ``:sources`` × ``:eids`` (parallel arrays) in the inbox
+_STORED_EVENTS = text(
+    """
+SELECT e.source, e.event_id
+FROM unnest(CAST(:sources AS varchar[]), CAST(:eids AS varchar[])) AS p(source, event_id)
+JOIN inbox AS e ON e.source = p.source AND e.event_id = p.event_id
+"""
+)
 
 
 #: the parts of a batch's write, each a data-modifying CTE over one JSON array parameter; a statement
@@ -184,10 +209,8 @@ class Postgres(Statements):
         INSTANCES.c.flow == bindparam("flow"),
         INSTANCES.c.business_key == any_(bindparam("keys", type_=_KEYS)),
     ).with_for_update(of=INSTANCES)
-    SEEN = SEEN.where(
-        HISTORY_TABLE.c.instance_id == any_(bindparam("ids", type_=_IDS)),
-        HISTORY_TABLE.c.dedupe_key == any_(bindparam("dkeys", type_=_KEYS)),
-    )
+    #: (the dedupe read of many pairs is ``_SEEN_PAIRS``, not a condition on this select)
+    SEEN = SEEN
     TIMERS = TIMERS.where(TIMERS_TABLE.c.id == any_(bindparam("tids", type_=_IDS)))
     #: one instance by id, one dedupe key: a lone command's lock and dedupe read, by equality (a
     #: prepared statement's generic plan of ``= ANY($1)`` cost a lone command a third more here)
@@ -207,10 +230,21 @@ class Postgres(Statements):
         return [LockedRow(r.id, r.state, r.context, r.version, r.business_key) for r in found]
 
     def seen(self, conn: Connection, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
-        if len(pairs) != 1:
-            return super().seen(conn, pairs)
-        ((iid, dkey),) = pairs
-        return {(iid, dkey)} if conn.execute(self.SEEN_ONE, {"iid": iid, "dkey": dkey}).first() else set()
+        if not pairs:
+            return set()
+        if len(pairs) == 1:
+            ((iid, dkey),) = pairs
+            return {(iid, dkey)} if conn.execute(self.SEEN_ONE, {"iid": iid, "dkey": dkey}).first() else set()
+        wanted = sorted(set(pairs))
+        params = {"ids": [i for i, _ in wanted], "dkeys": [k for _, k in wanted]}
+        return {(int(i), str(k)) for i, k in conn.execute(_SEEN_PAIRS, params)}
+
+    def stored_events(self, conn: Connection, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        wanted = sorted(set(keys))
+        params = {"sources": [s for s, _ in wanted], "eids": [e for _, e in wanted]}
+        return {(str(s), str(e)) for s, e in conn.execute(_STORED_EVENTS, params)}
 
     def write(
         self,

@@ -20,6 +20,7 @@ from workflows.flows.grid_check.api import router
 from workflows.flows.grid_check.cli import add_commands
 from workflows.flows.grid_check.demo import GridCheckDemo
 from workflows.flows.grid_check.placing import assign_referred
+from workflows.flows.grid_check.prefetch import prefetch
 from workflows.flows.grid_check.recipients import TITLES, resolve
 from workflows.flows.grid_check.rectification import EVENTS as RECTIFICATION_EVENTS
 from workflows.flows.grid_check.routes import EVENTS
@@ -30,6 +31,7 @@ PLUGIN = FlowPlugin(
     description="grid first check (网格首检): on-site checks by grid workers, escalated up the chain",
     flows=(grid_check.FLOW,),
     events=(*EVENTS, *RECTIFICATION_EVENTS),
+    prefetch=prefetch,
     router=router,
     cli=add_commands,
     recipients=resolve,

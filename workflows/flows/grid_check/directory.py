@@ -14,7 +14,7 @@ Reading the file is ``directory_parse``; the tables are ``directory_models``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -44,6 +44,7 @@ __all__ = [
     "grid_exists",
     "latest_import",
     "parse_directory",
+    "prefetch_assignees",
     "replace_directory",
     "worker",
     "worker_in_grid",
@@ -126,6 +127,7 @@ def replace_directory(
 ) -> ImportReport:
     """Replace the whole directory by ``directory`` inside the caller's transaction (a savepoint: on
     any error nothing of it stays) and record the import at ``at``. Imports wait for each other."""
+    session.info.pop(_PREFETCHED, None)
     with session.begin_nested():
         if session.get_bind().dialect.name == "postgresql":
             # one importer at a time; readers keep seeing the previous directory until commit
@@ -246,18 +248,39 @@ def _assignee_query() -> Select[tuple[Any, ...]]:
         .join(streets, streets.c.code == cells.c.street)
         .outerjoin(primary, primary.c.worker_id == first.scalar_subquery())
         .outerjoin(backup, backup.c.worker_id == primary.c.backup_worker)
-        .where(cells.c.code == bindparam("grid"))
     )
 
 
-_ASSIGNEE = _assignee_query()
+_ASSIGNEE = _assignee_query().where(table(GridCell).c.code == bindparam("grid"))
+_ASSIGNEES = _assignee_query().where(table(GridCell).c.code.in_(bindparam("grids", expanding=True)))
+#: ``session.info`` key of the answers ``prefetch_assignees`` read for a batch: grid → Assignee | None
+_PREFETCHED = "grid_check.assignees"
 
 
 def assignee_for(session: Session, grid_code: str) -> Assignee | None:
-    """Who receives a case of ``grid_code`` now; None for a grid the directory does not have."""
+    """Who receives a case of ``grid_code`` now; None for a grid the directory does not have. A grid
+    ``prefetch_assignees`` read in this session is answered from there."""
+    prefetched: dict[str, Assignee | None] | None = session.info.get(_PREFETCHED)
+    if prefetched is not None and grid_code in prefetched:
+        return prefetched[grid_code]
     found = session.execute(_ASSIGNEE, {"grid": grid_code}).first()
-    if found is None:
-        return None
+    return None if found is None else _assignee(found)
+
+
+def prefetch_assignees(session: Session, grid_codes: Iterable[str]) -> None:
+    """Read who receives the cases of ``grid_codes`` in one query, for ``assignee_for`` to answer in
+    this session (a batch of events in the intake's transaction; ``replace_directory`` forgets it)."""
+    prefetched: dict[str, Assignee | None] = session.info.setdefault(_PREFETCHED, {})
+    wanted = sorted(set(grid_codes) - prefetched.keys())
+    if not wanted:
+        return
+    prefetched.update(dict.fromkeys(wanted))
+    for row in session.execute(_ASSIGNEES, {"grids": wanted}):
+        prefetched[row[0]] = _assignee(row)
+
+
+def _assignee(found: Sequence[Any]) -> Assignee:
+    """The answer of one row of ``_assignee_query``."""
     grid, grid_name, street, street_name = found[:4]
     primary, backup = found[4:8], found[8:12]
 

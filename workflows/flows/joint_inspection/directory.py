@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Table, case, delete, func, select
+from sqlalchemy import Boolean, Table, bindparam, case, delete, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -120,12 +120,34 @@ def _replace(
     return import_id, int(replaced)
 
 
+def _upsert(dialect: Any) -> Any:
+    """The license's upsert of one object in ``dialect`` (``postgresql`` or ``sqlite``), built once:
+    the row's values are the statement's parameters."""
+    statement = dialect.insert(OBJECTS)
+    return statement.on_conflict_do_update(
+        index_elements=["uscc"],
+        set_={
+            "name": statement.excluded.name,
+            "street": statement.excluded.street,
+            "grid": statement.excluded.grid,
+            "industry": func.coalesce(statement.excluded.industry, OBJECTS.c.industry),
+        },
+    )
+
+
+#: on PostgreSQL one round trip tells a new object from a known one: a row the statement inserted has
+#: no ``xmax``, one it updated has the updating transaction's (the upsert locked it)
+_UPSERT_PG = _upsert(postgresql).returning(literal_column("xmax = 0", Boolean).label("inserted"))
+_UPSERT_SQLITE = _upsert(sqlite)
+_EXISTS = select(OBJECTS.c.uscc).where(OBJECTS.c.uscc == bindparam("uscc"))
+
+
 def upsert_from_license(session: Session, data: LicenseIssued, risk_class: str, at: date) -> bool:
     """Keep the object of a license current: a new one enters in ``risk_class`` as of ``at``, never
     inspected; one the directory has gets the license's name, street, grid and (when it gives one)
     industry, keeping its risk class and inspections. True when the object is new. The USCC is taken
-    as the license gives it (one failing its check character too: the registry issued it)."""
-    existed = session.execute(select(OBJECTS.c.uscc).where(OBJECTS.c.uscc == data.uscc)).first()
+    as the license gives it (one failing its check character too: the registry issued it). One
+    statement, prepared once (on SQLite a read before it)."""
     industry = data.industry_codes[0] if data.industry_codes else None
     values: dict[str, Any] = {
         "uscc": data.uscc,
@@ -140,19 +162,10 @@ def upsert_from_license(session: Session, data: LicenseIssued, risk_class: str, 
         "last_result": None,
         "last_inspectors": [],
     }
-    dialect = postgresql if _dialect(session) == "postgresql" else sqlite
-    statement = dialect.insert(OBJECTS).values(values)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["uscc"],
-            set_={
-                "name": statement.excluded.name,
-                "street": statement.excluded.street,
-                "grid": statement.excluded.grid,
-                "industry": func.coalesce(statement.excluded.industry, OBJECTS.c.industry),
-            },
-        )
-    )
+    if _dialect(session) == "postgresql":
+        return bool(session.execute(_UPSERT_PG, values).scalar_one())
+    existed = session.execute(_EXISTS, {"uscc": data.uscc}).first()
+    session.execute(_UPSERT_SQLITE, values)
     return existed is None
 
 
