@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from workflows.flows.joint_inspection.service import window_start
+from workflows.flows.joint_inspection.candidates import window_start
 
 
 @pytest.mark.parametrize(
