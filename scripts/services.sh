@@ -122,6 +122,13 @@ services_ensure_redis() {
     command -v redis-server >/dev/null 2>&1 || { _svc_die "redis-server still missing after install"; return 1; }
 }
 
+# The dashboard's browser tests: Debian's Chromium (never a downloaded browser) and CJK fonts.
+services_ensure_browser() {
+    [[ -x /usr/bin/chromium ]] || _svc_apt_install chromium || return 1
+    dpkg -s fonts-noto-cjk >/dev/null 2>&1 || _svc_apt_install fonts-noto-cjk || return 1
+    [[ -x /usr/bin/chromium ]] || { _svc_die "chromium still missing after install"; return 1; }
+}
+
 # The rabbitmq-server start script to run. Debian's /usr/sbin/rabbitmq-server is a wrapper that
 # switches to the `rabbitmq` user and the system node's directories: use the real one behind it.
 _svc_rabbitmq_server() {

@@ -24,17 +24,19 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workflows.api.bodies import Refused, binary_event, is_binary, parse_json, read_body
-from workflows.api.deps import Caller, RuntimeDep, TokenCache, get_intake, get_metrics
+from workflows.api.deps import Caller, RuntimeDep, get_intake, get_metrics
 from workflows.api.errors import RESPONSES, ErrorBody
 from workflows.api.errors import install as install_errors
 from workflows.api.models import EVENTS_OPENAPI, EventStatusBody
 from workflows.api.ops import router as ops_router
 from workflows.errors import YunshangError
 from workflows.intake.core import Intake
+from workflows.intake.tokens import TokenCache
 from workflows.messaging.brokers import ping
 from workflows.queries.metrics import Metrics
 from workflows.queries.reconcile import reconcile
 from workflows.runtime import Runtime
+from workflows.ui.app import install as install_ui
 
 BATCH_TYPE = "application/cloudevents-batch+json"
 STRUCTURED_TYPE = "application/cloudevents+json"
@@ -85,6 +87,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_exception_handler(YunshangError, _error)  # type: ignore[arg-type]
     for unavailable in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(unavailable, _unavailable)
+    install_ui(app, runtime)
     return app
 
 

@@ -9,10 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from workflows.intake.core import Intake
-from workflows.intake.tokens import Principal, verify
+from workflows.intake.tokens import Principal, TokenCache, verify
 from workflows.queries.metrics import Metrics
 from workflows.runtime import Runtime
-from workflows.time.clock import monotonic
 
 bearer = HTTPBearer(auto_error=False, description="a source or operator token")
 
@@ -38,25 +37,6 @@ async def get_metrics(request: Request) -> Metrics:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-class TokenCache:
-    """Token lookups remembered for ``ttl`` seconds (a revocation elsewhere takes effect within it)."""
-
-    def __init__(self, ttl: float = 2.0) -> None:
-        self.ttl = ttl
-        self._seen: dict[str, tuple[float, Principal | None]] = {}
-
-    def get(self, token: str) -> tuple[bool, Principal | None]:
-        hit = self._seen.get(token)
-        if hit is None or monotonic() - hit[0] > self.ttl:
-            return False, None
-        return True, hit[1]
-
-    def put(self, token: str, who: Principal | None) -> None:
-        if len(self._seen) > 10_000:
-            self._seen.clear()
-        self._seen[token] = (monotonic(), who)
-
-
 async def principal(
     request: Request,
     runtime: RuntimeDep,
@@ -74,11 +54,24 @@ async def principal(
     return found
 
 
-async def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
+async def scoped_operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    """An operator token, scoped to a department or not: the route itself limits what it shows and
+    touches to ``who.department`` (``workflows.queries.scope``)."""
     if not who.operator:
         raise HTTPException(403, f"token {who.name!r} is not an operator token")
     return who
 
 
+async def operator(who: Annotated[Principal, Depends(scoped_operator)]) -> Principal:
+    """A district-wide operator token: a route that does not limit itself to a department refuses a
+    department-scoped token (deny by default)."""
+    if who.department is not None:
+        raise HTTPException(
+            403, f"token {who.name!r} is scoped to department {who.department}; this needs a district token"
+        )
+    return who
+
+
 Caller = Annotated[Principal, Depends(principal)]
 Operator = Annotated[Principal, Depends(operator)]
+ScopedOperator = Annotated[Principal, Depends(scoped_operator)]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from workflows.api.actions import IdempotencyKey, act, dedupe_key
-from workflows.api.deps import Operator, RuntimeDep
+from workflows.api.deps import Operator, RuntimeDep, ScopedOperator
 from workflows.api.models import ActionBody, AdvanceBody, ClockBody
 from workflows.engine.suspend import Action
 from workflows.engine.timer_actions import act_on_timers
@@ -17,6 +17,7 @@ from workflows.intake.tokens import Principal
 from workflows.messaging.deadletters import list_dead, requeue
 from workflows.queries.effects import event_effect
 from workflows.queries.instances import InstanceFilter, instance_detail, list_instances
+from workflows.queries.scope import check_visible
 from workflows.queries.status import status as status_report
 from workflows.runtime import Runtime
 from workflows.time.clock import parse_span
@@ -31,7 +32,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 @router.get("/instances", tags=["queries"])
 def get_instances(
     runtime: RuntimeDep,
-    _: Operator,
+    who: ScopedOperator,
     flow: str | None = None,
     state: str | None = None,
     subject: str | None = None,
@@ -44,7 +45,9 @@ def get_instances(
     """Instances, filtered; pass `next_cursor` back as `cursor` for the next page."""
     if due_before is not None and due_before.tzinfo is None:
         raise BadInput("due_before: give a timezone, e.g. 2026-12-01T00:00:00+08:00")
-    f = InstanceFilter(flow, state, subject, department, overdue=overdue, due_before=due_before)
+    f = InstanceFilter(
+        flow, state, subject, department, overdue=overdue, due_before=due_before, scope=who.department
+    )
     warnings = runtime.registry.warning_timers
     items, nxt = list_instances(
         runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit, warnings=warnings
@@ -65,15 +68,18 @@ def get_event_effect(
 
 
 @router.get("/instances/{instance_id}", tags=["queries"])
-def get_instance(instance_id: InstanceId, runtime: RuntimeDep, _: Operator) -> dict[str, Any]:
-    """State, context, timers with due times, and the full history with causes."""
-    return instance_detail(runtime.db, instance_id)
+def get_instance(instance_id: InstanceId, runtime: RuntimeDep, who: ScopedOperator) -> dict[str, Any]:
+    """State, context, timers with due times, and the full history with causes (404 for an instance
+    outside a department-scoped token's department)."""
+    detail = instance_detail(runtime.db, instance_id)
+    check_visible(instance_id, detail["context"], who.department)
+    return detail
 
 
 @router.get("/tasks", tags=["queries"])
 def get_tasks(
     runtime: RuntimeDep,
-    _: Operator,
+    who: ScopedOperator,
     department: str | None = None,
     person: str | None = None,
     grid: str | None = None,
@@ -85,7 +91,14 @@ def get_tasks(
 ) -> dict[str, Any]:
     """Open work by department, person (who claimed it), grid, street or grid worker (who holds it)."""
     f = InstanceFilter(
-        flow, department=department, person=person, grid=grid, street=street, worker=worker, open_only=True
+        flow,
+        department=department,
+        person=person,
+        grid=grid,
+        street=street,
+        worker=worker,
+        open_only=True,
+        scope=who.department,
     )
     items, nxt = list_instances(runtime.db, f, runtime.clock.now(), cursor=cursor, limit=limit)
     return {"items": items, "next_cursor": nxt}
@@ -122,11 +135,13 @@ def post_cancel(
     instance_id: InstanceId,
     body: ActionBody,
     runtime: RuntimeDep,
-    who: Operator,
+    who: ScopedOperator,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Cancel an instance (audited with the operator's name and reason)."""
-    flow = runtime.engine.flows.get(str(instance_detail(runtime.db, instance_id)["flow"]))
+    detail = instance_detail(runtime.db, instance_id)
+    check_visible(instance_id, detail["context"], who.department)
+    flow = runtime.engine.flows.get(str(detail["flow"]))
     spec = flow.trigger("cancel") if flow else None
     takes_reason = spec is not None and spec.payload is not None and "reason" in spec.payload.model_fields
     payload = {"reason": body.reason} if takes_reason else {}
@@ -136,6 +151,8 @@ def post_cancel(
 def _clocks(
     runtime: Runtime, instance_id: int, action: Action, body: ClockBody, who: Principal, key: str | None
 ) -> dict[str, Any]:
+    if who.department is not None:
+        check_visible(instance_id, instance_detail(runtime.db, instance_id)["context"], who.department)
     return act_on_timers(
         runtime.db,
         runtime.clock,
@@ -154,7 +171,7 @@ def post_suspend(
     instance_id: InstanceId,
     body: ClockBody,
     runtime: RuntimeDep,
-    who: Operator,
+    who: ScopedOperator,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Stop the clocks of the instance's open timers (or of `timer`), e.g. under an approved extension
@@ -168,7 +185,7 @@ def post_resume(
     instance_id: InstanceId,
     body: ClockBody,
     runtime: RuntimeDep,
-    who: Operator,
+    who: ScopedOperator,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Start suspended clocks again: each timer is due when its budget, counted from now on the

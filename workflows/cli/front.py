@@ -199,6 +199,10 @@ def tokens_create(
         list[str] | None,
         typer.Option(help="CloudEvents source a source token posts as (e.g. /registration/370212); repeat"),
     ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(help="scope an operator token to one department's work (its code, e.g. SCJG)"),
+    ] = None,
 ) -> None:
     """Create a token; it is printed once and only its hash is stored."""
     if kind not in ("source", "operator", "admin"):
@@ -212,6 +216,7 @@ def tokens_create(
             kind,  # type: ignore[arg-type]
             list(event_type or []),
             sources=list(source or []),
+            department=department,
         )
     except YunshangError as exc:
         fail(str(exc))
@@ -229,6 +234,7 @@ def tokens_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             "prefix": t.prefix,
             "event_types": t.event_types,
             "sources": t.sources,
+            "department": t.department,
             "created_at": t.created_at.isoformat(),
             "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
         }
@@ -245,7 +251,8 @@ def tokens_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             if d["kind"] != "source"
             else "  as " + (",".join(d["sources"]) if d["sources"] else "any source (unbound)")
         )
-        typer.echo(f"{d['name']:<24} {d['kind']:<9} {d['prefix']}…  {scopes}{sources}  {state}")
+        scoped = f"  department {d['department']}" if d["department"] else ""
+        typer.echo(f"{d['name']:<24} {d['kind']:<9} {d['prefix']}…  {scopes}{sources}{scoped}  {state}")
 
 
 @tokens_app.command("revoke")

@@ -9,6 +9,7 @@ ids: dedupe is keyed on (source, id).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Literal
@@ -19,9 +20,11 @@ from sqlalchemy import select
 from workflows.errors import BadInput, YunshangError
 from workflows.store.db import Database
 from workflows.store.models import ApiToken
-from workflows.time.clock import Clock
+from workflows.time.clock import Clock, monotonic
 
 Kind = Literal["source", "operator", "admin"]
+#: a department code (``rules/departments.yaml``)
+DEPARTMENT = re.compile(r"[A-Z][A-Z0-9_]{1,15}")
 
 
 class TokenConfig(BaseModel):
@@ -34,6 +37,8 @@ class TokenConfig(BaseModel):
     event_types: list[str] = Field(default_factory=list)
     sources: list[str] | None = None
     """The CloudEvents ``source`` values a source token may post as (``*``: any)."""
+    department: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]{1,15}$")
+    """An operator token's department: it sees and acts on only that department's work."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class Principal:
     event_types: tuple[str, ...]
     #: None: any source (an admin, or a token made before sources were bound)
     sources: tuple[str, ...] | None = None
+    #: an operator scoped to one department (its code, e.g. ``SCJG``) sees and acts on only that
+    #: department's work; None: the whole district
+    department: str | None = None
 
     @property
     def operator(self) -> bool:
@@ -75,13 +83,19 @@ def create(
     event_types: list[str] | None = None,
     token: str | None = None,
     sources: list[str] | None = None,
+    department: str | None = None,
 ) -> str:
     """Create a token and return it (shown once; only its hash is stored). A source token names the
-    event types it may emit and the CloudEvents ``source`` values it posts as."""
+    event types it may emit and the CloudEvents ``source`` values it posts as; an operator token may be
+    scoped to one ``department``."""
     if kind == "source" and not event_types:
         raise BadInput("a source token needs at least one --event-type (or '*' for all)")
     if kind == "source" and not sources:
         raise BadInput("a source token needs at least one --source, the CloudEvents source it posts as")
+    if department is not None and kind != "operator":
+        raise BadInput(f"only an operator token is scoped to a department, not a {kind} token")
+    if department is not None and not DEPARTMENT.fullmatch(department):
+        raise BadInput(f"department {department!r}: give a department code such as SCJG (A-Z, 2-16)")
     token = token or "ys_" + secrets.token_urlsafe(24)
     with db.transaction() as session:
         if session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
@@ -94,6 +108,7 @@ def create(
                 prefix=token[:8],
                 event_types=sorted(set(event_types or [])),
                 sources=sorted(set(sources)) if kind == "source" and sources else None,
+                department=department,
                 created_at=clock.now(),
             )
         )
@@ -113,6 +128,7 @@ def ensure(db: Database, clock: Clock, configs: list[TokenConfig]) -> None:
             row.prefix = config.token[:8]
             row.event_types = sorted(set(config.event_types))
             row.sources = sorted(set(config.sources)) if config.sources is not None else None
+            row.department = config.department if config.kind == "operator" else None
             row.revoked_at = None
 
 
@@ -138,4 +154,29 @@ def verify(db: Database, token: str) -> Principal | None:
     if row is None:
         return None
     sources = tuple(row.sources) if row.sources is not None else None
-    return Principal(row.name, row.kind, tuple(row.event_types), sources)  # type: ignore[arg-type]
+    return Principal(
+        row.name,
+        row.kind,  # type: ignore[arg-type]
+        tuple(row.event_types),
+        sources,
+        department=row.department,
+    )
+
+
+class TokenCache:
+    """Token lookups remembered for ``ttl`` seconds (a revocation elsewhere takes effect within it)."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._seen: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, token: str) -> tuple[bool, Principal | None]:
+        hit = self._seen.get(token)
+        if hit is None or monotonic() - hit[0] > self.ttl:
+            return False, None
+        return True, hit[1]
+
+    def put(self, token: str, who: Principal | None) -> None:
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[token] = (monotonic(), who)

@@ -78,6 +78,12 @@ class FlowPlugin:
     prefetch: Prefetch | None = None
     #: the API router of the flow's own endpoints, built on demand (FastAPI imported only by the API)
     router: Callable[[], APIRouter] | None = None
+    #: the flow's own dashboard pages (``workflows.ui``), a router mounted at ``/ui``, built on demand
+    pages: Callable[[], APIRouter] | None = None
+    #: the folder of the templates those pages render (found after the core's own)
+    templates: str | None = None
+    #: the flow's entries in the dashboard's navigation bar: (label, path under /ui)
+    nav: tuple[tuple[str, str], ...] = ()
     cli: CliHook | None = None
     #: who receives the pushes (``deliveries.push``) the flow's instances emit, by push kind
     recipients: Resolver | None = None

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, tuple_
 
 from workflows.errors import InstanceNotFound
+from workflows.queries.scope import in_department
 from workflows.store.db import Database
 from workflows.store.models import History, InboxEvent, Instance, TimerRow, TimerStatus
 from workflows.time.suspension import describe, from_json
@@ -33,6 +34,8 @@ class InstanceFilter:
     overdue: bool | None = None
     due_before: datetime | None = None
     open_only: bool = False
+    #: the department of a scoped operator: only its work (``workflows.queries.scope``)
+    scope: str | None = None
 
 
 #: (flow, timer name) pairs of early (yellow) warnings: passing one does not make a case overdue
@@ -72,6 +75,8 @@ def _filtered(query: Any, f: InstanceFilter, now: datetime, warnings: WarningTim
     for key, value in by_context:
         if value:
             query = query.where(Instance.context[key].as_string() == value)
+    if f.scope:
+        query = query.where(in_department(f.scope))
     if f.open_only:
         query = query.where(Instance.closed_at.is_(None))
     if f.overdue is not None:

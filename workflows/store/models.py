@@ -257,6 +257,8 @@ class ApiToken(Base):
     #: the CloudEvents ``source`` values a source token may post as (``*``: any); None for a token
     #: made before sources were bound (it may post any source, and ``tokens list`` says so)
     sources: Mapped[list[str] | None] = mapped_column(Json)
+    #: an operator token scoped to one department sees only its work (None: the whole district)
+    department: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

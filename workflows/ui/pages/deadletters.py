@@ -1,0 +1,7 @@
+"""The dashboard's deadletters screen."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
