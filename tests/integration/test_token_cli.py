@@ -40,3 +40,28 @@ def test_a_source_token_needs_its_source_and_posts_only_as_it(env: dict[str, str
         db.dispose()
     assert principal is not None
     assert principal.may_post_as("/registration/370212") and not principal.may_post_as("/hotline/12345")
+
+
+def test_an_operator_token_may_be_scoped_to_a_department(env: dict[str, str]) -> None:
+    runner, app = CliRunner(), build_app(compose, PLUGINS)
+    refused = runner.invoke(
+        app,
+        ["tokens", "create", "src", "--event-type", "*", "--source", "/s", "--department", "WJJ"],
+        env=env,
+    )
+    assert refused.exit_code == 1
+    assert "only an operator token is scoped to a department" in refused.output
+    made = runner.invoke(
+        app, ["tokens", "create", "wjj", "--kind", "operator", "--department", "WJJ"], env=env
+    )
+    assert made.exit_code == 0, made.output
+    token = made.output.strip().splitlines()[-1]
+    listed = runner.invoke(app, ["tokens", "list"], env=env)
+    assert "department WJJ" in listed.output
+    assert "src" not in listed.output  # the refused one was not stored
+    db = Database(env["YUNSHANG_DATABASE_URL"])
+    try:
+        principal = tokens.verify(db, token)
+    finally:
+        db.dispose()
+    assert principal is not None and principal.department == "WJJ" and principal.operator
