@@ -38,7 +38,7 @@ def declare(runtime: Runtime) -> None:
 
 def _declare_advance(runtime: Runtime, flow: str, options: dict[str, Any]) -> None:
     def advance(command: dict[str, Any], outbox_id: str | None = None) -> None:
-        outcome = runtime.execute(parse_command(command), outbox_id)
+        outcome = runtime.submit(parse_command(command), outbox_id)
         log.debug("%s %s on #%s: %s", flow, command.get("trigger"), outcome.instance_id, outcome.status)
 
     advance.__name__ = advance.__qualname__ = f"{flow}_advance"

@@ -24,6 +24,7 @@ from workflows.delivery.service import Deliveries, build_deliveries, engine_hook
 from workflows.engine.commands import Command
 from workflows.engine.core import Engine, LocalEffect, Outcome
 from workflows.engine.deadlines import DeadlineSource, RulesInForce
+from workflows.engine.group import GroupCommit
 from workflows.engine.rows import advance_actor
 from workflows.messaging.broker_view import prepare
 from workflows.messaging.brokers import build_broker
@@ -60,6 +61,12 @@ class Runtime:
     recovery: Recovery
     #: keeps ``rules`` on the database's active version (None when the deadlines were given)
     follower: RulesFollower | None = None
+    #: applies the single commands of concurrent worker threads together (``engine.group``)
+    committer: GroupCommit | None = None
+
+    def __post_init__(self) -> None:
+        if self.committer is None:
+            self.committer = GroupCommit(self.execute_group, self.execute, self.settings.group_commit)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -73,6 +80,24 @@ class Runtime:
     def execute(self, command: Command, outbox_id: str | None = None) -> Outcome:
         with self.transaction() as session:
             return self.engine.apply(session, command, outbox_id)
+
+    def submit(self, command: Command, outbox_id: str | None = None) -> Outcome:
+        """Apply a message's one command, with those other worker threads hold at the same time
+        (``GroupCommit``); alone when grouping is off (``group_commit = 1``)."""
+        if self.settings.group_commit <= 1 or self.committer is None:
+            return self.execute(command, outbox_id)
+        return self.committer.execute(command, outbox_id)
+
+    def execute_group(self, commands: Sequence[Command], outbox_ids: Sequence[str | None]) -> list[Outcome]:
+        """Commands of one flow from several messages, in one transaction that marks every message's
+        outbox row done (the first with the write, the others in one more statement)."""
+        ids = [oid for oid in outbox_ids if oid is not None]
+        with self.transaction() as session:
+            outcomes = self.engine.apply_many(session, commands, ids[0] if ids else None)
+            if len(ids) > 1:
+                now = self.clock.now()
+                session.connection().execute(DONE, [{"oid": oid, "now": now} for oid in ids[1:]])
+        return outcomes
 
     def execute_many(self, commands: list[Command], outbox_id: str | None = None) -> list[Outcome]:
         with self.transaction() as session:

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="seconds a transaction waits for a lock before failing (then retried)"
     )
     worker_threads: int = Field(default=8, ge=1, description="Dramatiq worker threads per process")
+    group_commit: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="most single-command messages a worker process applies in one transaction when its "
+        "threads hold them at once (group commit; 1 turns it off)",
+    )
     batch_size: int = Field(
         default=50,
         ge=1,
