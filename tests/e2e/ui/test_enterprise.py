@@ -84,7 +84,9 @@ def test_the_enterprise_page_shows_every_flow_with_states_and_a_missed_deadline(
     assert all_met >= 1
     shown = page.locator("#missed-deadlines tbody tr")
     expect(shown).to_have_count(len(all_missed))
-    missed_row = page.locator(f'#missed-deadlines tr[data-instance="{ids["drug"]}"][data-timer="claim_deadline"]')
+    missed_row = page.locator(
+        f'#missed-deadlines tr[data-instance="{ids["drug"]}"][data-timer="claim_deadline"]'
+    )
     expect(missed_row).to_have_count(1)
     badge = page.locator(f'tr[data-instance="{ids["drug"]}"] [data-deadline="claim_deadline"]')
     expect(badge).to_have_text("claim_deadline: missed")
