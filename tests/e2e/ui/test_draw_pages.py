@@ -80,6 +80,14 @@ def test_the_receipt_page_shows_the_apis_receipt_and_verifies_it_again(ui: Ui) -
     page.wait_for_url(re.compile(r"verify=true"))
     expect(page.locator("#verify-result")).to_contain_text("Verified")
 
+    # a drawn object's enterprise page: its inspection, and the risk class among its directory facts
+    first = exported["result"]["objects"][0]
+    page.locator("#objects").get_by_role("link", name=first["uscc"]).click()
+    expect(page.locator('[data-fact="risk_class"] dd')).to_have_text(first["risk_class"])
+    [inspection] = ui.e2e.instances(flow="joint_inspection", subject=first["uscc"])
+    row = page.locator(f'table.cases[data-flow="joint_inspection"] tr[data-instance="{inspection["id"]}"]')
+    expect(row.locator("td.state")).to_have_text(inspection["state"])
+
 
 def test_a_voided_draw_is_marked_and_a_scoped_operator_is_refused(ui: Ui) -> None:
     draw = drawn(ui)["draw"]
