@@ -5,7 +5,7 @@ canvases from it, and a department-scoped operator sees only their department's 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -119,6 +119,25 @@ def test_the_chart_data_is_the_scorecard_apis_and_a_date_range_changes_it(ui: Ui
     assert [d["department"] for d in narrow["departments"]] == ["SCJG_SP"]
     assert series(page, "chart-permit") == [pct(api2["departments"][0]["permit_rate"])]
     assert narrow["trend"]["labels"] == [second.isoformat()]
+
+    # a range of more than 62 days is bucketed by ISO week; the figures are the API's still
+    wide_start = first - timedelta(days=70)
+    choose(page, wide_start, today(ui))
+    wide = embedded(page)
+    api3 = ui.e2e.get("/scorecard", start=wide_start.isoformat(), end=today(ui).isoformat())
+    assert wide["bucket"] == "week" and wide["overall"] == api3["overall"]
+    assert all(re.fullmatch(r"\d{4}-W\d{2}", label) for label in wide["trend"]["labels"])
+    assert sum(wide["trend"]["claim_due"]) == api3["overall"]["claim_due"]
+
+    # the range form is keyboard reachable: From → To → Apply (Tab first walks a date's fields)
+    page.get_by_label("From (pushed on or after)").focus()
+    order: list[str] = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        now_at = page.evaluate("document.activeElement.id || document.activeElement.textContent")
+        if not order or order[-1] != now_at:
+            order.append(now_at)
+    assert order[:3] == ["start", "end", "Apply"] or order[:2] == ["end", "Apply"], order
 
 
 def test_a_scoped_operator_sees_only_their_departments_series(ui: Ui) -> None:
