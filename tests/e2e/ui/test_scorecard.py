@@ -154,3 +154,9 @@ def test_a_scoped_operator_sees_only_their_departments_series(ui: Ui) -> None:
     assert series(page, "chart-permit") == [pct(wjj["permit_rate"])]
     expect(page.locator("#departments tbody tr[data-department]")).to_have_count(1)
     expect(page.get_by_text("SCJG_YP")).to_have_count(0)
+
+    # a range that ends before it starts is refused with a message naming the field
+    response = page.goto(f"{ui.url}/ui/scorecard/notices?start=2026-12-10&end=2026-12-01")
+    assert response is not None and response.status == 422
+    expect(page.get_by_role("alert")).to_contain_text("start:")
+    expect(page.get_by_role("alert")).to_contain_text("is not before the end")
