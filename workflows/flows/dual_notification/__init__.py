@@ -12,11 +12,14 @@ pushes (``recipients.py``) and the dry run of its events (``explain*.py``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from state_machines import dual_notification, license_registration
 from workflows.flows.dual_notification.api import router
 from workflows.flows.dual_notification.cli import add_commands
 from workflows.flows.dual_notification.demo import DualNotificationDemo
 from workflows.flows.dual_notification.explain_text import explain_event
+from workflows.flows.dual_notification.pages import pages
 from workflows.flows.dual_notification.recipients import TITLES, resolve
 from workflows.flows.dual_notification.routes import EVENTS
 from workflows.plugins import FlowPlugin
@@ -27,6 +30,9 @@ PLUGIN = FlowPlugin(
     flows=(license_registration.FLOW, dual_notification.FLOW),
     events=EVENTS,
     router=router,
+    pages=pages,
+    templates=str(Path(__file__).parent / "templates"),
+    nav=(("Notice scorecard", "/ui/scorecard/notices"),),
     cli=add_commands,
     recipients=resolve,
     titles=TITLES,

@@ -14,11 +14,14 @@ streets and departments).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from state_machines import grid_check
 from state_machines.grid_effects import ASSIGN_EFFECT
 from workflows.flows.grid_check.api import router
 from workflows.flows.grid_check.cli import add_commands
 from workflows.flows.grid_check.demo import GridCheckDemo
+from workflows.flows.grid_check.pages import pages
 from workflows.flows.grid_check.placing import assign_referred
 from workflows.flows.grid_check.prefetch import prefetch
 from workflows.flows.grid_check.recipients import TITLES, resolve
@@ -33,6 +36,9 @@ PLUGIN = FlowPlugin(
     events=(*EVENTS, *RECTIFICATION_EVENTS),
     prefetch=prefetch,
     router=router,
+    pages=pages,
+    templates=str(Path(__file__).parent / "templates"),
+    nav=(("Grid scorecard", "/ui/grid/scorecard"), ("Grid tasks", "/ui/grid/tasks")),
     cli=add_commands,
     recipients=resolve,
     titles=TITLES,

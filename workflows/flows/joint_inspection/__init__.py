@@ -11,6 +11,8 @@ receives its pushes (``recipients.py``) and its part of ``yunshang demo`` (``dem
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from state_machines import joint_inspection
@@ -21,6 +23,7 @@ from workflows.flows.joint_inspection.cli import add_commands as add_draw_comman
 from workflows.flows.joint_inspection.demo import JointInspectionDemo
 from workflows.flows.joint_inspection.directory import record_inspections
 from workflows.flows.joint_inspection.directory_cli import add_directory_commands
+from workflows.flows.joint_inspection.pages import pages
 from workflows.flows.joint_inspection.recipients import TITLES, resolve
 from workflows.flows.joint_inspection.routes import EVENTS
 from workflows.plugins import FlowPlugin
@@ -38,6 +41,9 @@ PLUGIN = FlowPlugin(
     flows=(joint_inspection.FLOW, joint_inspection.FOLLOW_UP_FLOW),
     events=EVENTS,
     router=router,
+    pages=pages,
+    templates=str(Path(__file__).parent / "templates"),
+    nav=(("Draws", "/ui/draws"),),
     cli=add_commands,
     recipients=resolve,
     titles=TITLES,
