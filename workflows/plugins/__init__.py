@@ -82,8 +82,9 @@ class FlowPlugin:
     pages: Callable[[], APIRouter] | None = None
     #: the folder of the templates those pages render (found after the core's own)
     templates: str | None = None
-    #: the flow's entries in the dashboard's navigation bar: (label, path under /ui)
-    nav: tuple[tuple[str, str], ...] = ()
+    #: the flow's entries in the dashboard's navigation bar: (label, path under /ui, whether a
+    #: department-scoped operator sees it: its page limits itself to the department)
+    nav: tuple[tuple[str, str, bool], ...] = ()
     cli: CliHook | None = None
     #: who receives the pushes (``deliveries.push``) the flow's instances emit, by push kind
     recipients: Resolver | None = None

@@ -35,7 +35,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     plugins = runtime.registry.plugins
     app.state.ui = Renderer(
         extra_dirs=[Path(p.templates) for p in plugins if p.templates is not None],
-        nav=[NavItem(label, path) for p in plugins for label, path in p.nav],
+        nav=[NavItem(label, path, scoped) for p in plugins for label, path, scoped in p.nav],
     )
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
     app.include_router(router)

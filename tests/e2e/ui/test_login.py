@@ -52,3 +52,22 @@ def test_logout_ends_the_session(ui: Ui) -> None:
     expect(page).to_have_url(re.compile(r"/ui/login"))
     page.goto(ui.url + "/ui/")
     expect(page).to_have_url(re.compile(r"/ui/login"))
+
+
+def test_the_navigation_shows_a_scoped_operator_only_the_pages_it_may_open(ui: Ui) -> None:
+    district_only = ["Dead letters", "Bulk actions", "Rules", "Grid scorecard", "Draws"]
+    everywhere = ["Overview", "Instances", "Enterprises", "Scorecard", "Notice scorecard", "Grid tasks"]
+    page = ui.login()
+    nav = page.get_by_role("navigation", name="Main")
+    for label in district_only + everywhere:
+        expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    scoped = ui.login(ui.scoped)
+    nav = scoped.get_by_role("navigation", name="Main")
+    for label in everywhere:
+        expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
+    for label in district_only:
+        expect(nav.get_by_role("link", name=label, exact=True)).to_have_count(0)
+    scoped.goto(ui.url + "/ui/scorecard")
+    expect(scoped.get_by_role("link", name="Grid scorecard")).to_have_count(0)
+    expect(scoped.get_by_role("main").get_by_role("link", name="Notice scorecard")).to_be_visible()

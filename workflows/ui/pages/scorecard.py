@@ -21,5 +21,6 @@ def scorecards(nav: tuple[NavItem, ...]) -> list[NavItem]:
 @router.get("/scorecard", response_class=HTMLResponse)
 async def scorecard_directory(request: Request, who: UiOperator) -> HTMLResponse:
     ui = renderer(request)
-    context = {"title": "Scorecards 考核", "pages": scorecards(ui.nav)}
+    pages = [item for item in scorecards(ui.nav) if item.scoped or who.department is None]
+    context = {"title": "Scorecards 考核", "pages": pages}
     return ui.page(request, "scorecard.html", context)
