@@ -21,7 +21,16 @@ from starlette.exceptions import HTTPException
 
 from workflows.errors import YunshangError
 from workflows.runtime import Runtime
-from workflows.ui.pages import bulk, deadletters, enterprise, instances, overview, rules, scorecard
+from workflows.ui.pages import (
+    bulk,
+    deadletters,
+    enterprise,
+    instance,
+    instances,
+    overview,
+    rules,
+    scorecard,
+)
 from workflows.ui.render import NavItem, Renderer, renderer
 from workflows.ui.session import COOKIE, LoginRequired, login_url, lookup, safe_next
 
@@ -39,7 +48,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     )
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
     app.include_router(router)
-    for module in (overview, instances, enterprise, scorecard, deadletters, bulk, rules):
+    for module in (overview, instances, instance, enterprise, scorecard, deadletters, bulk, rules):
         app.include_router(module.router, prefix="/ui", include_in_schema=False)
     for plugin in plugins:
         if plugin.pages is not None:

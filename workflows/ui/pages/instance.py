@@ -1,0 +1,7 @@
+"""The dashboard's instance screen."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
