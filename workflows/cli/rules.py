@@ -21,10 +21,10 @@ from rules import RuleSet, RulesInvalid, content_hash, diff, format_diff, format
 from state_machines.base import Flow
 from workflows.cli.common import JsonOpt, composer, fail
 from workflows.errors import YunshangError
+from workflows.queries.explain import NotJson, explain, read_json
 from workflows.queries.rules import folder_status, ruleset_of
 from workflows.ruleset.adapter import RuleDeadlines
 from workflows.ruleset.contracts import snapshot, with_contract
-from workflows.ruleset.explain import NotJson, explain, read_json
 from workflows.ruleset.recompute import apply_recompute, format_recompute, plan_recompute
 from workflows.ruleset.versions import RuleVersions, version_of
 from workflows.settings import ClockMode, Settings

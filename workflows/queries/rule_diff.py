@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rules import Change, RulesInvalid, diff
-from workflows.ruleset.versions import RuleVersions, StoredVersion, load_files
+from workflows.ruleset.versions import RuleVersionNotFound, RuleVersions, StoredVersion, load_files
 
 LineKind = Literal["hunk", "context", "removed", "added"]
 FileStatus = Literal["changed", "added", "removed", "unchanged"]
@@ -88,6 +88,13 @@ def file_diff(name: str, before: str | None, after: str | None, context: int = C
     return FileDiff(name, status, lines)
 
 
+def _find(versions: RuleVersions, side: str, ref: str, label: str) -> StoredVersion:
+    try:
+        return versions.find(ref)
+    except RuleVersionNotFound as exc:
+        raise VersionRefNotFound(side, label, exc) from None
+
+
 def _range(start: int, end: int) -> str:
     """A hunk's range as ``diff -u`` writes it: the first line (1-based) and the count."""
     count = end - start
@@ -100,9 +107,20 @@ def file_diffs(a: Mapping[str, str], b: Mapping[str, str], context: int = CONTEX
     return [file_diff(name, a.get(name), b.get(name), context) for name in sorted(a.keys() | b.keys())]
 
 
-def compare_versions(versions: RuleVersions, a_ref: str, b_ref: str) -> VersionDiff:
-    """Two stored versions (id, hash prefix or ``active``) compared; raises ``RuleVersionNotFound``."""
-    a, b = versions.find(a_ref), versions.find(b_ref)
+class VersionRefNotFound(RuleVersionNotFound):
+    """One side of a comparison names no stored version; ``side`` is ``a`` (old) or ``b`` (new)."""
+
+    def __init__(self, side: str, label: str, problem: RuleVersionNotFound) -> None:
+        super().__init__(f"{label}: {problem}")
+        self.side = side
+
+
+def compare_versions(
+    versions: RuleVersions, a_ref: str, b_ref: str, labels: tuple[str, str] = ("a", "b")
+) -> VersionDiff:
+    """Two stored versions (id, hash prefix or ``active``) compared; raises ``VersionRefNotFound``
+    naming the side (by its ``labels``) that is not a stored version."""
+    a, b = _find(versions, "a", a_ref, labels[0]), _find(versions, "b", b_ref, labels[1])
     files = file_diffs(a.rule_files, b.rule_files)
     try:
         before = load_files(a.rule_files, f"rule version {a.version}")

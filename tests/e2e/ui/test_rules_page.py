@@ -57,7 +57,9 @@ def three_versions(ui: Ui, tmp_path: Path) -> tuple[dict[str, Any], Path]:
     edit(folder, CLAIM, "      claim_deadline: 72h")
     cli(ui, "rules", "reload", "--dir", str(folder), "--note", "claim in 72h", "--author", "zhang.min")
     edit(folder, CLAIM, BROKEN)
-    rejected = cli(ui, "rules", "reload", "--dir", str(folder), "--note", "typo", "--author", "wang.fang", code=1)
+    rejected = cli(
+        ui, "rules", "reload", "--dir", str(folder), "--note", "typo", "--author", "wang.fang", code=1
+    )
     assert WHERE in rejected
     listing: dict[str, Any] = json.loads(cli(ui, "rules", "versions", "--json"))
     return listing, folder
@@ -88,7 +90,9 @@ def test_the_active_version_and_the_rejected_edits_lint_report(ui: Ui, tmp_path:
         expect(row).to_have_attribute("data-version", stored["version"])
         expect(row.locator("td.status")).to_have_text(stored["status"])
     # the API process still runs on the folder it started with (no follower in this stack)
-    expect(page.locator('[data-fact="in-force"] dd')).to_contain_text(ui.e2e.stack.runtime.rules.version or "?")
+    expect(page.locator('[data-fact="in-force"] dd')).to_contain_text(
+        ui.e2e.stack.runtime.rules.version or "?"
+    )
 
     # the rejected edit: its problem with file:line:column, who and when, and the active one stays
     section = page.locator("#last-rejection")
@@ -106,7 +110,18 @@ def test_the_active_version_and_the_rejected_edits_lint_report(ui: Ui, tmp_path:
 
 def test_the_diff_between_two_versions_shows_the_changed_line(ui: Ui, tmp_path: Path) -> None:
     three_versions(ui, tmp_path)
-    page = open_rules(ui)
+    page = ui.login()
+    # an unknown version is named, with the control it came from
+    page.goto(f"{ui.url}/ui/rules/diff?a=nope&b=2")
+    expect(page.locator("#diff-error")).to_contain_text("From version (old): 'nope' is not a rule version")
+    expect(page.get_by_label("From version")).to_have_attribute("aria-invalid", "true")
+    # the rejected edit against the active version: the file diff, no rule-terms comparison
+    page.goto(f"{ui.url}/ui/rules/diff?a=active&b=3")
+    expect(page.locator('tr[data-kind="added"] td.text')).to_have_text(BROKEN)
+    expect(page.locator("#rule-changes-unavailable")).to_contain_text("#3 ")
+    expect(page.locator("#rule-changes-unavailable")).to_contain_text("was rejected")
+
+    page.get_by_role("link", name="Rules", exact=True).click()
     page.get_by_role("link", name="Diff 对比").click()
     page.get_by_label("From version").select_option("1")
     page.get_by_label("To version").select_option("2")
@@ -115,7 +130,8 @@ def test_the_diff_between_two_versions_shows_the_changed_line(ui: Ui, tmp_path: 
 
     # the change in rule terms, as `yunshang rules diff 1 2` prints it
     printed = cli(ui, "rules", "diff", "1", "2").strip()
-    expect(page.locator("#rule-changes li")).to_have_text(printed.splitlines())
+    assert printed == "~ deadline dual_notification/awaiting_claim/claim_deadline: 48h → 72h"
+    expect(page.locator("#rule-changes li")).to_have_text([printed])
     files = page.locator("section.rules-file")
     expect(files).to_have_count(1)
     expect(files.first).to_have_attribute("data-file", "deadlines.yaml")
@@ -125,19 +141,12 @@ def test_the_diff_between_two_versions_shows_the_changed_line(ui: Ui, tmp_path: 
     expect(added).to_have_count(1)
     expect(removed.locator("td.text")).to_have_text(re.compile(r"^\s+claim_deadline: 48h\s"))
     expect(added.locator("td.text")).to_have_text("      claim_deadline: 72h")
-    # marked in text, not by colour alone: a sign and words for a screen reader
+    # marked in text, not by colour alone: a sign, and words for a screen reader
     expect(removed.locator("td.sign")).to_have_text("−removed")
     expect(added.locator("td.sign")).to_have_text("+added")
     expect(removed.locator("td.num").first).to_have_text("14")
     expect(added.locator("td.num").nth(1)).to_have_text("14")
-
-    # the rejected edit against the active version: the file diff, no rule-terms comparison
-    page.goto(f"{ui.url}/ui/rules/diff?a=active&b=3")
-    expect(page.locator('tr[data-kind="added"] td.text')).to_have_text(BROKEN)
-    expect(page.locator("#rule-changes-unavailable")).to_contain_text("was rejected")
-    # an unknown version is named
-    page.goto(f"{ui.url}/ui/rules/diff?a=nope&b=2")
-    expect(page.locator("#diff-error")).to_contain_text("'nope' is not a rule version")
+    expect(page.locator("#diff-summary")).to_contain_text("1 of 6 files changed")
 
 
 def post_event(page: Page, text: str) -> None:
@@ -172,7 +181,7 @@ def test_explaining_an_event_shows_the_dry_run_and_changes_nothing(ui: Ui, tmp_p
     assert ui.e2e.instances() == instances
 
     # an event type no plug-in explains: a clear error, nothing changed
-    post_event(page, json.dumps({**event, "type": "licence.revoked"}))
+    post_event(page, json.dumps({**event, "type": "licence.revoked"}, ensure_ascii=False))
     expect(page.locator("#explain-error")).to_contain_text(
         "explain reads license.issued and scope.changed events; this one is 'licence.revoked'"
     )
@@ -212,7 +221,10 @@ def test_a_department_scoped_operator_is_refused(ui: Ui, tmp_path: Path) -> None
         expect(page.locator("p.error")).to_contain_text("scoped to department WJJ")
         expect(page.locator("#versions, #diff, #explain-form")).to_have_count(0)
     before = ui.e2e.counts()
-    form = {"event": json.dumps({"type": "license.issued"}), "csrf": csrf_token(ui.scoped)}
+    form: dict[str, str | float | bool] = {
+        "event": json.dumps({"type": "license.issued"}),
+        "csrf": csrf_token(ui.scoped),
+    }
     refused = page.request.post(f"{ui.url}/ui/rules/explain", form=form)
     assert refused.status == 403
     assert "scoped to department WJJ" in refused.text()

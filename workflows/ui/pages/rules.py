@@ -1,6 +1,6 @@
 """The dashboard's rules screen (district only): the active rule version and every stored one, the
 lint report of the last rejected edit (``workflows.queries.rules``), the diff between two versions
-(``workflows.queries.rule_diff``) and the dry run of a pasted event (``workflows.ruleset.explain``, as
+(``workflows.queries.rule_diff``) and the dry run of a pasted event (``workflows.queries.explain``, as
 ``yunshang rules explain``), which changes nothing."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from fastapi.responses import HTMLResponse
 
 from rules import RulesInvalid
 from workflows.errors import BadInput, YunshangError
-from workflows.queries.rule_diff import VersionDiff, compare_versions
+from workflows.queries.explain import NotJson, explain, read_json
+from workflows.queries.rule_diff import VersionDiff, VersionRefNotFound, compare_versions
 from workflows.queries.rules import RulesOverview, rules_overview, ruleset_of
-from workflows.ruleset.explain import NotJson, explain, read_json
 from workflows.ruleset.versions import RuleVersions, StoredVersion
 from workflows.runtime import Runtime
 from workflows.ui.render import renderer
@@ -26,6 +26,8 @@ router = APIRouter()
 Ref = Annotated[str, Query(max_length=70)]
 #: the explain form's choice of the rules folder (any other value names a stored version)
 FOLDER = "folder"
+#: the diff form's labels of its two versions (an error names the one that is wrong)
+DIFF_LABELS = ("From version (old)", "To version (new)")
 
 
 def _versions(request: Request) -> RuleVersions:
@@ -51,13 +53,16 @@ async def rules_diff_page(request: Request, who: UiOperator, a: Ref = "", b: Ref
     found = await run_in_threadpool(_overview, request)
     a, b = a.strip() or _default_from(found), b.strip() or ("active" if found.active else "")
     compared: VersionDiff | None = None
-    error, status = "", 200
+    error, side, status = "", "", 200
     if a and b:
         try:
-            compared = await run_in_threadpool(compare_versions, _versions(request), a, b)
-        except YunshangError as exc:
-            error, status = str(exc), exc.http_status
-    context = {"title": "Rules diff 规则对比", "o": found, "a": a, "b": b, "d": compared, "error": error}
+            compared = await run_in_threadpool(compare_versions, _versions(request), a, b, DIFF_LABELS)
+        except VersionRefNotFound as exc:
+            error, side, status = str(exc), exc.side, exc.http_status
+    context = {
+        "title": "Rules diff 规则对比",
+        **{"o": found, "a": a, "b": b, "d": compared, "error": error, "side": side},
+    }
     return renderer(request).page(request, "rules_diff.html", context, status)
 
 
