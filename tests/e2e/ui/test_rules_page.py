@@ -89,10 +89,17 @@ def test_the_active_version_and_the_rejected_edits_lint_report(ui: Ui, tmp_path:
         row = page.locator(f'#versions tr[data-id="{stored["id"]}"]')
         expect(row).to_have_attribute("data-version", stored["version"])
         expect(row.locator("td.status")).to_have_text(stored["status"])
-    # the API process still runs on the folder it started with (no follower in this stack)
-    expect(page.locator('[data-fact="in-force"] dd')).to_contain_text(
-        ui.e2e.stack.runtime.rules.version or "?"
-    )
+    # this stack's engine runs on the folder it started with (no follower): the shipped rules, stored
+    # as #1; a case started now records that version (GET /instances/{id}), and the page says so
+    ui.e2e.license(PHARMACY, "青岛崂山仁心大药房有限公司", "药品零售")
+    ui.e2e.stack.settle()
+    [notice] = ui.e2e.instances(flow="dual_notification", subject=PHARMACY)
+    recorded = ui.e2e.instance(notice["id"])["rules_version"]
+    assert recorded == listing["versions"][0]["version"] != active["version"]
+    page.reload()
+    in_force = page.locator('[data-fact="in-force"] dd')
+    expect(in_force).to_contain_text(recorded)
+    expect(in_force).to_contain_text("not yet following the active version")
 
     # the rejected edit: its problem with file:line:column, who and when, and the active one stays
     section = page.locator("#last-rejection")
