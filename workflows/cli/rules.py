@@ -16,22 +16,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from rules import RuleSet, RulesInvalid, content_hash, diff, format_diff, format_report, lint, load_rules
 from state_machines.base import Flow
 from workflows.cli.common import JsonOpt, composer, fail
-from workflows.errors import BadInput, YunshangError
-from workflows.intake.envelope import CloudEvent, field_errors
-from workflows.plugins import Explainer
+from workflows.errors import YunshangError
+from workflows.queries.explain import NotJson, explain, read_json
+from workflows.queries.rules import folder_status, ruleset_of
 from workflows.ruleset.adapter import RuleDeadlines
 from workflows.ruleset.contracts import snapshot, with_contract
 from workflows.ruleset.recompute import apply_recompute, format_recompute, plan_recompute
-from workflows.ruleset.versions import RuleVersions, StoredVersion, load_files, version_of
+from workflows.ruleset.versions import RuleVersions, version_of
 from workflows.settings import ClockMode, Settings
 from workflows.store.db import Database
 from workflows.store.migrate import upgrade
-from workflows.time.calendar import SHANGHAI, WorkCalendar
+from workflows.time.calendar import SHANGHAI
 from workflows.time.clock import SystemClock, build_clock
 
 rules_app = typer.Typer(help="The YAML rule files rule authors edit.", no_args_is_help=True)
@@ -94,8 +93,7 @@ def _from_folder(directory: str) -> RuleSet:
 def _resolve(ref: str, versions: RuleVersions) -> RuleSet:
     if Path(ref).is_dir():
         return _from_folder(ref)
-    stored = versions.find(ref)
-    return load_files(stored.rule_files, f"rule version {stored.version}")
+    return ruleset_of(versions, ref)
 
 
 @rules_app.command("explain")
@@ -132,10 +130,8 @@ def rules_explain(
     # one rule for the start, the engine's: a deadline counts from entering the state (the push, when
     # the event is applied), never from the event's own time
     start = _instant(at) if at else _now(settings)
-    events = raw if isinstance(raw, list) else [raw]
     try:
-        calendar = WorkCalendar.from_rules(ruleset.calendar)
-        results = [_explainer(explainers, item)(ruleset, item, calendar, start) for item in events]
+        results = explain(explainers, ruleset, raw, start)
     except YunshangError as exc:
         fail(str(exc))
     if as_json:
@@ -145,29 +141,15 @@ def rules_explain(
         typer.echo("\n\n".join(r.as_text() for r in results))
 
 
-def _explainer(explainers: Mapping[str, Explainer], raw: Any) -> Explainer:
-    """The explainer of the event's type; BadInput names what is wrong with the envelope."""
-    try:
-        envelope = CloudEvent.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(exc, "event."))
-        raise BadInput(f"not a CloudEvent: {problems}") from None
-    found = explainers.get(envelope.type)
-    if found is None:
-        known = " and ".join(sorted(explainers)) or "no event types (no plug-in explains any)"
-        raise BadInput(f"explain reads {known} events; this one is {envelope.type!r}")
-    return found
-
-
 def _read_json(source: str) -> Any:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
         fail(f"cannot read {source}: {exc.strerror}")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail(f"{source}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
+        return read_json(text, source)
+    except NotJson as exc:
+        fail(str(exc))
 
 
 def _now(settings: Settings) -> datetime:
@@ -204,18 +186,7 @@ def rules_versions(as_json: JsonOpt = False) -> None:
         when = v.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         note = v.note.splitlines()[0] if v.note else ""
         typer.echo(f"{v.id:>4}  {v.version:<16}  {v.status:<10}  {when:<16}  {v.author:<24}  {note}")
-    typer.echo(_folder_status(settings.rules_dir, folder, stored))
-
-
-def _folder_status(directory: Path, folder: str, stored: list[StoredVersion]) -> str:
-    active = next((v for v in stored if v.active), None)
-    same = next((v for v in stored if v.version == folder), None)
-    line = f"rules folder {directory}: version {folder}"
-    if active is not None and active.version == folder:
-        return f"{line}, the active version"
-    if same is not None and same.lint_report:
-        return f"{line}, rejected — the active version stays in force:\n{same.lint_report}"
-    return f"{line}, not active: run `yunshang rules reload` (a running scheduler picks it up by itself)"
+    typer.echo(folder_status(settings.rules_dir, folder, stored))
 
 
 @rules_app.command("reload")
