@@ -1,7 +1,132 @@
-"""The dashboard's instance screen."""
+"""The instance screen: one case — its state and context, each deadline of its state counted down on
+the runtime's clock in the units of its rule (``workflows.ui.countdown``), the flow's diagram with the
+path taken and the current state highlighted (``workflows.ui.diagram``, drawn by the vendored
+Mermaid), and its full history with the cause and rule version of every entry.
+
+The same reads as ``GET /instances/{id}`` (``instance_detail``, ``check_visible``): an unknown id and an
+instance outside a department-scoped operator's department are the same 404, and nothing of it is
+rendered.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from workflows.queries.clocks import Clock, clocks, rules_in_force
+from workflows.queries.instances import instance_detail
+from workflows.queries.scope import check_visible
+from workflows.runtime import Runtime
+from workflows.ui.countdown import countdown, due_label, provisional_note
+from workflows.ui.diagram import state_diagram, state_id
+from workflows.ui.render import renderer
+from workflows.ui.session import UiOperator
 
 router = APIRouter()
+InstanceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+_USCC = re.compile(r"^[0-9A-Z]{18}$")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _facts(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The context as (key, text, enterprise link) rows; a USCC links to the enterprise screen."""
+    rows = []
+    for key, value in context.items():
+        link = f"/ui/enterprises/{value}" if isinstance(value, str) and _USCC.match(value) else None
+        rows.append({"key": key, "text": _value(value), "nested": isinstance(value, dict | list), "link": link})
+    return rows
+
+
+def _cause(entry: dict[str, Any], events: dict[str, dict[str, Any]], timers: dict[str, str]) -> dict[str, Any]:
+    cause = entry["cause"]
+    kind, ident = cause["kind"], cause["id"]
+    found: dict[str, Any] = {
+        "kind": kind,
+        "id": ident,
+        "operator": cause["operator"],
+        "reason": entry["reason"],
+        "instance": None,
+    }
+    if kind == "event" and ident:
+        event = events.get(ident)
+        source, _, event_id = ident.rpartition("#")
+        found |= {"source": event["source"] if event else source, "event_id": event["id"] if event else event_id}
+        found["type"] = event["type"] if event else None
+    elif kind == "timer" and ident:
+        found["timer"] = timers.get(ident)
+    elif kind == "message" and ident and ident.rpartition("#")[2].isdigit():
+        flow, _, other = ident.rpartition("#")
+        found |= {"flow": flow, "instance": int(other)}
+    return found
+
+
+def _clock_view(c: Clock) -> dict[str, Any]:
+    return {
+        "c": c,
+        "text": countdown(c),
+        "due": due_label(c.due_at, c.now),
+        "provisional": provisional_note(c),
+    }
+
+
+def page_data(runtime: Runtime, instance_id: int, department: str | None) -> dict[str, Any]:
+    """Everything the page shows; ``InstanceNotFound`` (404) for an unknown id or an instance the
+    operator's department may not see."""
+    detail = instance_detail(runtime.db, instance_id)
+    check_visible(instance_id, detail["context"], department)
+    now = runtime.clock.now()
+    rules = runtime.rules.current
+    warnings = runtime.registry.warning_timers
+    flow = runtime.registry.flows.get(detail["flow"])
+    open_clocks = (
+        []
+        if detail["closed_at"]
+        else clocks(runtime.db, instance_id, detail["flow"], detail["state"], rules, now, warnings)
+    )
+    history = detail["history"]
+    moments = [datetime.fromisoformat(h["at"]) for h in history]
+    versions = rules_in_force(runtime.db, detail["rules_version"], moments)
+    events = {f"{e['source']}#{e['id']}": e for e in detail["events"]}
+    timer_names = {str(t["id"]): t["name"] for t in detail["timers"]}
+    entries = []
+    for h, version in zip(history, versions, strict=True):
+        started = h["trigger"] == "start" and h["from"] is None
+        entries.append(
+            {
+                **h,
+                "cause": _cause(h, events, timer_names),
+                "rules_version": detail["rules_version"] if started else version,
+            }
+        )
+    visited = [s for h in history if h["outcome"] == "applied" for s in (h["from"], h["to"]) if s]
+    diagram = state_diagram(flow, detail["state"], visited) if flow else None
+    return {
+        "d": detail,
+        "facts": _facts(detail["context"]),
+        "clocks": [_clock_view(c) for c in open_clocks],
+        "past_timers": [t for t in detail["timers"] if t["id"] not in {c.id for c in open_clocks}],
+        "entries": entries,
+        "diagram": diagram,
+        "current_id": state_id(flow, detail["state"]) if flow else None,
+        "now": now,
+    }
+
+
+@router.get("/instances/{instance_id}", response_class=HTMLResponse)
+async def instance(request: Request, who: UiOperator, instance_id: InstanceId) -> HTMLResponse:
+    runtime: Runtime = request.app.state.runtime
+    data = await run_in_threadpool(page_data, runtime, instance_id, who.department)
+    d = data["d"]
+    context = {"title": f"#{d['id']} {d['flow']} · {d['state']}", **data}
+    return renderer(request).page(request, "instance.html", context)
