@@ -53,7 +53,7 @@ class Clock:
     suspended_at: datetime | None
     #: how long past the due (overdue), wall time
     late: timedelta | None
-    #: working days begun since the due day ended (overdue, a rule counted in days), else None
+    #: whole working days gone by since the due (overdue, a rule counted in days), else None
     late_working_days: int | None
     now: datetime
 
@@ -78,6 +78,10 @@ def _day_rule(rule: str | None) -> bool:
 
 def _local(instant: datetime) -> date:
     return instant.astimezone(SHANGHAI).date()
+
+
+def _noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), SHANGHAI)
 
 
 def unpublished_years(calendar: WorkCalendar, start: datetime, end: datetime) -> tuple[int, ...]:
@@ -110,8 +114,12 @@ def clock_of(
         status = "overdue"
         late = now - due if now > due else timedelta(0)
         if _day_rule(rule):
-            last_day = datetime.combine(_local(due - _TICK), time(12), SHANGHAI)
-            late_days = calendar.working_days_between(last_day, now)
+            last_day, yesterday = _local(due - _TICK), _local(now) - timedelta(days=1)
+            late_days = (
+                calendar.working_days_between(_noon(last_day), _noon(yesterday))
+                if yesterday > last_day
+                else 0
+            )
     years = unpublished_years(calendar, now, due) if status != "overdue" and due > now else ()
     return Clock(
         id=timer.id,

@@ -5,13 +5,13 @@ were suspended now): ``31 hours left`` (a ``48h`` claim 17 hours in; wall time i
 minute, so a countdown never promises more than is left), ``2 working days left, due 周四 24:00``,
 ``13 hours + 1 working day left, due 周一 24:00`` (a sum, within its hours), ``due today 24:00`` (the
 last working day), ``suspended, 4 working days left``, ``overdue by 3 hours`` (rounded down), and for a
-rule counted in days how many working days have begun since: ``overdue by 26 hours (1 working day)``.
+rule counted in days the whole working days gone by since: ``overdue by 26 hours (1 working day)``.
 A day part ends at 00:00 of the next day, shown as 24:00 of its last day.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from workflows.queries.clocks import Clock
 from workflows.time.calendar import SHANGHAI
@@ -73,19 +73,29 @@ def budget_text(budget: Budget) -> str:
 
 def due_label(due: datetime, now: datetime) -> str:
     """When a due falls, seen from ``now`` (Beijing time): ``today 24:00``, ``周四 17:30`` within the
-    week ahead, ``12-24 周四 24:00`` further, with the year when it is another one."""
+    week ahead, ``12-24 周四 24:00`` further, ``2027-01-04 周一 24:00`` in another year."""
     at = due.astimezone(SHANGHAI)
     day, clock = at.date(), f"{at:%H:%M}"
     if at.time() == time(0):
         day, clock = day - timedelta(days=1), "24:00"
     today = now.astimezone(SHANGHAI).date()
     weekday = f"周{WEEKDAYS[day.weekday()]}"
+    if day.year != today.year:
+        return f"{day:%Y-%m-%d} {weekday} {clock}"
     if day == today:
         return f"today {clock}"
     if timedelta(0) < day - today <= timedelta(days=6):
         return f"{weekday} {clock}"
-    shown = f"{day:%m-%d}" if day.year == today.year else f"{day:%Y-%m-%d}"
-    return f"{shown} {weekday} {clock}"
+    return f"{day:%m-%d} {weekday} {clock}"
+
+
+def due_full(due: datetime) -> str:
+    """A due in full, Beijing time, the end of a day as 24:00 of it: ``2026-12-14 周一 24:00``."""
+    at = due.astimezone(SHANGHAI)
+    day, clock = at.date(), f"{at:%H:%M}"
+    if at.time() == time(0):
+        day, clock = day - timedelta(days=1), "24:00"
+    return f"{day:%Y-%m-%d} 周{WEEKDAYS[day.weekday()]} {clock}"
 
 
 def countdown(clock: Clock) -> str:
@@ -112,9 +122,5 @@ def provisional_note(clock: Clock) -> str | None:
         return None
     if clock.provisional_years:
         years = ", ".join(str(y) for y in clock.provisional_years)
-        return f"provisional: the {years} calendar is not published yet (estimated holidays, no make-up workdays)"
+        return f"provisional: the {years} calendar is not published yet (estimated, no make-up workdays)"
     return "provisional: counted on an estimated calendar"
-
-
-def local_day(day: date) -> str:
-    return f"{day:%Y-%m-%d} 周{WEEKDAYS[day.weekday()]}"

@@ -23,14 +23,15 @@ from workflows.queries.clocks import Clock, clocks, rules_in_force
 from workflows.queries.instances import instance_detail
 from workflows.queries.scope import check_visible
 from workflows.runtime import Runtime
-from workflows.ui.countdown import countdown, due_label, provisional_note
+from workflows.ui.countdown import countdown, due_full, due_label, provisional_note
 from workflows.ui.diagram import state_diagram, state_id
-from workflows.ui.render import renderer
+from workflows.ui.render import local, renderer
 from workflows.ui.session import UiOperator
 
 router = APIRouter()
 InstanceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 _USCC = re.compile(r"^[0-9A-Z]{18}$")
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 def _value(value: Any) -> str:
@@ -40,15 +41,22 @@ def _value(value: Any) -> str:
 
 
 def _facts(context: dict[str, Any]) -> list[dict[str, Any]]:
-    """The context as (key, text, enterprise link) rows; a USCC links to the enterprise screen."""
+    """The context as (key, text, enterprise link) rows: a USCC links to the enterprise screen, an
+    ISO instant reads as Beijing time (the stored text in its ``title``)."""
     rows = []
     for key, value in context.items():
         link = f"/ui/enterprises/{value}" if isinstance(value, str) and _USCC.match(value) else None
-        rows.append({"key": key, "text": _value(value), "nested": isinstance(value, dict | list), "link": link})
+        rows.append(
+            {"key": key, "text": _value(value), "nested": isinstance(value, dict | list), "link": link}
+        )
     return rows
 
 
-def _cause(entry: dict[str, Any], events: dict[str, dict[str, Any]], timers: dict[str, str]) -> dict[str, Any]:
+def _cause(
+    entry: dict[str, Any], events: dict[str, dict[str, Any]], timers: dict[str, str]
+) -> dict[str, Any]:
+    """Who or what caused a history entry, with the event's source and id, the timer's name, the
+    operator's name and reason, or the instance whose message it was."""
     cause = entry["cause"]
     kind, ident = cause["kind"], cause["id"]
     found: dict[str, Any] = {
@@ -59,10 +67,9 @@ def _cause(entry: dict[str, Any], events: dict[str, dict[str, Any]], timers: dic
         "instance": None,
     }
     if kind == "event" and ident:
-        event = events.get(ident)
         source, _, event_id = ident.rpartition("#")
-        found |= {"source": event["source"] if event else source, "event_id": event["id"] if event else event_id}
-        found["type"] = event["type"] if event else None
+        event = events.get(ident, {"source": source, "id": event_id, "type": None})
+        found |= {"source": event["source"], "event_id": event["id"], "type": event["type"]}
     elif kind == "timer" and ident:
         found["timer"] = timers.get(ident)
     elif kind == "message" and ident and ident.rpartition("#")[2].isdigit():
@@ -76,6 +83,7 @@ def _clock_view(c: Clock) -> dict[str, Any]:
         "c": c,
         "text": countdown(c),
         "due": due_label(c.due_at, c.now),
+        "due_full": due_full(c.due_at),
         "provisional": provisional_note(c),
     }
 
