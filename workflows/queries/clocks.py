@@ -175,7 +175,7 @@ def rules_in_force(db: Database, started_on: str | None, moments: Sequence[datet
             .where(RuleVersion.activated_at.is_not(None))
             .order_by(RuleVersion.activated_at)
         ).all()
-    activations = [(_aware(at), content[:16]) for content, at in rows]
+    activations = [(_aware(at), content[:16]) for content, at in rows if at is not None]
     found: list[str | None] = []
     for moment in moments:
         version = started_on

@@ -46,8 +46,15 @@ def _facts(context: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for key, value in context.items():
         link = f"/ui/enterprises/{value}" if isinstance(value, str) and _USCC.match(value) else None
+        instant = isinstance(value, str) and bool(_INSTANT.match(value))
         rows.append(
-            {"key": key, "text": _value(value), "nested": isinstance(value, dict | list), "link": link}
+            {
+                "key": key,
+                "text": local(value) if instant else _value(value),
+                "raw": _value(value),
+                "nested": isinstance(value, dict | list),
+                "link": link,
+            }
         )
     return rows
 
