@@ -45,7 +45,8 @@ class Clock:
     rule: str | None
     due_at: datetime
     provisional: bool
-    #: years without a published calendar (estimated) that the count from now to the due crosses
+    #: years without a published calendar (estimated) that the count from now to the due crosses, for
+    #: a rule counted on the calendar (a rule in hours is never provisional)
     provisional_years: tuple[int, ...]
     #: the budget left now (running) or kept since the suspension (suspended); () when overdue
     budget: Budget
@@ -65,15 +66,14 @@ def _rule(rules: DeadlineSource, flow: str, state: str, name: str) -> str | None
         return None
 
 
-def _day_rule(rule: str | None) -> bool:
-    """Whether the rule's last part is counted in days (its due is then the end of a day)."""
+def _units(rule: str | None) -> tuple[Unit, ...]:
+    """The units of a rule's parts (``48h + 1 working day``: wall, working days); () for none."""
     if rule is None:
-        return False
+        return ()
     try:
-        units = budget_of(Duration.parse(rule))
+        return tuple(part.unit for part in budget_of(Duration.parse(rule)))
     except (DurationError, SuspensionError):
-        return False
-    return units[-1].unit in (Unit.working_days, Unit.natural_days)
+        return ()
 
 
 def _local(instant: datetime) -> date:
@@ -97,6 +97,7 @@ def clock_of(
     ``now``, by the rules in force (``rules``); ``warnings``: the (flow, timer) pairs of warning timers."""
     calendar = rules.calendar
     rule = _rule(rules, flow, timer.state, timer.name)
+    units = _units(rule)
     kind = "warning" if (flow, timer.name) in warnings else "deadline"
     due: datetime = timer.due_at
     suspended_at: datetime | None = None
@@ -113,14 +114,15 @@ def clock_of(
     else:
         status = "overdue"
         late = now - due if now > due else timedelta(0)
-        if _day_rule(rule):
+        if units and units[-1] in (Unit.working_days, Unit.natural_days):
             last_day, yesterday = _local(due - _TICK), _local(now) - timedelta(days=1)
             late_days = (
                 calendar.working_days_between(_noon(last_day), _noon(yesterday))
                 if yesterday > last_day
                 else 0
             )
-    years = unpublished_years(calendar, now, due) if status != "overdue" and due > now else ()
+    counted = any(unit is not Unit.wall for unit in units)  # a rule in hours is never provisional
+    years = unpublished_years(calendar, now, due) if counted and status != "overdue" and due > now else ()
     return Clock(
         id=timer.id,
         name=timer.name,

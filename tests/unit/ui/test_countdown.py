@@ -199,3 +199,14 @@ def test_words_for_spans_and_dues() -> None:
     assert due_label(at("2027-01-02"), at("2026-12-30")) == "2027-01-01 周五 24:00"
     assert due_full(at("2026-12-15")) == "2026-12-14 周一 24:00"
     assert due_full(at("2026-12-14", "11:30")) == "2026-12-14 周一 11:30"
+
+
+def test_a_rule_in_hours_is_never_provisional() -> None:
+    # 48 hours from Wed 30 Dec 2026 run into 2027, whose calendar is an estimate: wall time needs none
+    claim = armed("claim", at("2026-12-30", "10:00"))
+    c = clock(claim, at("2026-12-30", "11:00"))
+    assert (claim.provisional, c.provisional, c.provisional_years) == (False, False, ())
+    assert countdown(c) == "47 hours left"
+    supervise = clock(armed("supervise", at("2026-12-30", "10:00")), at("2026-12-30", "11:00"))
+    assert (supervise.provisional, supervise.provisional_years) == (True, (2027,))
+    assert countdown(supervise) == "47 hours + 1 working day left, due 2027-01-04 周一 24:00"
