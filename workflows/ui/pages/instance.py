@@ -134,6 +134,7 @@ def page_data(runtime: Runtime, instance_id: int, department: str | None) -> dic
         "entries": entries,
         "diagram": diagram,
         "current_id": state_id(flow, detail["state"]) if flow else None,
+        "flow_version_now": flow.version if flow else None,
         "now": now,
     }
 
