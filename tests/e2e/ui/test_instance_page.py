@@ -185,10 +185,21 @@ def test_the_history_diagram_and_a_provisional_year(ui: Ui) -> None:
     node = page.locator(f'#diagram svg g.node[id*="-{current.group(1)}-"]')
     expect(node).to_have_count(1)
     expect(node).to_have_class(re.compile(r"\bcurrent\b"))
-    visited = page.locator("#diagram svg g.node.visited")
-    assert visited.count() >= 2  # created, awaiting_claim
+    visited = page.locator("#diagram svg g.node.visited")  # created, awaiting_claim
+    expect(visited).to_have_count(2)
+    expect(visited).to_have_text(["created", "awaiting_claim"])
     fill = node.locator("rect, path").first.evaluate("e => getComputedStyle(e).fill")
     assert fill == "rgb(240, 162, 2)", fill
+    # fitted to the page, and at its actual size (scrolled sideways) by a keyboard-usable toggle
+    fitted = svg.evaluate("e => e.getBoundingClientRect().width")
+    zoom = page.get_by_role("button", name="Actual size")
+    zoom.focus()
+    page.keyboard.press("Enter")
+    expect(zoom).to_have_attribute("aria-pressed", "true")
+    assert svg.evaluate("e => e.getBoundingClientRect().width") > fitted
+    zoom.press("Enter")
+    expect(zoom).to_have_attribute("aria-pressed", "false")
+    assert svg.evaluate("e => e.getBoundingClientRect().width") == fitted
 
 
 def test_unknown_and_other_departments_instances_are_404(ui: Ui) -> None:
