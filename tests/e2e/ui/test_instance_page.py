@@ -137,6 +137,26 @@ def test_countdowns_follow_the_simulated_clock_in_each_rules_units(ui: Ui) -> No
     expect(suspended.locator(".operator")).to_have_text("ui-operator")
     expect(suspended.locator(".reason")).to_have_text(REASON)
     expect(suspended.locator(".move")).to_have_text("awaiting_claim → awaiting_claim (stays)")
+    expect(suspended.locator('.ledger li[data-timer="claim_supervision"]')).to_have_text(
+        f"claim_supervision: 1 working day left, was due {wednesday + timedelta(days=5):%Y-%m-%d} 周一 24:00"
+    )
+
+    # resumed on Monday 09:00 with its one working day: Monday is the start day, Tuesday is counted
+    tuesday = wednesday + timedelta(days=6)
+    ui.e2e.tick_to(_beijing(wednesday + timedelta(days=5), 9))
+    with ui.e2e.api.client(ui.operator) as client:
+        answer = client.post(f"/instances/{nid}/resume", json={"reason": "材料已补正"})
+        assert answer.status_code == 200, answer.text
+    page.reload()
+    expect(row).to_have_attribute("data-status", "running")
+    expect(row.locator("td.countdown")).to_have_text("1 working day left, due 周二 24:00")
+    expect(row.locator("td.due")).to_have_text(f"{tuesday:%Y-%m-%d} 周二 24:00")
+    resumed = page.locator('#history li[data-trigger="timer_resumed"]')
+    expect(resumed.locator(".reason")).to_have_text("材料已补正")
+    expect(resumed.locator(".ledger li")).to_have_text(
+        f"claim_supervision: 1 working day left, now due {tuesday:%Y-%m-%d} 周二 24:00"
+    )
+    expect(page.locator("#history > li")).to_have_count(len(detail["history"]) + 1)
 
 
 def _local(iso: str) -> str:

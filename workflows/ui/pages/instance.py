@@ -30,6 +30,8 @@ from workflows.ui.session import UiOperator
 
 router = APIRouter()
 InstanceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+#: the history entries of suspended clocks (``workflows.engine.suspend``): their payload is the ledger
+LEDGER = ("timer_suspended", "timer_resumed")
 _USCC = re.compile(r"^[0-9A-Z]{18}$")
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
@@ -85,6 +87,17 @@ def _cause(
     return found
 
 
+def _ledger(entry: dict[str, Any]) -> list[dict[str, str]]:
+    """A suspension's or resumption's timers: the budget each kept, and its due before or after."""
+    rows = []
+    for t in entry["payload"].get("timers", []):
+        after = t.get("due_at")
+        due = f"now due {due_full(datetime.fromisoformat(after))}" if after else None
+        was = f"was due {due_full(datetime.fromisoformat(t['was_due_at']))}" if t.get("was_due_at") else ""
+        rows.append({"name": t["name"], "text": f"{t['name']}: {t['remaining_text']} left, {due or was}"})
+    return rows
+
+
 def _clock_view(c: Clock) -> dict[str, Any]:
     return {
         "c": c,
@@ -121,6 +134,8 @@ def page_data(runtime: Runtime, instance_id: int, department: str | None) -> dic
             {
                 **h,
                 "cause": _cause(h, events, timer_names),
+                "ledger": _ledger(h) if h["trigger"] in LEDGER else None,
+                "payload_text": _value(h["payload"]) if h["payload"] else None,
                 "rules_version": detail["rules_version"] if started else version,
             }
         )
