@@ -246,3 +246,23 @@ def test_unknown_and_other_departments_instances_are_404(ui: Ui) -> None:
     assert answer is not None and answer.status == 200
     expect(scoped.locator("#state")).to_have_text("awaiting_claim")
     expect(scoped.locator('#context tr[data-key="department"] td')).to_have_text("WJJ")
+
+    # a closed case: its close time, no clock left, the final state highlighted
+    [hotel] = ui.e2e.notices(HOTEL).values()
+    answer = ui.e2e.http.post(f"/instances/{hotel['id']}/cancel", json={"reason": "企业注销"})
+    assert answer.status_code == 200, answer.text
+    closed = ui.e2e.instance(hotel["id"])
+    page = ui.login(ui.operator, page)  # the browser's session was the scoped operator's
+    _open(ui, page, hotel["id"])
+    expect(page.locator("#state")).to_have_text("cancelled")
+    expect(page.locator("#closed")).to_be_visible()
+    expect(page.locator('#summary [data-fact="closed"] time')).to_have_text(_local(closed["closed_at"]))
+    expect(page.locator("#no-clocks")).to_have_text("No open deadline: the case is closed.")
+    expect(page.locator("#past-timers tbody tr")).to_have_count(len(closed["timers"]))
+    expect(page.locator('#past-timers tr[data-timer="claim_deadline"]')).to_have_attribute(
+        "data-status", "cancelled"
+    )
+    cancelled = page.locator('#history li[data-trigger="cancel"]')
+    expect(cancelled.locator(".operator")).to_have_text("test-admin")
+    expect(cancelled.locator(".move")).to_have_text("awaiting_claim → cancelled")
+    expect(page.locator("#diagram svg g.node.current")).to_have_text("cancelled")
