@@ -249,8 +249,8 @@ def test_unknown_and_other_departments_instances_are_404(ui: Ui) -> None:
 
     # a closed case: its close time, no clock left, the final state highlighted
     [hotel] = ui.e2e.notices(HOTEL).values()
-    answer = ui.e2e.http.post(f"/instances/{hotel['id']}/cancel", json={"reason": "企业注销"})
-    assert answer.status_code == 200, answer.text
+    cancel = ui.e2e.http.post(f"/instances/{hotel['id']}/cancel", json={"reason": "企业注销"})
+    assert cancel.status_code == 200, cancel.text
     closed = ui.e2e.instance(hotel["id"])
     page = ui.login(ui.operator, page)  # the browser's session was the scoped operator's
     _open(ui, page, hotel["id"])
