@@ -30,7 +30,7 @@ _TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
-class Clock:
+class TimerClock:
     """One timer of the current state, as it stands at ``now``."""
 
     id: int
@@ -92,7 +92,7 @@ def unpublished_years(calendar: WorkCalendar, start: datetime, end: datetime) ->
 
 def clock_of(
     timer: Any, flow: str, rules: DeadlineSource, now: datetime, warnings: Collection[tuple[str, str]] = ()
-) -> Clock:
+) -> TimerClock:
     """Where ``timer`` (a ``TimerRow``, armed, suspended or fired in the current state) stands at
     ``now``, by the rules in force (``rules``); ``warnings``: the (flow, timer) pairs of warning timers."""
     calendar = rules.calendar
@@ -123,7 +123,7 @@ def clock_of(
             )
     counted = any(unit is not Unit.wall for unit in units)  # a rule in hours is never provisional
     years = unpublished_years(calendar, now, due) if counted and status != "overdue" and due > now else ()
-    return Clock(
+    return TimerClock(
         id=timer.id,
         name=timer.name,
         state=timer.state,
@@ -149,7 +149,7 @@ def clocks(
     rules: DeadlineSource,
     now: datetime,
     warnings: Collection[tuple[str, str]] = (),
-) -> list[Clock]:
+) -> list[TimerClock]:
     """The clocks of the instance's current state: its open timers (armed, suspended) and its fired
     ones (due, and the state was not left), by due time. A closed instance has none."""
     query = (

@@ -1,19 +1,19 @@
 """A timer's countdown as the instance page words it, in the units of its rule.
 
-``countdown`` words a ``workflows.queries.clocks.Clock`` (the budget the engine would keep if the timer
-were suspended now): ``31 hours left`` (a ``48h`` claim 17 hours in; wall time is rounded *up* to the
-minute, so a countdown never promises more than is left), ``2 working days left, due 周四 24:00``,
-``13 hours + 1 working day left, due 周一 24:00`` (a sum, within its hours), ``due today 24:00`` (the
-last working day), ``suspended, 4 working days left``, ``overdue by 3 hours`` (rounded down), and for a
-rule counted in days the whole working days gone by since: ``overdue by 26 hours (1 working day)``.
-A day part ends at 00:00 of the next day, shown as 24:00 of its last day.
-"""
+``countdown`` words a ``workflows.queries.clocks.TimerClock`` (the budget the engine would keep if the
+timer were suspended now): ``31 hours left`` (a ``48h`` claim 17 hours in; time left is rounded *up*
+to the minute, as a countdown is, so it never says nothing is left while something is),
+``2 working days left, due 周四 24:00``, ``13 hours + 1 working day left, due 周一 24:00`` (a sum,
+within its hours), ``due today 24:00`` (the last working day), ``suspended, 4 working days left``,
+``overdue by 3 hours`` (rounded down), and for a rule counted in days the whole working days gone by
+since: ``overdue by 26 hours (1 working day)``. A day part ends at 00:00 of the next day, shown as
+24:00 of its last day."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from workflows.queries.clocks import Clock
+from workflows.queries.clocks import TimerClock
 from workflows.time.calendar import SHANGHAI
 from workflows.time.suspension import Budget, Part, Unit
 
@@ -98,7 +98,7 @@ def due_full(due: datetime) -> str:
     return f"{day:%Y-%m-%d} 周{WEEKDAYS[day.weekday()]} {clock}"
 
 
-def countdown(clock: Clock) -> str:
+def countdown(clock: TimerClock) -> str:
     """The countdown text of a timer of the current state (see the module's examples)."""
     if clock.status == "suspended":
         return f"suspended, {budget_text(clock.budget)} left"
@@ -116,7 +116,7 @@ def countdown(clock: Clock) -> str:
     return text + (f", due {due}" if budget and budget[-1].unit in _DAYS else "")
 
 
-def provisional_note(clock: Clock) -> str | None:
+def provisional_note(clock: TimerClock) -> str | None:
     """Why a due is not certain: a year whose calendar is not published yet is an estimate."""
     if not clock.provisional:
         return None

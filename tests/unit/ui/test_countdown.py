@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import chinese_calendar
 
 from workflows.engine.deadlines import StaticDeadlines
-from workflows.queries.clocks import Clock, clock_of
+from workflows.queries.clocks import TimerClock, clock_of
 from workflows.time.calendar import Duration, WorkCalendar
 from workflows.time.suspension import Part, Unit, to_json
 from workflows.ui.countdown import countdown, due_full, due_label, provisional_note, span_late, span_left
@@ -53,7 +53,7 @@ def armed(name: str, since: datetime, **row: object) -> SimpleNamespace:
     return SimpleNamespace(**(fields | row))
 
 
-def clock(timer: SimpleNamespace, now: datetime) -> Clock:
+def clock(timer: SimpleNamespace, now: datetime) -> TimerClock:
     return clock_of(timer, "f", RULES, now, WARNINGS)
 
 

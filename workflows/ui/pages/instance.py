@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from workflows.queries.clocks import Clock, clocks, rules_in_force
+from workflows.queries.clocks import TimerClock, clocks, rules_in_force
 from workflows.queries.instances import instance_detail
 from workflows.queries.scope import check_visible
 from workflows.runtime import Runtime
@@ -98,7 +98,7 @@ def _ledger(entry: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
-def _clock_view(c: Clock) -> dict[str, Any]:
+def _clock_view(c: TimerClock) -> dict[str, Any]:
     return {
         "c": c,
         "text": countdown(c),
