@@ -72,7 +72,9 @@ def decide(
     flow = machine.flow
     decision = machine.fire(row.state, command.trigger, row.context, command.payload, now)
     if not isinstance(decision, Fired):
-        history = history_row(row.id, command, row.state, None, "rejected", now, decision.reason)
+        history = history_row(
+            row.id, command, row.state, None, "rejected", now, decision.reason, rules.version
+        )
         return Rejected(history, decision.reason)
     fn = decision.transition.effect
     effect = fn(row.context, command.payload, now) if fn else Effect()
@@ -94,7 +96,7 @@ def decide(
         cancel=not internal and bool(flow.state(row.state).timers),
     )
     writes = Transition(
-        history=history_row(row.id, command, row.state, decision.dest, "applied", now, None),
+        history=history_row(row.id, command, row.state, decision.dest, "applied", now, None, rules.version),
         move=move,
         timers=[] if internal or final else timer_rows(calendar, rules, flow, decision.dest, now),
         outbox=[values for values, _ in outbox],

@@ -109,6 +109,7 @@ def new_instance(
         payload={},
         at=now,
         dedupe_key="start",
+        rules_version=rules.version,
     )
     return NewInstance(
         flow=flow.name,
@@ -131,8 +132,9 @@ def history_row(
     outcome: str,
     now: datetime,
     reason: str | None,
+    rules_version: str | None = None,
 ) -> HistoryRow:
-    """The history row of an applied or rejected trigger."""
+    """The history row of an applied or rejected trigger (under rules ``rules_version``)."""
     return HistoryRow(
         instance_id=instance_id,
         from_state=source,
@@ -146,6 +148,7 @@ def history_row(
         payload=command.payload,
         at=now,
         dedupe_key=command.dedupe_key,
+        rules_version=rules_version,
     )
 
 

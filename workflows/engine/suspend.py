@@ -138,7 +138,7 @@ def suspend(
                 "remaining_text": describe(budget),
             }
         )
-    return _ledger_row(conn, target, "suspend", done, cause, dedupe, now)
+    return _ledger_row(conn, target, "suspend", done, cause, dedupe, now, rules.version)
 
 
 def resume(
@@ -178,7 +178,7 @@ def resume(
                 "provisional": due.provisional,
             }
         )
-    return _ledger_row(conn, target, "resume", done, cause, dedupe, now)
+    return _ledger_row(conn, target, "resume", done, cause, dedupe, now, rules.version)
 
 
 def declared(
@@ -224,6 +224,7 @@ def _ledger_row(
     cause: Cause,
     dedupe: str,
     now: datetime,
+    rules_version: str | None,
 ) -> HistoryRow | None:
     if not timers:
         return None
@@ -240,6 +241,7 @@ def _ledger_row(
         payload={"timers": timers},
         at=now,
         dedupe_key=dedupe,
+        rules_version=rules_version,
     )
     conn.execute(HISTORY, [row.values()])
     return row

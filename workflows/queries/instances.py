@@ -208,6 +208,7 @@ def instance_detail(db: Database, instance_id: int) -> dict[str, Any]:
                 "reason": h.reason,
                 "cause": {"kind": h.cause_kind, "id": h.cause_id, "operator": h.operator},
                 "payload": h.payload,
+                "rules_version": h.rules_version,
             }
             for h in history
         ],

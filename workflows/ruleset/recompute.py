@@ -236,6 +236,7 @@ def _apply_instance(
             payload={"version": version, "timers": timers},
             at=clock.now(),
             dedupe_key=f"{key}#{taken + 1}" if taken else key,
+            rules_version=version or None,
         )
     )
     return len(done)

@@ -130,6 +130,8 @@ class History(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     dedupe_key: Mapped[str] = mapped_column(String(250))
+    #: the rule version the transition ran under (None on rows written before it was recorded)
+    rules_version: Mapped[str | None] = mapped_column(String(64))
 
 
 class TimerRow(Base):

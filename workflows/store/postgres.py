@@ -90,13 +90,13 @@ _MOVES = """m AS (
 _PARTS = {
     "history": """h AS (
   INSERT INTO history (instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
-                       cause_id, "operator", payload, "at", dedupe_key)
+                       cause_id, "operator", payload, "at", dedupe_key, rules_version)
   SELECT instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
-         cause_id, "operator", payload, "at", dedupe_key
+         cause_id, "operator", payload, "at", dedupe_key, rules_version
   FROM json_to_recordset(CAST(:history AS json))
     AS x(instance_id bigint, from_state varchar, to_state varchar, "trigger" varchar, outcome varchar,
          reason text, cause_kind varchar, cause_id varchar, "operator" varchar, payload json,
-         "at" timestamptz, dedupe_key varchar)
+         "at" timestamptz, dedupe_key varchar, rules_version varchar)
 )""",
     "cancel": """c AS (
   UPDATE timers SET status = 'cancelled', fired_at = :now
@@ -161,9 +161,9 @@ WITH r AS (
   RETURNING id, business_key
 ), h AS (
   INSERT INTO history (instance_id, from_state, to_state, "trigger", outcome, reason, cause_kind,
-                       cause_id, "operator", payload, "at", dedupe_key)
+                       cause_id, "operator", payload, "at", dedupe_key, rules_version)
   SELECT s.id, r.h_from_state, r.h_to_state, r.h_trigger, r.h_outcome, r.h_reason, r.h_cause_kind,
-         r.h_cause_id, r.h_operator, r.h_payload, r.h_at, r.h_dedupe_key
+         r.h_cause_id, r.h_operator, r.h_payload, r.h_at, r.h_dedupe_key, r.rules_version
   FROM started s JOIN r ON r.business_key = s.business_key
 ), t AS (
   INSERT INTO timers (instance_id, "name", "trigger", state, due_at, provisional, status, created_at)

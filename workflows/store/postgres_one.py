@@ -40,6 +40,7 @@ HISTORY_COLUMNS = (
     "payload",
     "at",
     "dedupe_key",
+    "rules_version",
 )
 TIMER_COLUMNS = ("name", "trigger", "state", "due_at", "provisional", "status", "created_at")
 OUTBOX_COLUMNS = ("id", "queue", "actor", "message", "created_at", "sends")

@@ -60,6 +60,8 @@ class HistoryRow:
     payload: dict[str, Any]
     at: datetime
     dedupe_key: str
+    #: the rule version in force when it was written (``DeadlineSource.version``)
+    rules_version: str | None = None
 
     def values(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,7 @@ class HistoryRow:
             "payload": self.payload,
             "at": self.at,
             "dedupe_key": self.dedupe_key,
+            "rules_version": self.rules_version,
         }
 
 

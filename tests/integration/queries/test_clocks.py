@@ -30,6 +30,8 @@ def test_each_transition_shows_the_rule_version_in_force_then(stack: Stack, tmp_
     stack.settle()
     history = stack.history(iid)
     assert [h.trigger for h in history] == ["start", "hold", "timer_suspended"]
+    # each row records the version it ran under (the engine's own, not inferred from activations)
+    assert [h.rules_version for h in history] == [two, three, three]
     found = rules_in_force(runtime.db, two, [h.at for h in history])
     assert found == [two, three, three]
     # before any stored activation (an engine on static deadlines stores none): the instance's own

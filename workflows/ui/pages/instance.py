@@ -136,7 +136,9 @@ def page_data(runtime: Runtime, instance_id: int, department: str | None) -> dic
                 "cause": _cause(h, events, timer_names),
                 "ledger": _ledger(h) if h["trigger"] in LEDGER else None,
                 "payload_text": _value(h["payload"]) if h["payload"] else None,
-                "rules_version": detail["rules_version"] if started else version,
+                # recorded with the transition; rows written before it was recorded: inferred
+                "rules_version": h["rules_version"] or (detail["rules_version"] if started else version),
+                "rules_inferred": h["rules_version"] is None,
             }
         )
     visited = [s for h in history if h["outcome"] == "applied" for s in (h["from"], h["to"]) if s]
