@@ -19,7 +19,9 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "bulk_selections",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("filter", sa.JSON(), nullable=False),
         sa.Column("instance_ids", sa.JSON(), nullable=False),
