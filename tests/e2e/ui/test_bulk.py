@@ -73,7 +73,9 @@ def test_the_apply_acts_on_exactly_the_frozen_set_once(ui: Ui) -> None:
     expect(page.locator("#applied-count")).to_have_text("3")
     expect(page.locator("#skipped-count")).to_have_text("1")
     expect(page.locator("#bulk-items tbody tr")).to_have_count(4)
-    expect(page.locator(f'#bulk-items tr[data-instance="{closed}"]')).to_have_attribute("data-status", "skipped")
+    expect(page.locator(f'#bulk-items tr[data-instance="{closed}"]')).to_have_attribute(
+        "data-status", "skipped"
+    )
     expect(page.locator(f'#bulk-items tr[data-instance="{closed}"]')).to_contain_text("closed (cancelled)")
     expect(page.locator("#applied-by")).to_contain_text("ui-operator")
     ui.e2e.stack.settle()
@@ -81,7 +83,11 @@ def test_the_apply_acts_on_exactly_the_frozen_set_once(ui: Ui) -> None:
         assert ui.e2e.instance(iid)["state"] == "cancelled"
         if iid != closed:
             (entry,) = operator_entries(ui, iid)
-            assert (entry["trigger"], entry["cause"]["operator"], entry["reason"]) == ("cancel", "ui-operator", REASON)
+            assert (entry["trigger"], entry["cause"]["operator"], entry["reason"]) == (
+                "cancel",
+                "ui-operator",
+                REASON,
+            )
     assert [h["reason"] for h in operator_entries(ui, closed)] == ["closed meanwhile"]  # not cancelled twice
     for iid in later:
         assert ui.e2e.instance(iid)["state"] == "awaiting_review"
@@ -131,7 +137,11 @@ def test_reroute_skips_the_instances_whose_flow_offers_no_reroute(ui: Ui) -> Non
         detail = ui.e2e.instance(iid)
         assert (detail["state"], detail["context"]["department"]) == ("awaiting_claim", "WJJ")
         (entry,) = operator_entries(ui, iid)
-        assert (entry["trigger"], entry["cause"]["operator"], entry["reason"]) == ("reroute", "ui-operator", reason)
+        assert (entry["trigger"], entry["cause"]["operator"], entry["reason"]) == (
+            "reroute",
+            "ui-operator",
+            reason,
+        )
 
 
 def test_requeue_and_recompute_over_a_filter(ui: Ui) -> None:
@@ -142,7 +152,9 @@ def test_requeue_and_recompute_over_a_filter(ui: Ui) -> None:
     expect(page.locator("#bulk-count")).to_have_text("2")
     page.get_by_role("button", name="Apply requeue to these 2 instances").click()
     expect(page.locator("#applied-count")).to_have_text("1")
-    expect(page.locator(f'#bulk-items tr[data-instance="{stuck}"]')).to_contain_text(f"requeued dead letter #{dead['id']}")
+    expect(page.locator(f'#bulk-items tr[data-instance="{stuck}"]')).to_contain_text(
+        f"requeued dead letter #{dead['id']}"
+    )
     expect(page.locator(f'#bulk-items tr[data-instance="{fine}"]')).to_contain_text("no dead letter")
     ui.e2e.stack.settle()
     assert ui.e2e.instance(stuck)["state"] == "decided"  # the requeued decision was applied
@@ -160,7 +172,9 @@ def test_requeue_and_recompute_over_a_filter(ui: Ui) -> None:
     dry_run(page, ui, "recompute", "check the deadlines", Flow="toy", State="awaiting_review")
     expect(page.locator("#bulk-count")).to_have_text("1")
     page.get_by_role("button", name="Apply recompute to these 1 instances").click()
-    expect(page.locator(f'#bulk-items tr[data-instance="{fine}"]')).to_contain_text("where the rules in force put them")
+    expect(page.locator(f'#bulk-items tr[data-instance="{fine}"]')).to_contain_text(
+        "where the rules in force put them"
+    )
     assert [t["due_at"] for t in ui.e2e.instance(fine)["timers"]] == due
     assert operator_entries(ui, fine) == []
 
@@ -197,7 +211,11 @@ def test_a_post_without_or_with_a_wrong_csrf_token_changes_nothing(ui: Ui) -> No
     expect(page.locator("#bulk-count")).to_have_text("1")
     (row,) = selections(ui)
     before = ui.e2e.counts()
-    for form in ({"reason": "forged"}, {"reason": "forged", "csrf": "f" * 64}):
+    forms: list[dict[str, str | float | bool]] = [
+        {"reason": "forged"},
+        {"reason": "forged", "csrf": "f" * 64},
+    ]
+    for form in forms:
         answer = page.request.post(f"{ui.url}/ui/bulk/{row.id}/apply", form=form, max_redirects=0)
         assert answer.status == 403
         assert "CSRF token is missing or wrong" in answer.text()

@@ -95,9 +95,13 @@ def test_requeue_many_with_checkboxes(ui: Ui) -> None:
         page.get_by_label(f"Select dead letter #{chosen['id']}").check()
     page.get_by_label("Reason").fill("retry after the fix")
     page.get_by_role("button", name="Requeue selected").click()
-    expect(page.locator("#requeued-notice")).to_have_text(f"Requeued #{letters[0]['id']}, #{letters[1]['id']}.")
+    expect(page.locator("#requeued-notice")).to_have_text(
+        f"Requeued #{letters[0]['id']}, #{letters[1]['id']}."
+    )
     for chosen in letters[:2]:
-        expect(page.locator(f'tr[data-dead="{chosen["id"]}"] .requeue-reason')).to_have_text("retry after the fix")
+        expect(page.locator(f'tr[data-dead="{chosen["id"]}"] .requeue-reason')).to_have_text(
+            "retry after the fix"
+        )
     # the third one's message stays unfinished (dead): wait for the two decisions, not for all
     decided = lambda: [ui.e2e.instance(i)["state"] for i in ids[:2]] == ["decided"] * 2  # noqa: E731
     wait_until(decided, what="the two requeued decisions")
@@ -138,11 +142,12 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(ui: Ui) -> None:
     dead = dead_letter(ui, "csrf")
     page = ui.login()
     url = ui.url + "/ui/deadletters/requeue"
-    for form in (
+    forms: list[dict[str, str | float | bool]] = [
         {"dead": str(dead["id"]), "reason": "forged"},
         {"dead": str(dead["id"]), "reason": "forged", "csrf": "0" * 64},
         {"dead": str(dead["id"]), "reason": "forged", "csrf": csrf_token(ui.scoped)},  # another session's
-    ):
+    ]
+    for form in forms:
         answer = page.request.post(url, form=form, max_redirects=0)
         assert answer.status == 403, form
         assert "CSRF token is missing or wrong" in answer.text()
@@ -150,7 +155,9 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(ui: Ui) -> None:
     assert "requeued_by" not in audited(ui)[dead["id"]]
     # the same request with the session's own token goes through
     ok = page.request.post(
-        url, form={"dead": str(dead["id"]), "reason": "real", "csrf": csrf_token(ui.operator)}, max_redirects=0
+        url,
+        form={"dead": str(dead["id"]), "reason": "real", "csrf": csrf_token(ui.operator)},
+        max_redirects=0,
     )
     assert ok.status == 303
     assert audited(ui)[dead["id"]]["requeue_reason"] == "real"
