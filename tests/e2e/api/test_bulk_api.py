@@ -34,7 +34,10 @@ def test_dry_run_then_apply_once_through_the_api(api: Api) -> None:
         assert again.json()["code"] == "bulk_already_applied"
         for iid in frozen:
             (cancel,) = [h for h in c.get(f"/instances/{iid}").json()["history"] if h["trigger"] == "cancel"]
-            assert (cancel["cause"]["operator"], cancel["reason"]) == ("test-operator", "duplicates, confirmed")
+            assert (cancel["cause"]["operator"], cancel["reason"]) == (
+                "test-operator",
+                "duplicates, confirmed",
+            )
         assert c.get(f"/instances/{newcomer}").json()["state"] == "awaiting_review"
         assert c.get("/bulk/2").status_code == 404
     rt = api.stack.runtime
