@@ -68,13 +68,17 @@ def apply_selection(runtime: Runtime, selection_id: int, *, operator: str, reaso
     chosen = claim(runtime.db, runtime.clock, selection_id, operator)
     act = _Action(runtime, chosen, operator, reason)
     done: list[Done] = []
+    parts = 0
     for part in chunks(chosen.instance_ids):
         done += act.chunk(part)
+        parts += 1
     applied = sum(d.status == "applied" for d in done)
     result = {
         "reason": reason,
         "applied": applied,
         "skipped": len(done) - applied,
+        "chunks": parts,
+        "chunk_size": CHUNK,
         "items": [d.as_json() for d in done],
     }
     log.warning(

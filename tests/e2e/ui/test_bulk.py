@@ -6,13 +6,14 @@ reason, a missing CSRF token and a department-scoped operator are refused with n
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.e2e.flows.dual_notification.conftest import PHARMACY
+from tests.e2e.flows.dual_notification.conftest import PHARMACY, cloudevent
 from tests.e2e.ui.conftest import Ui
 from tests.e2e.ui.test_deadletters import dead_letter, submit
 from workflows.store.models import BulkSelection
@@ -177,6 +178,35 @@ def test_requeue_and_recompute_over_a_filter(ui: Ui) -> None:
     )
     assert [t["due_at"] for t in ui.e2e.instance(fine)["timers"]] == due
     assert operator_entries(ui, fine) == []
+
+
+def test_a_large_selection_shows_a_sample_and_is_applied_in_chunks(ui: Ui) -> None:
+    events = [
+        cloudevent("toy.submitted", {"case": f"big-{n}"}, id=f"big-{n}", source="/t") for n in range(120)
+    ]
+    sent = ui.e2e.http.post(
+        "/events", content=json.dumps(events), headers={"content-type": "application/cloudevents-batch+json"}
+    )
+    assert sent.status_code == 202, sent.text
+    ids = sorted(i["id"] for i in ui.e2e.instances(flow="toy"))
+    assert len(ids) == 120
+    page = ui.login()
+    page.goto(ui.url + "/ui/bulk?action=cancel&flow=toy&state=awaiting_review")  # a link fills the form in
+    expect(page.get_by_label("Flow", exact=True)).to_have_value("toy")
+    expect(page.get_by_label("State", exact=True)).to_have_value("awaiting_review")
+    page.get_by_label("Reason").fill("a big clean-up")
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.locator("#bulk-count")).to_have_text("120")
+    expect(page.get_by_role("heading", name="The first 20")).to_be_visible()
+    links = page.locator("#bulk-sample a")
+    expect(links).to_have_count(20)
+    assert [links.nth(i).get_attribute("href") for i in range(20)] == [f"/ui/instances/{i}" for i in ids[:20]]
+    page.get_by_role("button", name="Apply cancel to these 120 instances").click()
+    expect(page.locator("#applied-count")).to_have_text("120")
+    expect(page.locator("#skipped-count")).to_have_text("0")
+    expect(page.locator("#bulk-chunks")).to_have_text("(in 2 chunks of up to 100)")
+    expect(page.locator("#bulk-items tbody tr[data-status=applied]")).to_have_count(120)
+    assert len(ui.e2e.instances(flow="toy", state="cancelled")) == 120
 
 
 def test_a_blank_reason_is_refused_at_the_dry_run_and_at_the_apply(ui: Ui) -> None:

@@ -58,10 +58,16 @@ def _form_page(
     return renderer(request).page(request, "bulk.html", context, status)
 
 
+#: the form's fields a link may fill in (``/ui/bulk?flow=…&state=…``, e.g. from the instances list)
+PREFILL = ("action", "flow", *(name for name, _ in TEXT_FILTERS), "overdue", "open_only", "to_department")
+
+
 @router.get("/bulk", response_class=HTMLResponse)
 async def bulk(request: Request, who: UiOperator) -> HTMLResponse:
     district_only(who)
-    return await run_in_threadpool(_form_page, request, {})
+    given = request.query_params
+    values = {name: given[name][:200] for name in PREFILL if given.get(name)}
+    return await run_in_threadpool(_form_page, request, values)
 
 
 def _filter(runtime: Runtime, values: dict[str, str]) -> InstanceFilter:
