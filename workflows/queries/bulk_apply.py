@@ -69,28 +69,39 @@ def apply_selection(runtime: Runtime, selection_id: int, *, operator: str, reaso
     act = _Action(runtime, chosen, operator, reason)
     done: list[Done] = []
     parts = 0
-    for part in chunks(chosen.instance_ids):
-        done += act.chunk(part)
-        parts += 1
-    applied = sum(d.status == "applied" for d in done)
-    result = {
-        "reason": reason,
-        "applied": applied,
-        "skipped": len(done) - applied,
-        "chunks": parts,
-        "chunk_size": CHUNK,
-        "items": [d.as_json() for d in done],
-    }
+    try:
+        for part in chunks(chosen.instance_ids):
+            done += act.chunk(part)
+            parts += 1
+    except Exception as exc:  # the database went away mid-way: keep what was done, say where it stopped
+        record_result(
+            runtime.db, chosen.id, _result(reason, done, parts, error=f"{type(exc).__name__}: {exc}")
+        )
+        raise
+    result = _result(reason, done, parts)
     log.warning(
         "bulk %s #%d by %s (%s): %d applied, %d skipped",
         chosen.action,
         chosen.id,
         operator,
         reason,
-        applied,
-        len(done) - applied,
+        result["applied"],
+        result["skipped"],
     )
     return record_result(runtime.db, chosen.id, result)
+
+
+def _result(reason: str, done: list[Done], parts: int, error: str | None = None) -> dict[str, Any]:
+    applied = sum(d.status == "applied" for d in done)
+    return {
+        "reason": reason,
+        "applied": applied,
+        "skipped": len(done) - applied,
+        "chunks": parts,
+        "chunk_size": CHUNK,
+        "items": [d.as_json() for d in done],
+        **({"error": f"stopped after {len(done)} instances: {error}"} if error else {}),
+    }
 
 
 class _Action:
