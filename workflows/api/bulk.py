@@ -22,7 +22,7 @@ Text = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
 
 
 class BulkBody(ActionBody):
-    action: Literal["cancel", "reroute", "requeue", "recompute"]
+    action: Literal["cancel", "reroute", "requeue", "recompute", "suspend", "resume"]
     flow: Text = None
     state: Text = None
     subject: Text = None

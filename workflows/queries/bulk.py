@@ -27,6 +27,8 @@ ACTIONS: dict[str, str] = {
     "reroute": "re-route it to another department (its flow's reroute trigger)",
     "requeue": "requeue its dead letters",
     "recompute": "recompute its armed deadlines under the rules in force",
+    "suspend": "stop its deadline clocks (an approved extension 延期)",
+    "resume": "start its suspended deadline clocks again",
 }
 #: the ids a page shows of a selection (each links to the instance screen)
 SAMPLE = 20

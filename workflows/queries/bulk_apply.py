@@ -7,9 +7,12 @@ single-instance operator actions (``POST /instances/{id}/cancel``, a flow's ``/r
 cause: every affected instance's history names them. (Those routes live in ``workflows.api``, which
 the dashboard may not import — the API imports the dashboard — so the few lines of ``act`` that build
 and run the command are repeated here.) A command's dedupe key is ``bulk:<selection>:<instance>``: a
-redelivered or repeated one is a no-op. Skipped, with why: an instance gone or closed (also one closed
-since the dry run), a flow without the action's trigger, a state where the flow refuses it, an
-instance with no dead letter waiting or no deadline to move.
+redelivered or repeated one is a no-op. Suspend and resume (an approved extension 延期 for many
+cases at once) go through ``engine/timer_actions.py`` as ``POST /instances/{id}/suspend`` does.
+
+Skipped, with why: an instance gone or closed (also one closed since the dry run), a flow without the
+action's trigger, a state where the flow refuses it, an instance with no dead letter waiting, no
+deadline to move, or no clock to suspend or resume.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
 from workflows.engine.commands import Cause
+from workflows.engine.timer_actions import act_on_timers
 from workflows.errors import BadInput, YunshangError
 from workflows.messaging.deadletters import list_dead, requeue
 from workflows.queries.bulk import Selection, check_reason, claim, record_result
@@ -143,6 +147,8 @@ class _Action:
             return self.fire(row, TRIGGERS[action])
         if action == "requeue":
             return self.requeue(row, dead)
+        if action in ("suspend", "resume"):
+            return self.clocks(row, "suspend" if action == "suspend" else "resume")
         return self.recompute(row)
 
     def fire(self, row: Row, trigger: str) -> Done:
@@ -200,6 +206,25 @@ class _Action:
         if not moved:
             return Done(row.id, "skipped", "its timers fired, were cancelled or moved meanwhile")
         return Done(row.id, "applied", f"{moved} deadline{'s' * (moved != 1)} moved")
+
+    def clocks(self, row: Row, action: Literal["suspend", "resume"]) -> Done:
+        """Suspend or resume the open timers of the instance's state (``engine/timer_actions.py``: a
+        timer conflict — none armed, suspended already, due already — is raised, and skipped)."""
+        rt = self.runtime
+        done = act_on_timers(
+            rt.db,
+            rt.clock,
+            rt.engine.deadlines,
+            row.id,
+            action,
+            operator=self.operator,
+            reason=self.reason,
+            dedupe_key=f"bulk:{self.chosen.id}:{row.id}",
+        )
+        if done["status"] == "duplicate":
+            return Done(row.id, "skipped", "already done (the same action was applied before)")
+        names = ", ".join(str(t.get("name")) for t in done["timers"])
+        return Done(row.id, "applied", f"{action}ed {names}")
 
     def audit(self, row: Row, trigger: str, payload: dict[str, Any]) -> None:
         """A history row for an action that is not a transition (the state stays)."""

@@ -46,3 +46,29 @@ def test_dry_run_then_apply_once_through_the_api(api: Api) -> None:
         refused = c.post("/bulk", json={"action": "cancel", "flow": "toy", "reason": "mine"})
         assert refused.status_code == 403
         assert "scoped to department WJJ" in refused.json()["detail"]
+
+
+def test_bulk_suspend_and_resume_the_clocks(api: Api) -> None:
+    ids = [submit(api, f"clock-{n}") for n in range(2)]
+    with api.client(api.operator) as c:
+        assert c.post(f"/instances/{ids[1]}/suspend", json={"reason": "one already"}).status_code == 200
+        made = c.post("/bulk", json={"action": "suspend", "flow": "toy", "reason": "延期 approved"}).json()
+        result = c.post(f"/bulk/{made['id']}/apply", json={"reason": "延期 approved"}).json()["result"]
+        assert (result["applied"], result["skipped"]) == (1, 1)
+        (skipped,) = [i for i in result["items"] if i["status"] == "skipped"]
+        assert skipped["id"] == ids[1] and "suspended already" in skipped["detail"]
+        timers = c.get(f"/instances/{ids[0]}").json()["timers"]
+        assert [t["status"] for t in timers] == ["suspended"]
+        made = c.post("/bulk", json={"action": "resume", "flow": "toy", "reason": "extension over"}).json()
+        result = c.post(f"/bulk/{made['id']}/apply", json={"reason": "extension over"}).json()["result"]
+        assert (result["applied"], result["skipped"]) == (2, 0)
+        history = c.get(f"/instances/{ids[0]}").json()["history"]
+    entries = [
+        (h["trigger"], h["cause"]["operator"], h["reason"])
+        for h in history
+        if h["cause"]["kind"] == "operator"
+    ]
+    assert entries == [
+        ("timer_suspended", "test-operator", "延期 approved"),
+        ("timer_resumed", "test-operator", "extension over"),
+    ]
