@@ -24,6 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workflows.api.bodies import Refused, binary_event, is_binary, parse_json, read_body
+from workflows.api.bulk import router as bulk_router
 from workflows.api.deps import Caller, RuntimeDep, get_intake, get_metrics
 from workflows.api.errors import RESPONSES, ErrorBody
 from workflows.api.errors import install as install_errors
@@ -80,6 +81,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.metrics = Metrics(runtime.db, runtime.clock, runtime.recovery.view)
     app.include_router(router, responses=RESPONSES)
     app.include_router(ops_router, responses=RESPONSES)
+    app.include_router(bulk_router, responses=RESPONSES)
     for plugin in runtime.registry.plugins:
         if plugin.router is not None:
             app.include_router(plugin.router(), responses=RESPONSES)

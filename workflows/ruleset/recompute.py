@@ -171,9 +171,12 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def apply_recompute(db: Database, clock: Clock, plan: Recompute, operator: str, batch: int = 200) -> int:
-    """Move the planned timers, with one audit row per instance; a timer that fired, was cancelled or
-    moved meanwhile is left alone. Returns how many timers moved."""
+def apply_recompute(
+    db: Database, clock: Clock, plan: Recompute, operator: str, batch: int = 200, reason: str | None = None
+) -> int:
+    """Move the planned timers, with one audit row per instance (its reason ``reason``, by default
+    ``rules recompute to version X``); a timer that fired, was cancelled or moved meanwhile is left
+    alone. Returns how many timers moved."""
     by_instance: dict[int, list[_Move]] = {}
     for move in plan.moves:
         by_instance.setdefault(move.instance_id, []).append(move)
@@ -182,14 +185,21 @@ def apply_recompute(db: Database, clock: Clock, plan: Recompute, operator: str, 
     for start in range(0, len(ids), batch):
         with db.transaction() as session:
             for instance_id in ids[start : start + batch]:
-                moved += _apply_instance(session, db, clock, plan.version, by_instance[instance_id], operator)
+                moves = by_instance[instance_id]
+                moved += _apply_instance(session, db, clock, plan.version, moves, operator, reason)
     plan.applied = moved
     log.info("rules recompute to version %s moved %d timers", plan.version, moved)
     return moved
 
 
 def _apply_instance(
-    session: Session, db: Database, clock: Clock, version: str, moves: list[_Move], operator: str
+    session: Session,
+    db: Database,
+    clock: Clock,
+    version: str,
+    moves: list[_Move],
+    operator: str,
+    reason: str | None = None,
 ) -> int:
     query = select(Instance).where(Instance.id == moves[0].instance_id)
     instance = session.execute(query.with_for_update() if db.is_postgres else query).scalar_one()
@@ -229,7 +239,7 @@ def _apply_instance(
             to_state=instance.state,
             trigger="rules_recompute",
             outcome="applied",
-            reason=f"rules recompute to version {version}",
+            reason=reason or f"rules recompute to version {version}",
             cause_kind="operator",
             cause_id=None,
             operator=operator,

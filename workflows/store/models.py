@@ -306,3 +306,24 @@ class Delivery(Base):
 def table(model: type[Base]) -> Table:
     """The Core table of a model, for bulk statements that skip the ORM unit of work."""
     return cast(Table, model.__table__)
+
+
+class BulkSelection(Base):
+    """An operator's bulk action over a filter of instances: the dry run froze exactly which instances
+    (``instance_ids``); applying it (once: ``applied_at``) acts on that set, never the filter again."""
+
+    __tablename__ = "bulk_selections"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(32))  # cancel | reroute | requeue | recompute
+    #: the filter as given (``InstanceFilter`` fields) and the action's own options (``department``)
+    filter: Mapped[dict[str, Any]] = mapped_column(Json)
+    instance_ids: Mapped[list[int]] = mapped_column(Json)
+    count: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    applied_by: Mapped[str | None] = mapped_column(String(100))
+    #: per instance what was done or why it was skipped, with the counts (None until applied)
+    result: Mapped[dict[str, Any] | None] = mapped_column(Json)

@@ -1,0 +1,74 @@
+"""Bulk actions through the JSON API: the dry run freezes the matching ids, the apply acts on that set
+once (409 after), a blank reason names the field and changes nothing, a scoped token is refused."""
+
+from __future__ import annotations
+
+from tests.e2e.api.conftest import Api
+from tests.e2e.api.test_operators import submit
+from workflows.intake import tokens
+
+
+def test_dry_run_then_apply_once_through_the_api(api: Api) -> None:
+    frozen = [submit(api, f"bulk-{n}") for n in range(3)]
+    with api.client(api.operator) as c:
+        blank = c.post("/bulk", json={"action": "cancel", "flow": "toy", "reason": "  "})
+        assert blank.status_code == 422
+        assert [e["field"] for e in blank.json()["errors"]] == ["reason"]
+        unknown = c.post("/bulk", json={"action": "cancel", "flow": "nope", "reason": "r"})
+        assert [e["field"] for e in unknown.json()["errors"]] == ["flow"]
+        made = c.post("/bulk", json={"action": "cancel", "flow": "toy", "reason": "duplicates"})
+        assert made.status_code == 201, made.text
+        chosen = made.json()
+        assert (chosen["id"], chosen["count"], chosen["instance_ids"]) == (1, 3, frozen)
+        assert chosen["applied_at"] is None and chosen["created_by"] == "test-operator"
+        newcomer = submit(api, "bulk-late")
+        assert c.post("/bulk/1/apply", json={"reason": " "}).status_code == 422
+        assert c.get("/bulk/1").json()["applied_at"] is None
+        done = c.post("/bulk/1/apply", json={"reason": "duplicates, confirmed"})
+        assert done.status_code == 200, done.text
+        result = done.json()["result"]
+        assert (result["applied"], result["skipped"]) == (3, 0)
+        assert [i["id"] for i in result["items"]] == frozen
+        again = c.post("/bulk/1/apply", json={"reason": "twice"})
+        assert again.status_code == 409
+        assert again.json()["code"] == "bulk_already_applied"
+        for iid in frozen:
+            (cancel,) = [h for h in c.get(f"/instances/{iid}").json()["history"] if h["trigger"] == "cancel"]
+            assert (cancel["cause"]["operator"], cancel["reason"]) == (
+                "test-operator",
+                "duplicates, confirmed",
+            )
+        assert c.get(f"/instances/{newcomer}").json()["state"] == "awaiting_review"
+        assert c.get("/bulk/2").status_code == 404
+    rt = api.stack.runtime
+    scoped = tokens.create(rt.db, rt.clock, "bulk-wjj", "operator", department="WJJ")
+    with api.client(scoped) as c:
+        refused = c.post("/bulk", json={"action": "cancel", "flow": "toy", "reason": "mine"})
+        assert refused.status_code == 403
+        assert "scoped to department WJJ" in refused.json()["detail"]
+
+
+def test_bulk_suspend_and_resume_the_clocks(api: Api) -> None:
+    ids = [submit(api, f"clock-{n}") for n in range(2)]
+    with api.client(api.operator) as c:
+        assert c.post(f"/instances/{ids[1]}/suspend", json={"reason": "one already"}).status_code == 200
+        made = c.post("/bulk", json={"action": "suspend", "flow": "toy", "reason": "延期 approved"}).json()
+        result = c.post(f"/bulk/{made['id']}/apply", json={"reason": "延期 approved"}).json()["result"]
+        assert (result["applied"], result["skipped"]) == (1, 1)
+        (skipped,) = [i for i in result["items"] if i["status"] == "skipped"]
+        assert skipped["id"] == ids[1] and "suspended already" in skipped["detail"]
+        timers = c.get(f"/instances/{ids[0]}").json()["timers"]
+        assert [t["status"] for t in timers] == ["suspended"]
+        made = c.post("/bulk", json={"action": "resume", "flow": "toy", "reason": "extension over"}).json()
+        result = c.post(f"/bulk/{made['id']}/apply", json={"reason": "extension over"}).json()["result"]
+        assert (result["applied"], result["skipped"]) == (2, 0)
+        history = c.get(f"/instances/{ids[0]}").json()["history"]
+    entries = [
+        (h["trigger"], h["cause"]["operator"], h["reason"])
+        for h in history
+        if h["cause"]["kind"] == "operator"
+    ]
+    assert entries == [
+        ("timer_suspended", "test-operator", "延期 approved"),
+        ("timer_resumed", "test-operator", "extension over"),
+    ]
