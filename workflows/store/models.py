@@ -85,6 +85,10 @@ class Instance(Base):
         UniqueConstraint("flow", "business_key"),
         Index("ix_instances_flow_state", "flow", "state"),
         Index("ix_instances_subject", "subject"),
+        # the dashboard's list: keyset pages by each sortable column (workflows/queries/listing.py)
+        Index("ix_instances_flow_id", "flow", "id"),
+        Index("ix_instances_state_id", "state", "id"),
+        Index("ix_instances_created_at_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -144,6 +148,14 @@ class TimerRow(Base):
             sqlite_where=text("status = 'armed'"),
         ),
         Index("ix_timers_instance_id", "instance_id", "status"),
+        # the dashboard's list by next due: armed timers in (due, instance) order
+        Index(
+            "ix_timers_armed_due_instance",
+            "due_at",
+            "instance_id",
+            postgresql_where=text("status = 'armed'"),
+            sqlite_where=text("status = 'armed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -285,6 +297,7 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_instance_id", "instance_id"),
         Index("ix_deliveries_status", "status"),
+        Index("ix_deliveries_sent_at", "sent_at"),  # the overview's pushes of today
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
