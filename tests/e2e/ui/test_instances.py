@@ -96,7 +96,10 @@ def test_each_filter_gives_exactly_the_apis_instances(ui: Ui, tmp_path: Path) ->
         ({"overdue": "false"}, api_ids(ui, overdue="false")),
         ({"street": "JINJIALING"}, [i["id"] for i in everything if i["street"] == "JINJIALING"]),
         ({"grid": "JJL-001"}, [i["id"] for i in everything if i["grid"] == "JJL-001"]),
-        ({"flow": "dual_notification", "overdue": "true"}, api_ids(ui, flow="dual_notification", overdue="true")),
+        (
+            {"flow": "dual_notification", "overdue": "true"},
+            api_ids(ui, flow="dual_notification", overdue="true"),
+        ),
     ]
     soon = min(datetime.fromisoformat(i["next_due"]) for i in everything if i["next_due"])
     local = (soon + timedelta(seconds=1)).astimezone(SHANGHAI).isoformat()
@@ -117,7 +120,9 @@ def test_each_filter_gives_exactly_the_apis_instances(ui: Ui, tmp_path: Path) ->
     assert expected and listed(page) == sorted(expected)
 
     # the USCC or a part of the name (名称)
-    by_name = [i["id"] for i in everything if NAMES[PHARMACY] == ui.e2e.instance(i["id"])["context"].get("name")]
+    by_name = [
+        i["id"] for i in everything if NAMES[PHARMACY] == ui.e2e.instance(i["id"])["context"].get("name")
+    ]
     assert by_name and open_list(ui, page, subject="仁心大药房") == sorted(by_name)
     assert open_list(ui, page, subject=PHARMACY) == sorted(api_ids(ui, subject=PHARMACY))
     prefix = sorted(i["id"] for i in everything if (i["subject"] or "").startswith(PHARMACY[:12]))
@@ -191,7 +196,7 @@ def test_a_bad_filter_names_the_field_and_changes_nothing(ui: Ui, tmp_path: Path
         ({"overdue": "maybe"}, "overdue: 'maybe' is not one of true, false"),
         ({"flow": "nosuchflow"}, "flow: 'nosuchflow' is not a flow of this engine"),
         ({"state": "nowhere"}, "state: 'nowhere' is not a state"),
-        ({"department": "WJJ' OR 1=1"}, "department: \"WJJ' OR 1=1\" is not a code"),
+        ({"department": "WJJ' OR 1=1"}, 'department: "WJJ\' OR 1=1" is not a code'),
         ({"after": "not-a-cursor"}, "cursor: 'not-a-cursor' is not a cursor of this list sorted by id"),
         ({"limit": "0"}, "limit"),
     ]

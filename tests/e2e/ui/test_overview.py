@@ -36,7 +36,9 @@ def yellow(ui: Ui, detail: dict[str, Any], now: datetime) -> bool:
     for t in detail["timers"]:
         due = datetime.fromisoformat(t["due_at"])
         is_warning = (detail["flow"], t["name"]) in warnings
-        passed = (t["status"] == "armed" and due < now) or (t["status"] == "fired" and t["state"] == detail["state"])
+        passed = (t["status"] == "armed" and due < now) or (
+            t["status"] == "fired" and t["state"] == detail["state"]
+        )
         warned |= is_warning and passed
         due_soon |= not is_warning and t["status"] == "armed" and now <= due < now + timedelta(hours=24)
     return detail["closed_at"] is None and (warned or due_soon)
@@ -46,7 +48,9 @@ def expected(ui: Ui, api: httpx.Client) -> dict[str, Any]:
     """Every figure of the overview, from the JSON API (``api``: the operator's client)."""
     now = ui.e2e.now()
     items = api.get("/instances", params={"limit": 500}).json()["items"]
-    overdue = {i["id"] for i in api.get("/instances", params={"limit": 500, "overdue": "true"}).json()["items"]}
+    overdue = {
+        i["id"] for i in api.get("/instances", params={"limit": 500, "overdue": "true"}).json()["items"]
+    }
     states = Counter((i["flow"], i["state"]) for i in items)
     cards: dict[str, dict[str, Counter[str]]] = {
         c: {d: Counter() for d in ("department", "street", "level")} for c in ("red", "yellow")
@@ -63,7 +67,9 @@ def expected(ui: Ui, api: httpx.Client) -> dict[str, Any]:
     start, end = today_bounds(now)
     ids = {i["id"] for i in items}
     pushes = [
-        d for d in ui.e2e.deliveries() if d.sent_at is not None and start <= d.sent_at < end and d.instance_id in ids
+        d
+        for d in ui.e2e.deliveries()
+        if d.sent_at is not None and start <= d.sent_at < end and d.instance_id in ids
     ]
     by = {
         dim: {
@@ -108,7 +114,9 @@ def shown(page: Page) -> dict[str, Any]:
 
 
 def pipeline(page: Page) -> dict[str, float]:
-    figures = {c: page.locator(f"#{c} [data-count]").text_content() or "" for c in ("dead-letters", "queue-depth")}
+    figures = {
+        c: page.locator(f"#{c} [data-count]").text_content() or "" for c in ("dead-letters", "queue-depth")
+    }
     unsent = page.locator("#outbox-lag .muted").text_content() or ""
     return {
         "dead_letters": int(figures["dead-letters"]),
