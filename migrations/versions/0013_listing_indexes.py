@@ -1,4 +1,4 @@
-"""the dashboard's instance list and overview: keyset indexes per sortable column, armed timers in
+"""the dashboard's instance list and overview: keyset indexes per sortable column, the open instances, armed timers in
 (due, instance) order, deliveries by sent time
 
 Revision ID: 0013
@@ -24,6 +24,13 @@ def upgrade() -> None:
     op.create_index("ix_instances_state_id", "instances", ["state", "id"])
     op.create_index("ix_instances_created_at_id", "instances", ["created_at", "id"])
     op.create_index(
+        "ix_instances_open",
+        "instances",
+        ["id"],
+        postgresql_where=sa.text("closed_at IS NULL"),
+        sqlite_where=sa.text("closed_at IS NULL"),
+    )
+    op.create_index(
         "ix_timers_armed_due_instance",
         "timers",
         ["due_at", "instance_id"],
@@ -36,6 +43,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_deliveries_sent_at", table_name="deliveries")
     op.drop_index("ix_timers_armed_due_instance", table_name="timers")
+    op.drop_index("ix_instances_open", table_name="instances")
     op.drop_index("ix_instances_created_at_id", table_name="instances")
     op.drop_index("ix_instances_state_id", table_name="instances")
     op.drop_index("ix_instances_flow_id", table_name="instances")

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, tuple_
 
 from workflows.messaging.broker_view import BrokerView
-from workflows.queries.instances import WarningTimers, _overdue
+from workflows.queries.instances import WarningTimers, _late, _overdue
 from workflows.queries.reconcile import reconcile
 from workflows.queries.scope import in_department
 from workflows.store.db import Database
@@ -80,7 +80,8 @@ def level() -> Any:
 
 
 def yellow_clause(now: datetime, warnings: WarningTimers) -> Any:
-    mine = TimerRow.instance_id == Instance.id
+    """Open, not late, and a warning passed or a deadline is near: one anti-join and one semi-join (a
+    single EXISTS each, so that PostgreSQL joins instead of running a subplan per instance)."""
     passed = or_(
         and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at < now),
         and_(TimerRow.status == TimerStatus.FIRED, TimerRow.state == Instance.state),
@@ -89,12 +90,11 @@ def yellow_clause(now: datetime, warnings: WarningTimers) -> Any:
     if warnings:
         pairs = sorted(warnings)
         is_warning = tuple_(Instance.flow, TimerRow.name).in_(pairs)
-        warned = exists().where(mine, passed, is_warning)
-        due_soon = exists().where(mine, soon, tuple_(Instance.flow, TimerRow.name).not_in(pairs))
-        either = or_(warned, due_soon)
+        either = or_(and_(passed, is_warning), and_(soon, ~is_warning))
     else:
-        either = exists().where(mine, soon)
-    return and_(Instance.closed_at.is_(None), ~_overdue(now, warnings), either)
+        either = soon
+    near = exists().where(TimerRow.instance_id == Instance.id, either)
+    return and_(Instance.closed_at.is_(None), ~_late(now, warnings), near)
 
 
 def _cards(db: Database, where: Any, scope: str | None) -> Cards:
