@@ -177,6 +177,21 @@ def test_a_flow_state_count_opens_the_list_of_exactly_those_instances(ui: Ui, tm
         expect(page.get_by_label("State")).to_have_value(state or "")
 
 
+def test_a_red_card_count_opens_the_overdue_list_of_its_department_or_street(ui: Ui, tmp_path: Any) -> None:
+    district(ui, tmp_path)
+    page = ui.login()
+    for dim, key in (("department", "SCJG_YP"), ("street", "JINJIALING")):
+        page.goto(ui.url + "/ui/")
+        link = page.locator(f'#cards-by-{dim} tr[data-key="{key}"] [data-color="red"] a')
+        n = int(link.text_content() or "0")
+        link.click()
+        expect(page).to_have_url(re.compile(rf"/ui/instances\?{dim}={key}&overdue=true$"))
+        overdue = ui.e2e.instances(overdue="true")
+        ids = sorted(i["id"] for i in overdue if i[dim] == key)
+        assert n == len(ids) >= 1
+        assert listed(page) == ids
+
+
 def test_an_expired_session_sends_the_polling_page_to_the_login(ui: Ui, tmp_path: Any) -> None:
     page = ui.login()
     # the fragment itself, without a session: 401 with HX-Redirect (not a redirect htmx would follow)
