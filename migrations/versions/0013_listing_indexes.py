@@ -1,5 +1,5 @@
-"""the dashboard's instance list and overview: keyset indexes per sortable column, the open instances, armed timers in
-(due, instance) order, deliveries by sent time
+"""the dashboard's instance list and overview: keyset indexes per sortable column, the open
+instances, armed timers in (due, instance) order, deliveries by sent time
 
 Revision ID: 0013
 Revises: 0011
