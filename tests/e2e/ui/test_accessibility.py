@@ -93,6 +93,27 @@ def test_by_keyboard_from_the_skip_link_through_the_nav_to_the_filter_form(ui: U
     expect(page.locator('th[data-sort="due"]')).to_have_attribute("aria-sort", "ascending")
 
 
+def test_the_overviews_refresh_keeps_the_keyboard_focus_where_it_was(ui: Ui, tmp_path: Path) -> None:
+    district(ui, tmp_path)
+    page = ui.login()
+    target = "/ui/instances?flow=dual_notification&state=awaiting_claim"
+    focused = "document.activeElement.getAttribute('href')"
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate(focused) == target:
+            break
+    assert page.evaluate(focused) == target
+    for _ in range(2):  # two refreshes by htmx: the content is new, the focus stays on the same link
+        page.evaluate("document.activeElement.dataset.old = 'yes'")
+        with page.expect_response(lambda r: r.url.endswith("/ui/overview/counts")):
+            pass
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.activeElement.dataset.old") is None  # a new element…
+        assert page.evaluate(focused) == target  # …the same link
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/ui/instances\?flow=dual_notification&state=awaiting_claim$"))
+
+
 def test_every_control_of_the_login_overview_and_list_has_a_label(ui: Ui, tmp_path: Path) -> None:
     district(ui, tmp_path)
     page = ui.page
