@@ -42,8 +42,8 @@ class InstanceFilter:
 WarningTimers = Collection[tuple[str, str]]
 
 
-def _overdue(now: datetime, warnings: WarningTimers) -> Any:
-    """Open, and a deadline of its current state has passed: an armed timer past due, or a fired one
+def _late(now: datetime, warnings: WarningTimers) -> Any:
+    """A deadline of its current state has passed: an armed timer past due, or a fired one
     (the state was not left in time). Warning timers (``Timer(..., kind="warning")`` in the flow, as
     ``warnings`` lists them; ``Registry.warning_timers``) do not count."""
     late = [
@@ -55,7 +55,12 @@ def _overdue(now: datetime, warnings: WarningTimers) -> Any:
     ]
     if warnings:
         late.append(tuple_(Instance.flow, TimerRow.name).not_in(sorted(warnings)))
-    return and_(Instance.closed_at.is_(None), exists().where(*late))
+    return exists().where(*late)
+
+
+def _overdue(now: datetime, warnings: WarningTimers) -> Any:
+    """Open, and late (``_late``)."""
+    return and_(Instance.closed_at.is_(None), _late(now, warnings))
 
 
 def _filtered(query: Any, f: InstanceFilter, now: datetime, warnings: WarningTimers = ()) -> Any:

@@ -85,6 +85,20 @@ class Instance(Base):
         UniqueConstraint("flow", "business_key"),
         Index("ix_instances_flow_state", "flow", "state"),
         Index("ix_instances_subject", "subject"),
+        # the dashboard's list: keyset pages by each sortable column (workflows/queries/listing.py)
+        Index("ix_instances_flow_id", "flow", "id"),
+        Index("ix_instances_state_id", "state", "id"),
+        Index("ix_instances_created_at_id", "created_at", "id"),
+        # the list's department filter, a JSON text expression: PostgreSQL only (SQLAlchemy cannot
+        # reflect SQLite's expression indexes, so the migrations test could not compare it there)
+        Index("ix_instances_department", text("(context ->> 'department')")).ddl_if(dialect="postgresql"),
+        # the open instances (the overview's cards, the overdue filter): a fifth or less of them all
+        Index(
+            "ix_instances_open",
+            "id",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -146,6 +160,14 @@ class TimerRow(Base):
             sqlite_where=text("status = 'armed'"),
         ),
         Index("ix_timers_instance_id", "instance_id", "status"),
+        # the dashboard's list by next due: armed timers in (due, instance) order
+        Index(
+            "ix_timers_armed_due_instance",
+            "due_at",
+            "instance_id",
+            postgresql_where=text("status = 'armed'"),
+            sqlite_where=text("status = 'armed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -287,6 +309,7 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_instance_id", "instance_id"),
         Index("ix_deliveries_status", "status"),
+        Index("ix_deliveries_sent_at", "sent_at"),  # the overview's pushes of today
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
@@ -59,8 +60,13 @@ def install(app: FastAPI, runtime: Runtime) -> None:
 
 
 async def _to_login(request: Request, exc: LoginRequired) -> Response:
-    if request.headers.get("hx-request"):  # an htmx fragment: have the whole page go to the login
-        return Response(status_code=401, headers={"HX-Redirect": login_url(exc.next_path)})
+    if request.headers.get("hx-request"):  # an htmx fragment: have the whole page go to the login,
+        # and back to that page (not to the fragment) after it
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+        back = (
+            safe_next(current.path + (f"?{current.query}" if current.query else "")) if current.path else None
+        )
+        return Response(status_code=401, headers={"HX-Redirect": login_url(back or exc.next_path)})
     return RedirectResponse(login_url(exc.next_path), status_code=303)
 
 

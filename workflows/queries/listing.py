@@ -1,0 +1,236 @@
+"""The instance list of the dashboard: an ``InstanceFilter`` (plus an enterprise search by USCC or
+name), a sort column and direction, keyset (cursor) pages stable under that sort, and the total count.
+
+Each sort is ``(key, id)``, unique, so a page starts strictly after (or before) the row its cursor
+names, whatever was written since. Column sorts walk an index on ``(column, id)``
+(``ix_instances_*_id``, migration 0013); the next-due sort walks the armed timers in due order
+(``ix_timers_armed_due_instance``), taking each instance at its earliest armed timer, and then the
+instances without an armed timer by id: those come last in either direction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import and_, exists, func, null, or_, select, tuple_
+from sqlalchemy.orm import aliased
+
+from workflows.errors import BadInput
+from workflows.queries.instances import InstanceFilter, WarningTimers, _aware, _filtered, summary
+from workflows.store.db import Database
+from workflows.store.models import Instance, TimerRow, TimerStatus
+
+Direction = Literal["asc", "desc"]
+#: the sortable columns by their name in the URL; ``due`` is the earliest armed timer
+COLUMNS: dict[str, Any] = {
+    "id": Instance.id,
+    "flow": Instance.flow,
+    "state": Instance.state,
+    "created": Instance.created_at,
+}
+SORTS = (*COLUMNS, "due")
+USCC_CHARS = re.compile(r"^[0-9A-Za-z]{1,18}$")
+
+
+@dataclass(frozen=True)
+class Listing:
+    filter: InstanceFilter = field(default_factory=InstanceFilter)
+    #: a USCC (18 characters: exact), the start of one, or a part of an enterprise's name (名称)
+    enterprise: str = ""
+    sort: str = "id"
+    direction: Direction = "asc"
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    #: the cursor of the page after / before this one (None: there is none)
+    next: str | None
+    prev: str | None
+
+
+def encode(key: Any, instance_id: int) -> str:
+    value = key.isoformat() if isinstance(key, datetime) else key
+    raw = json.dumps([value, instance_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str, sort: str) -> tuple[Any, int]:
+    """A cursor back into (sort key, id); anything else is refused naming the field."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, instance_id = json.loads(raw)
+        if not isinstance(instance_id, int) or isinstance(instance_id, bool):
+            raise ValueError("id")
+        if sort in ("created", "due") and value is not None:
+            value = _aware(datetime.fromisoformat(value))
+        elif sort == "id" and not isinstance(value, int):
+            raise ValueError("key")
+        elif sort in ("flow", "state") and not isinstance(value, str):
+            raise ValueError("key")
+        elif sort == "created" and value is None:
+            raise ValueError("key")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadInput(f"cursor: {cursor[:40]!r} is not a cursor of this list sorted by {sort}") from exc
+    return value, instance_id
+
+
+def enterprise_clause(text: str) -> Any:
+    """A whole USCC: that subject (the subject index); the start of one: those subjects (an index
+    range) or a name containing it; anything else: a name (``context.name``) containing it."""
+    text = text.strip()
+    name = Instance.context["name"].as_string().contains(text, autoescape=True)
+    if not USCC_CHARS.match(text):
+        return name
+    code = text.upper()
+    if len(code) == 18:
+        return Instance.subject == code
+    prefix = and_(
+        Instance.subject >= code,
+        Instance.subject <= code + "Z" * (18 - len(code)),
+        Instance.subject.startswith(code, autoescape=True),
+    )
+    return or_(prefix, name)
+
+
+def _where(query: Any, listing: Listing, now: datetime, warnings: WarningTimers) -> Any:
+    query = _filtered(query, listing.filter, now, warnings)
+    if listing.enterprise.strip():
+        query = query.where(enterprise_clause(listing.enterprise))
+    return query
+
+
+def count(db: Database, listing: Listing, now: datetime, warnings: WarningTimers = ()) -> int:
+    query = _where(select(func.count()).select_from(Instance), listing, now, warnings)
+    with db.read() as session:
+        return int(session.execute(query).scalar_one())
+
+
+def _column_rows(
+    session: Any, listing: Listing, now: datetime, warnings: WarningTimers, cursor: Any, forward: bool, n: int
+) -> list[Any]:
+    column = COLUMNS[listing.sort]
+    ascending = (listing.direction == "asc") == forward
+    query = _where(select(Instance, _next_due(), column), listing, now, warnings)
+    if cursor is not None:
+        key = tuple_(column, Instance.id)
+        query = query.where(key > tuple(cursor) if ascending else key < tuple(cursor))
+    order = (column.asc(), Instance.id.asc()) if ascending else (column.desc(), Instance.id.desc())
+    return list(session.execute(query.order_by(*order).limit(n)).all())
+
+
+def _next_due() -> Any:
+    return (
+        select(func.min(TimerRow.due_at))
+        .where(TimerRow.instance_id == Instance.id, TimerRow.status == TimerStatus.ARMED)
+        .correlate(Instance)
+        .scalar_subquery()
+    )
+
+
+def _due_rows(
+    session: Any, listing: Listing, now: datetime, warnings: WarningTimers, cursor: Any, forward: bool, n: int
+) -> list[Any]:
+    """The next-due sort: instances at their earliest armed timer, then those with none (by id)."""
+    ascending = (listing.direction == "asc") == forward
+    rows: list[Any] = []
+    in_untimed = cursor is not None and cursor[0] is None
+    # reading forward the timed rows come first; reading back from a cursor, the untimed ones
+    phases = ("timed", "untimed") if forward else ("untimed", "timed")
+    for phase in phases:
+        if len(rows) >= n:
+            break
+        if forward and phase == "timed" and in_untimed:
+            continue
+        if not forward and phase == "untimed" and cursor is not None and not in_untimed:
+            continue
+        here = cursor if (cursor is not None and (cursor[0] is None) == (phase == "untimed")) else None
+        if phase == "timed":
+            rows += _timed(session, listing, now, warnings, here, ascending, n - len(rows))
+        else:
+            rows += _untimed(session, listing, now, warnings, here, ascending, n - len(rows))
+    return rows
+
+
+def _timed(
+    session: Any, listing: Listing, now: datetime, warnings: WarningTimers, cursor: Any, asc: bool, n: int
+) -> list[Any]:
+    t, other = aliased(TimerRow), aliased(TimerRow)  # aliased: the filter's own timer subqueries
+    earlier = exists().where(
+        other.instance_id == t.instance_id,
+        other.status == TimerStatus.ARMED,
+        tuple_(other.due_at, other.id) < tuple_(t.due_at, t.id),
+    )
+    query = select(Instance, t.due_at, t.due_at).join(t, t.instance_id == Instance.id)
+    query = _where(query.where(t.status == TimerStatus.ARMED, ~earlier), listing, now, warnings)
+    key = tuple_(t.due_at, t.instance_id)
+    if cursor is not None:
+        query = query.where(key > tuple(cursor) if asc else key < tuple(cursor))
+    order = (t.due_at.asc(), t.instance_id.asc()) if asc else (t.due_at.desc(), t.instance_id.desc())
+    return list(session.execute(query.order_by(*order).limit(n)).all())
+
+
+def _untimed(
+    session: Any, listing: Listing, now: datetime, warnings: WarningTimers, cursor: Any, asc: bool, n: int
+) -> list[Any]:
+    armed = exists().where(TimerRow.instance_id == Instance.id, TimerRow.status == TimerStatus.ARMED)
+    query = _where(select(Instance, null(), null()).where(~armed), listing, now, warnings)
+    if cursor is not None:
+        query = query.where(Instance.id > cursor[1] if asc else Instance.id < cursor[1])
+    order = Instance.id.asc() if asc else Instance.id.desc()
+    return list(session.execute(query.order_by(order).limit(n)).all())
+
+
+def page(
+    db: Database,
+    listing: Listing,
+    now: datetime,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = 50,
+    warnings: WarningTimers = (),
+) -> Page:
+    """One page of the listing: the first, the one after cursor ``after``, or the one before
+    ``before``; with the cursors of its neighbours and the total count of matches."""
+    if listing.sort not in SORTS:
+        raise BadInput(f"sort: {listing.sort!r} is not a sortable column; choose one of {', '.join(SORTS)}")
+    if after is not None and before is not None:
+        raise BadInput("before: give either after or before, not both")
+    forward = before is None
+    given = after if forward else before
+    cursor = decode(given, listing.sort) if given is not None else None
+    rows_of = _due_rows if listing.sort == "due" else _column_rows
+    with db.read() as session:
+        rows = rows_of(session, listing, now, warnings, cursor, forward, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not forward:
+        rows.reverse()
+    items = [{**summary(inst, _aware(due)), "name": _name(inst)} for inst, due, _ in rows]
+    keys = [_key(listing.sort, inst, key) for inst, _, key in rows]
+    first = encode(keys[0], rows[0][0].id) if rows else None
+    last = encode(keys[-1], rows[-1][0].id) if rows else None
+    has_next = more if forward else before is not None
+    has_prev = (after is not None) if forward else more
+    total = count(db, listing, now, warnings)
+    return Page(items, total, last if has_next and rows else None, first if has_prev and rows else None)
+
+
+def _key(sort: str, inst: Instance, key: Any) -> Any:
+    if sort in ("created", "due"):
+        moment = _aware(key)
+        return moment.astimezone(UTC) if moment is not None else None
+    return key
+
+
+def _name(inst: Instance) -> str | None:
+    name = (inst.context or {}).get("name")
+    return name if isinstance(name, str) else None
