@@ -2,8 +2,8 @@
 instances, the context's department (PostgreSQL), armed timers in (due, instance) order, deliveries
 by sent time
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
