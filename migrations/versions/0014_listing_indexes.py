@@ -1,6 +1,6 @@
 """the dashboard's instance list and overview: keyset indexes per sortable column, the open
-instances, the context's department (PostgreSQL), armed timers in (due, instance) order, deliveries
-by sent time
+instances, the context's department and departments (PostgreSQL: btree, GIN over jsonb), armed
+timers in (due, instance) order, deliveries by sent time
 
 Revision ID: 0014
 Revises: 0013
@@ -26,6 +26,12 @@ def upgrade() -> None:
     op.create_index("ix_instances_created_at_id", "instances", ["created_at", "id"])
     if op.get_bind().dialect.name == "postgresql":  # as the model says (ddl_if)
         op.create_index("ix_instances_department", "instances", [sa.text("(context ->> 'department')")])
+        op.create_index(
+            "ix_instances_departments",
+            "instances",
+            [sa.text("(((context -> 'departments'::text))::jsonb)")],
+            postgresql_using="gin",
+        )
     op.create_index(
         "ix_instances_open",
         "instances",
@@ -48,6 +54,7 @@ def downgrade() -> None:
     op.drop_index("ix_timers_armed_due_instance", table_name="timers")
     op.drop_index("ix_instances_open", table_name="instances")
     if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_instances_departments", table_name="instances")
         op.drop_index("ix_instances_department", table_name="instances")
     op.drop_index("ix_instances_created_at_id", table_name="instances")
     op.drop_index("ix_instances_state_id", table_name="instances")

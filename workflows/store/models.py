@@ -92,6 +92,12 @@ class Instance(Base):
         # the list's department filter, a JSON text expression: PostgreSQL only (SQLAlchemy cannot
         # reflect SQLite's expression indexes, so the migrations test could not compare it there)
         Index("ix_instances_department", text("(context ->> 'department')")).ddl_if(dialect="postgresql"),
+        # a joint inspection's ``departments`` (the scope's other half: ``queries.scope``), PostgreSQL only
+        Index(
+            "ix_instances_departments",
+            text("(((context -> 'departments'::text))::jsonb)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
         # the open instances (the overview's cards, the overdue filter): a fifth or less of them all
         Index(
             "ix_instances_open",
