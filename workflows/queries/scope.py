@@ -9,14 +9,14 @@ clause and the check on a loaded context say the same thing, on SQLite and Postg
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import Boolean, String, bindparam, cast, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import ColumnElement as Element
-from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from workflows.errors import InstanceNotFound
 from workflows.store.models import Instance
@@ -28,7 +28,7 @@ class _InDepartment(Element[bool]):
     scoped operator's list is a BitmapOr of two index scans, not a scan of every instance."""
 
     # the department is part of the statement cache's key: its value is bound inside the compilers
-    _traverse_internals: ClassVar[_TraverseInternalsType] = [("department", InternalTraversal.dp_string)]
+    _traverse_internals = [("department", InternalTraversal.dp_string)]  # noqa: RUF012
     inherit_cache = True
     type = Boolean()
 
