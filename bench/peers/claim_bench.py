@@ -136,7 +136,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=100, help="yunshang: CloudEvents per POST")
     p.add_argument("--senders", type=int, default=2, help="yunshang: threads POSTing")
     g = p.add_argument_group("DBOS tuning (bench/peers/dbos_app.py)")
-    g.add_argument("--dbos-mode", choices=["sync", "async", "queue"], default="sync")
+    g.add_argument(
+        "--dbos-mode",
+        nargs="+",
+        choices=["sync", "async", "queue"],
+        default=["sync"],
+        help="one mode for every K, or one per --k value (in the same order)",
+    )
     g.add_argument("--dbos-drivers", type=int, default=4, help="threads starting workflows / sending")
     g.add_argument("--dbos-batch", type=int, default=100, help="claims per send_bulk, enqueues per tx")
     g.add_argument("--dbos-pool", type=int, default=20, help="sys_db_pool_size")
@@ -151,8 +157,11 @@ def main() -> None:
     a = parse_args()
     pg = pg_url(a.pg_url, YUNSHANG_DB)
     ensure_pg_database(pg)
+    if len(a.dbos_mode) not in (1, len(a.k)):
+        raise SystemExit("--dbos-mode: give one mode, or one per --k value")
+    modes = dict(zip(a.k, a.dbos_mode * len(a.k) if len(a.dbos_mode) == 1 else a.dbos_mode, strict=True))
     dbos_options = {
-        "mode": a.dbos_mode,
+        "mode": {str(k): m for k, m in modes.items()},
         "drivers": a.dbos_drivers,
         "batch": a.dbos_batch,
         "pool": a.dbos_pool,
@@ -188,7 +197,7 @@ def main() -> None:
                     side: Yunshang | Dbos = (
                         Yunshang(workdir, pg, redis.url, a.port, a.batch, a.senders)
                         if name == "yunshang"
-                        else Dbos(pg, DBOS_DB, dbos_options, workdir)
+                        else Dbos(pg, DBOS_DB, {**dbos_options, "mode": modes[k]}, workdir)
                     )
                     run = run_one(side, k, pg, redis)
                     result["runs"].append({"round": rnd, **run})

@@ -46,6 +46,27 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+
+
+def tuning(folder: Path) -> str:
+    """One row per tuning run in ``folder`` (``bench/results/peers_tuning/*.json``)."""
+    rows = ["| run | side, options | K | notices/s | claims/s | CPU ms / notice | peak RSS MB | other load |"]
+    rows.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    for path in sorted(folder.glob("*.json")):
+        for r in json.loads(path.read_text(encoding="utf-8"))["runs"]:
+            o = r.get("dbos_options")
+            what = r["side"] if o is None else "dbos " + ", ".join(f"{k}={v}" for k, v in o.items())
+            figures = [r["notices_per_s"], r["claims_per_s"], r["cpu_ms_per_notice"], r["peak_rss_mb"]]
+            load = f"{r['other_load_cores']}"
+            cells = [path.stem, what, f"{r['k']:,}", *(_n(float(f)) for f in figures), load]
+            rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / "results/peers_claim.json"
-    print(table(json.loads(path.read_text(encoding="utf-8"))))
+    results = Path(__file__).parents[1] / "results"
+    if sys.argv[1:] == ["--tuning"]:
+        print(tuning(results / "peers_tuning"))
+    else:
+        path = Path(sys.argv[1]) if len(sys.argv) > 1 else results / "peers_claim.json"
+        print(table(json.loads(path.read_text(encoding="utf-8"))))
