@@ -46,8 +46,6 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-
-
 def tuning(folder: Path) -> str:
     """One row per tuning run in ``folder`` (``bench/results/peers_tuning/*.json``)."""
     rows = ["| run | side, options | K | notices/s | claims/s | CPU ms / notice | peak RSS MB | other load |"]
