@@ -205,7 +205,9 @@ def inject(run: ChaosRun, fault: str, *, down_for: float, outage: float, paused:
         workers = children_of(run.procs["workers"].pid)
         run.kill("workers")
         resume_workers(paused)
-        wait_for(lambda: not any(alive(pid) for pid in workers), 10, "the orphaned workers to die")
+        # liveness, not speed: they die by themselves (a clean stop takes 1–2 s; 10 s was once too
+        # short on a machine at load average 700)
+        wait_for(lambda: not any(alive(pid) for pid in workers), 30, "the orphaned workers to die")
         time.sleep(down_for)
         run.launch("workers")
     elif fault in ("scheduler", "api"):
