@@ -103,6 +103,18 @@ class DeadLetterNotFound(YunshangError):
     http_status = 404
 
 
+class BulkSelectionNotFound(YunshangError):
+    code = "bulk_selection_not_found"
+    http_status = 404
+
+
+class BulkAlreadyApplied(YunshangError):
+    """The bulk selection was applied already: nothing is done twice."""
+
+    code = "bulk_already_applied"
+    http_status = 409
+
+
 class TimerConflict(YunshangError):
     """A suspend or resume the timer's status (or its instance's) does not allow; nothing was changed."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from workflows.errors import FieldInvalid, YunshangError
+from workflows.errors import BulkAlreadyApplied, BulkSelectionNotFound, FieldInvalid
 from workflows.queries.instances import InstanceFilter, WarningTimers, list_instances
 from workflows.store.db import Database
 from workflows.store.models import BulkSelection
@@ -35,18 +35,6 @@ SAMPLE = 20
 #: the filter fields a bulk action takes (``InstanceFilter``'s, less the operator's scope)
 FILTER_FIELDS = tuple(f.name for f in fields(InstanceFilter) if f.name != "scope")
 MAX_REASON = 2000
-
-
-class BulkSelectionNotFound(YunshangError):
-    code = "bulk_selection_not_found"
-    http_status = 404
-
-
-class BulkAlreadyApplied(YunshangError):
-    """The selection was applied already: nothing is done twice."""
-
-    code = "bulk_already_applied"
-    http_status = 409
 
 
 @dataclass(frozen=True)

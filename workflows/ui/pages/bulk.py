@@ -11,10 +11,9 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from workflows.errors import FieldInvalid
+from workflows.errors import BulkAlreadyApplied, FieldInvalid
 from workflows.queries.bulk import (
     ACTIONS,
-    BulkAlreadyApplied,
     Selection,
     dry_run,
     recent,
