@@ -4,16 +4,38 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
-class ActionBody(BaseModel):
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
+
+
+class Body(BaseModel):
+    """A request body: unknown fields refused, and no NUL character in any text, which no database
+    text column keeps (the 422 names the field, and nothing is written)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise ValueError("NUL characters (\\u0000) are not allowed")
+        return value
+
+
+class ActionBody(Body):
     reason: str = Field(min_length=1, max_length=500, description="why: kept in the audit trail")
 
 
-class ClockBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClockBody(Body):
     reason: str = Field(
         min_length=1, max_length=500, description="why (延期 approved by …): kept in the audit"
     )
@@ -22,8 +44,7 @@ class ClockBody(BaseModel):
     )
 
 
-class AdvanceBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AdvanceBody(Body):
     by: str = Field(min_length=1, max_length=40, description="a time span such as 49h, 2d, 90m")
 
 

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from state_machines.joint_inspection import FLOW_NAME
 from workflows.api.actions import act
 from workflows.api.deps import Operator, RuntimeDep
-from workflows.api.models import ActionBody
+from workflows.api.models import ActionBody, Body
 from workflows.api.ops import InstanceId
 from workflows.errors import InstanceNotFound
 from workflows.flows.joint_inspection import service
@@ -26,8 +26,7 @@ DrawId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PlanId = Annotated[str, Path(min_length=1, max_length=100)]
 
 
-class DrawBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DrawBody(Body):
     revealed: str = Field(min_length=1, max_length=500)
     """The value nobody could know when the snapshot was frozen: a public one (a lottery result, a
     beacon round) or the committed secret."""

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from rules import RuleSet
 from state_machines.joint_inspection import FLOW_NAME, S
+from workflows.api.models import Body
 from workflows.engine.commands import Cause, StartSpec
 from workflows.engine.core import Engine
 from workflows.errors import BadInput, InstanceNotFound, YunshangError
@@ -57,10 +58,9 @@ class Commitment(BaseModel):
     """For ``committed_secret``: the SHA-256 (hex) of the secret revealed at the draw."""
 
 
-class PlanBody(BaseModel):
+class PlanBody(Body):
     """A joint inspection plan (抽查计划)."""
 
-    model_config = ConfigDict(extra="forbid")
     id: str = _Code
     name: str = Field(default="", max_length=200)
     """The plan's title as published (抽查计划名称); the id when empty."""
