@@ -16,6 +16,7 @@ import argparse
 import statistics
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -78,6 +79,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--keep", action="store_true", help="reuse the rows when the count matches")
     parser.add_argument("--port", type=int, default=18766)
+    parser.add_argument("--database", default="yunshang_bench_ui", help="the PostgreSQL database filled")
+    parser.add_argument("--redis-db", type=int, default=14, help="the Redis database of the broker view")
+    parser.add_argument("--out", type=Path, default=None, help="result file (default results/ui.json)")
     args = parser.parse_args()
 
     from worker import compose
@@ -86,9 +90,9 @@ def main() -> None:
     from workflows.settings import Settings
     from workflows.store.migrate import upgrade
 
-    url = pg_url(None, "yunshang_bench_ui")
+    url = pg_url(None, args.database)
     ensure_pg_database(url)
-    rt = compose(Settings(database_url=url, broker=redis_url(None, 9), rules_poll_interval=0))
+    rt = compose(Settings(database_url=url, broker=redis_url(None, args.redis_db), rules_poll_interval=0))
     upgrade(rt.db)
     now = rt.clock.now()
     with rt.db.read() as s:
@@ -171,7 +175,7 @@ def main() -> None:
         "pages": pages,
         "plans": plans,
     }
-    log(f"wrote {write_result('ui', result)}")
+    log(f"wrote {write_result('ui', result, args.out)}")
 
 
 if __name__ == "__main__":

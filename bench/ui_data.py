@@ -2,8 +2,9 @@
 
 Instances of every flow the plug-ins run, in proportions like the district's (notices most, grid
 checks next, inspections few), with real state names from the flows' definitions; a fifth still open,
-each open one with an armed timer of its state (due from a day ago to four days ahead, so some are
-overdue and some due within 24 h); contexts with department, street, grid and an enterprise name;
+each open one with an armed timer of its state (every other one its first deadline timer, the others
+its first timer, often a warning; due from a day ago to four days ahead, so some are overdue, some
+past a warning and some due within 24 h); contexts with department, street, grid and an enterprise name;
 a day of pushes. ``generate(db, n, now)``: the rows are written by ``INSERT … SELECT generate_series``
 (about 25 s for 1,000,000 here), then ``VACUUM ANALYZE`` (the steady state autovacuum keeps).
 """
@@ -31,10 +32,15 @@ SHARES = {
 }
 
 
-def _states(flow: Flow) -> tuple[list[str], list[tuple[str, str]]]:
-    """The final states, and the open states with a timer (state, timer name) of each."""
+def _states(flow: Flow) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """The final states, and the open states with timers: (state, its first timer, its first deadline
+    timer — a warning's passing makes nothing overdue, a deadline's does)."""
     final = [str(s.name) for s in flow.states if s.final]
-    timed = [(str(s.name), str(s.timers[0].name)) for s in flow.states if s.timers and not s.final]
+    timed = []
+    for s in flow.states:
+        if s.timers and not s.final:
+            deadlines = [t for t in s.timers if str(getattr(t, "kind", "deadline")) != "warning"]
+            timed.append((str(s.name), str(s.timers[0].name), str((deadlines or s.timers)[0].name)))
     return final, timed
 
 
@@ -58,7 +64,7 @@ def generate(db: Database, n: int, now: datetime, flows: dict[str, Flow]) -> dic
                 "n": n,
                 "now": now,
                 "final": final,
-                "open": [s for s, _ in timed],
+                "open": [s for s, _, _ in timed],
                 "deps": list(DEPARTMENTS),
                 "streets": list(STREETS),
             }
@@ -66,7 +72,13 @@ def generate(db: Database, n: int, now: datetime, flows: dict[str, Flow]) -> dic
         for name, _, _, _, timed in spans:
             conn.execute(
                 text(TIMERS),
-                {"flow": name, "states": [s for s, _ in timed], "names": [t for _, t in timed], "now": now},
+                {
+                    "flow": name,
+                    "states": [s for s, _, _ in timed],
+                    "names": [t for _, t, _ in timed],
+                    "deadlines": [d for _, _, d in timed],
+                    "now": now,
+                },
             )
         conn.execute(text(DELIVERIES), {"now": now})
         counts = conn.execute(
@@ -109,11 +121,12 @@ WHERE g % :total >= :lo AND g % :total < :hi
 
 TIMERS = """
 INSERT INTO timers (instance_id, name, trigger, state, due_at, provisional, status, created_at)
-SELECT i.id, (CAST(:names AS text[]))[array_position(CAST(:states AS text[]), i.state)],
-       (CAST(:names AS text[]))[array_position(CAST(:states AS text[]), i.state)] || '_passed',
-       i.state, CAST(:now AS timestamptz) + make_interval(hours => (i.id % 120)::int - 24),
+SELECT i.id, t.name, t.name || '_passed', i.state,
+       CAST(:now AS timestamptz) + make_interval(hours => (i.id % 120)::int - 24),
        false, 'armed', i.created_at
-FROM instances AS i
+FROM instances AS i,
+     LATERAL (SELECT (CASE WHEN i.id % 2 = 0 THEN CAST(:names AS text[]) ELSE CAST(:deadlines AS text[]) END)
+                     [array_position(CAST(:states AS text[]), i.state)] AS name) AS t
 WHERE i.flow = :flow AND i.closed_at IS NULL
 """
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, tuple_
 
 from workflows.errors import InstanceNotFound
-from workflows.queries.scope import in_department
+from workflows.queries.scope import halves, in_department
 from workflows.store.db import Database
 from workflows.store.models import History, InboxEvent, Instance, TimerRow, TimerStatus
 from workflows.time.suspension import describe, from_json
@@ -70,10 +70,13 @@ def _filtered(query: Any, f: InstanceFilter, now: datetime, warnings: WarningTim
         query = query.where(Instance.state == f.state)
     if f.subject:
         query = query.where(Instance.subject == f.subject)
+    # the facets the database keeps of the context (workflows/store/facets.py), indexed
+    if f.department:
+        query = query.where(Instance.department == f.department)
+    if f.street:
+        query = query.where(Instance.street == f.street)
     by_context = (
-        ("department", f.department),
         ("grid", f.grid),
-        ("street", f.street),
         (HOLDER, f.person),
         (WORKER, f.worker),
     )
@@ -145,10 +148,13 @@ def list_instances(
 
 
 def count_instances(db: Database, f: InstanceFilter, now: datetime, warnings: WarningTimers = ()) -> int:
-    """How many instances the filter matches in all (every page)."""
-    query = _filtered(select(func.count()).select_from(Instance), f, now, warnings)
+    """How many instances the filter matches in all (every page); a scoped operator's as the sum of
+    its scope's two halves (``scope.halves``: each an index's count)."""
+    query = _filtered(select(func.count()).select_from(Instance), replace(f, scope=None), now, warnings)
     with db.read() as session:
-        return int(session.execute(query).scalar_one())
+        if f.scope is None:
+            return int(session.execute(query).scalar_one())
+        return sum(int(session.execute(query.where(half)).scalar_one()) for half in halves(f.scope))
 
 
 def _aware(value: Any) -> datetime | None:

@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 
 from workflows.errors import BadInput
 from workflows.queries.instances import InstanceFilter, WarningTimers, _aware, _filtered, summary
+from workflows.queries.scope import halves
 from workflows.store.db import Database
 from workflows.store.models import Instance, TimerRow, TimerStatus
 
@@ -108,9 +109,15 @@ def _where(query: Any, listing: Listing, now: datetime, warnings: WarningTimers)
 
 
 def count(db: Database, listing: Listing, now: datetime, warnings: WarningTimers = ()) -> int:
-    query = _where(select(func.count()).select_from(Instance), listing, now, warnings)
+    """How many instances the listing matches in all; a scoped operator's as the sum of its scope's
+    two halves (``scope.halves``), each an index's count rather than a visit of every match."""
+    scope = listing.filter.scope
+    unscoped = replace(listing, filter=replace(listing.filter, scope=None))
+    query = _where(select(func.count()).select_from(Instance), unscoped, now, warnings)
     with db.read() as session:
-        return int(session.execute(query).scalar_one())
+        if scope is None:
+            return int(session.execute(query).scalar_one())
+        return sum(int(session.execute(query.where(half)).scalar_one()) for half in halves(scope))
 
 
 def _column_rows(

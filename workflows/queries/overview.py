@@ -8,7 +8,8 @@ street and escalation level, today's pushes, and the pipeline (dead letters, que
   within 24 hours.
 - **Escalation level**: the highest step a case's context records in ``escalations`` (each flow
   appends ``{"kind": "warning" | "overdue" | "supervision", …}`` as its ladder climbs), ``none``
-  without one. The department and street are the context's ``department`` and ``street``.
+  without one. The department and street are the context's ``department`` and ``street``. All three
+  are facets the database keeps of the context (``workflows.store.facets``).
 
 A department-scoped operator's figures count only that department's instances
 (``queries.scope``), and the pipeline (district-wide) is not theirs to see.
@@ -16,23 +17,23 @@ A department-scoped operator's figures count only that department's instances
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy import and_, case, func, literal, or_, select, tuple_
 
 from workflows.messaging.broker_view import BrokerView
-from workflows.queries.instances import WarningTimers, _late, _overdue
+from workflows.queries.instances import WarningTimers
 from workflows.queries.reconcile import reconcile
-from workflows.queries.scope import in_department
+from workflows.queries.scope import halves, in_department
 from workflows.store.db import Database
+from workflows.store.facets import NO_LEVEL
 from workflows.store.models import Delivery, Instance, TimerRow, TimerStatus
 from workflows.time.calendar import SHANGHAI
 
-#: escalation kinds from the highest down (the first one a case records is its level)
-LEVELS = ("supervision", "overdue", "warning")
-NONE = "none"
+NONE = NO_LEVEL
 SOON = timedelta(hours=24)
 DIMENSIONS = ("department", "street", "level")
 
@@ -65,54 +66,77 @@ class Overview:
 
 
 def flow_states(db: Database, scope: str | None) -> list[tuple[str, str, int]]:
+    """Instances per flow × state (a scoped operator's: the two halves of its scope, summed)."""
     query = select(Instance.flow, Instance.state, func.count()).group_by(Instance.flow, Instance.state)
-    if scope is not None:
-        query = query.where(in_department(scope))
+    counts: Counter[tuple[str, str]] = Counter()
     with db.read() as s:
-        rows = s.execute(query.order_by(Instance.flow, Instance.state)).all()
-    return [(flow, state, int(n)) for flow, state, n in rows]
+        for where in halves(scope) if scope is not None else (None,):
+            for flow, state, n in s.execute(query if where is None else query.where(where)).all():
+                counts[(flow, state)] += int(n)
+    return [(flow, state, n) for (flow, state), n in sorted(counts.items())]
 
 
-def level() -> Any:
-    """The highest escalation kind in the context (a kind is a quoted JSON string in the list)."""
-    listed = cast(Instance.context["escalations"], String)
-    return case(*((listed.like(f'%"{kind}"%'), literal(kind)) for kind in LEVELS), else_=literal(NONE))
-
-
-def yellow_clause(now: datetime, warnings: WarningTimers) -> Any:
-    """Open, not late, and a warning passed or a deadline is near: one anti-join and one semi-join (a
-    single EXISTS each, so that PostgreSQL joins instead of running a subplan per instance)."""
-    passed = or_(
-        and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at < now),
-        and_(TimerRow.status == TimerStatus.FIRED, TimerRow.state == Instance.state),
-    )
+def _card_flags(now: datetime, warnings: WarningTimers, scope: str | None) -> Any:
+    """One row per open instance with a timer that can make it red or yellow: its facets, and
+    whether it is late (red) and whether a warning passed or a deadline is near (yellow, when not
+    late). One pass over the timers that matter (armed and due within 24 h, or fired) joined to the
+    open instances: on PostgreSQL a hash join of two scans, the instances' side read from the index
+    ``ix_instances_open`` alone (it carries the facets), not an EXISTS probe per instance."""
+    armed_past = and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at < now)
+    fired_here = and_(TimerRow.status == TimerStatus.FIRED, TimerRow.state == Instance.state)
+    passed = or_(armed_past, fired_here)
     soon = and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at >= now, TimerRow.due_at < now + SOON)
     if warnings:
-        pairs = sorted(warnings)
-        is_warning = tuple_(Instance.flow, TimerRow.name).in_(pairs)
-        either = or_(and_(passed, is_warning), and_(soon, ~is_warning))
+        is_warning = tuple_(Instance.flow, TimerRow.name).in_(sorted(warnings))
+        late = and_(passed, ~is_warning)
+        near = or_(and_(passed, is_warning), and_(soon, ~is_warning))
     else:
-        either = soon
-    near = exists().where(TimerRow.instance_id == Instance.id, either)
-    return and_(Instance.closed_at.is_(None), ~_late(now, warnings), near)
-
-
-def _cards(db: Database, where: Any, scope: str | None) -> Cards:
-    department = func.coalesce(Instance.context["department"].as_string(), literal("—"))
-    street = func.coalesce(Instance.context["street"].as_string(), literal("—"))
-    lvl = level()
-    query = select(department, street, lvl, func.count()).where(where).group_by(department, street, lvl)
+        late, near = passed, soon
+    query = (
+        select(
+            Instance.id,
+            Instance.department,
+            Instance.street,
+            Instance.escalation_level,
+            func.max(case((late, 1), else_=0)).label("late"),
+            func.max(case((near, 1), else_=0)).label("near"),
+        )
+        .join(TimerRow, TimerRow.instance_id == Instance.id)
+        .where(
+            Instance.closed_at.is_(None),
+            or_(
+                and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at < now + SOON),
+                TimerRow.status == TimerStatus.FIRED,
+            ),
+        )
+        .group_by(Instance.id, Instance.department, Instance.street, Instance.escalation_level)
+    )
     if scope is not None:
         query = query.where(in_department(scope))
-    cards = Cards()
+    return query.subquery("flagged")
+
+
+def cards(db: Database, now: datetime, warnings: WarningTimers, scope: str | None) -> tuple[Cards, Cards]:
+    """The red and yellow cards, in one statement: red = late (``GET /instances?overdue=true``),
+    yellow = not late and near (see the module's doc)."""
+    flagged = _card_flags(now, warnings, scope)
+    colour = case((flagged.c.late == 1, literal("red")), else_=literal("yellow"))
+    query = (
+        select(colour, flagged.c.department, flagged.c.street, flagged.c.escalation_level, func.count())
+        .where(or_(flagged.c.late == 1, flagged.c.near == 1))
+        .group_by(colour, flagged.c.department, flagged.c.street, flagged.c.escalation_level)
+    )
+    red, yellow = Cards(), Cards()
     with db.read() as s:
-        for dep, st, lv, n in s.execute(query).all():
-            cards.total += int(n)
-            for dim, key in zip(DIMENSIONS, (dep or "—", st or "—", lv), strict=True):
-                cards.by[dim][str(key)] = cards.by[dim].get(str(key), 0) + int(n)
-    for dim in DIMENSIONS:
-        cards.by[dim] = dict(sorted(cards.by[dim].items(), key=lambda kv: (-kv[1], kv[0])))
-    return cards
+        for which, dep, st, lv, n in s.execute(query).all():
+            target = red if which == "red" else yellow
+            target.total += int(n)
+            for dim, key in zip(DIMENSIONS, (dep or "—", st or "—", lv or NONE), strict=True):
+                target.by[dim][key] = target.by[dim].get(key, 0) + int(n)
+    for target in (red, yellow):
+        for dim in DIMENSIONS:
+            target.by[dim] = dict(sorted(target.by[dim].items(), key=lambda kv: (-kv[1], kv[0])))
+    return red, yellow
 
 
 def today_bounds(now: datetime) -> tuple[datetime, datetime]:
@@ -147,10 +171,11 @@ def pipeline(db: Database, view: BrokerView, now: datetime) -> Pipeline:
 def overview(
     db: Database, view: BrokerView, now: datetime, warnings: WarningTimers, scope: str | None
 ) -> Overview:
+    red, yellow = cards(db, now, warnings, scope)
     return Overview(
         states=flow_states(db, scope),
-        red=_cards(db, _overdue(now, warnings), scope),
-        yellow=_cards(db, yellow_clause(now, warnings), scope),
+        red=red,
+        yellow=yellow,
         pushes_today=pushes_today(db, now, scope),
         pipeline=pipeline(db, view, now) if scope is None else None,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Boolean, String, bindparam, cast, or_
+from sqlalchemy import Boolean, String, and_, bindparam, cast, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,10 +22,10 @@ from workflows.errors import InstanceNotFound
 from workflows.store.models import Instance
 
 
-class _InDepartment(Element[bool]):
-    """``in_department``'s clause: on PostgreSQL in the very expressions of the indexes
-    ``ix_instances_department`` (btree) and ``ix_instances_departments`` (GIN over jsonb), so that a
-    scoped operator's list is a BitmapOr of two index scans, not a scan of every instance."""
+class _Listed(Element[bool]):
+    """The instances whose ``departments`` (a joint inspection's: a list, or an object keyed by
+    department) holds the department: on PostgreSQL ``?`` over the jsonb column, which the GIN index
+    ``ix_instances_departments`` answers; elsewhere a LIKE over its JSON text."""
 
     # the department is part of the statement cache's key: its value is bound inside the compilers
     _traverse_internals = [("department", InternalTraversal.dp_string)]  # noqa: RUF012
@@ -36,29 +36,36 @@ class _InDepartment(Element[bool]):
         self.department = department
 
 
-@compiles(_InDepartment)
-def _portable(element: _InDepartment, compiler: SQLCompiler, **kw: object) -> str:
+@compiles(_Listed)
+def _portable(element: _Listed, compiler: SQLCompiler, **kw: object) -> str:
     quoted = '%"' + element.department.replace("_", "\\_") + '"%'
-    clause = or_(
-        Instance.context["department"].as_string() == element.department,
-        cast(Instance.context["departments"], String).like(quoted, escape="\\"),
-    )
+    clause = cast(Instance.departments, String).like(quoted, escape="\\")
     return f"({compiler.process(clause, **kw)})"
 
 
-@compiles(_InDepartment, "postgresql")
-def _postgres(element: _InDepartment, compiler: SQLCompiler, **kw: object) -> str:
-    code = compiler.process(bindparam("scope_department", element.department, type_=String()), **kw)
-    return (
-        f"((instances.context ->> 'department') = {code}"
-        f" OR CAST((instances.context -> 'departments') AS JSONB) ? {code})"
-    )
+@compiles(_Listed, "postgresql")
+def _postgres(element: _Listed, compiler: SQLCompiler, **kw: object) -> str:
+    code = compiler.process(bindparam("listed_department", element.department, type_=String()), **kw)
+    return f"(instances.departments ? {code})"
 
 
 def in_department(department: str) -> ColumnElement[bool]:
     """The instances of ``department`` (a code of ``[A-Z0-9_]``): its context names it
-    (``department``) or lists it (``departments``, a list or an object keyed by department)."""
-    return _InDepartment(department)
+    (``department``) or lists it (``departments``, a list or an object keyed by department). Both are
+    facets the database keeps of the context (``workflows.store.facets``), indexed: on PostgreSQL a
+    BitmapOr of ``ix_instances_department`` and ``ix_instances_departments`` can answer it, and no
+    plan parses a context to decide it."""
+    return or_(Instance.department == department, _Listed(department))
+
+
+def halves(department: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """``in_department`` as two disjoint clauses whose union it is: the instances naming the
+    department, and those only listing it. A count of each half is read from one index (the first
+    from ``ix_instances_department`` alone, on PostgreSQL), where the OR leads the planner to visit
+    every matching row; sum the two."""
+    named = Instance.department == department
+    listed_only = and_(_Listed(department), or_(Instance.department.is_(None), ~named))
+    return named, listed_only
 
 
 def visible(context: Mapping[str, Any], department: str | None) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from tests.support import Stack
 from workflows.engine.commands import Cause
-from workflows.queries.scope import in_department, visible
+from workflows.queries.scope import halves, in_department, visible
 from workflows.store.models import Instance
 
 CONTEXTS: list[dict[str, Any]] = [
@@ -43,6 +43,9 @@ def test_the_sql_scope_selects_what_visible_admits(stack: Stack) -> None:
             found = set(session.scalars(select(Instance.id).where(in_department(department))))
         expected = {iid for iid, context in started.items() if visible(context, department)}
         assert found == expected, department
+        with stack.runtime.db.read() as session:  # the two halves the counts sum: disjoint, and all of it
+            named, listed = (set(session.scalars(select(Instance.id).where(h))) for h in halves(department))
+        assert not named & listed and named | listed == expected, department
     assert len({iid for iid, c in started.items() if visible(c, "WJJ")}) == 2
     if stack.runtime.db.is_postgres:  # answered from the two indexes (SQLite: the portable LIKE)
         assert_index_scans(stack)

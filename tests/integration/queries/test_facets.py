@@ -1,0 +1,58 @@
+"""The facets the database keeps of an instance's context (``workflows.store.facets``: generated
+columns) say what the context says, on both stacks, when the instance starts and after its context
+changes, whoever writes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from tests.support import Stack
+from workflows.engine.commands import Cause
+from workflows.store.models import Instance
+
+#: (context, department, departments, street, escalation level)
+CASES: list[tuple[dict[str, Any], str | None, Any, str | None, str]] = [
+    ({"department": "WJJ", "street": "中韩"}, "WJJ", None, "中韩", "none"),
+    ({"departments": ["SCJ", "WJJ"]}, None, ["SCJ", "WJJ"], None, "none"),
+    ({"departments": {"GAFJ": {"officers": 2}}}, None, {"GAFJ": {"officers": 2}}, None, "none"),
+    ({"escalations": [{"kind": "warning", "at": "2026-12-01"}]}, None, None, None, "warning"),
+    (
+        {"escalations": [{"kind": "warning"}, {"kind": "overdue"}], "street": "沙子口"},
+        None,
+        None,
+        "沙子口",
+        "overdue",
+    ),
+    ({"escalations": [{"kind": "supervision"}, {"kind": "warning"}]}, None, None, None, "supervision"),
+    ({"escalations": []}, None, None, None, "none"),
+    ({"department_note": "WJJ", "streets": ["中韩"]}, None, None, None, "none"),  # other keys: nothing
+    ({}, None, None, None, "none"),
+]
+
+
+def _facets(stack: Stack, ids: list[int]) -> list[tuple[Any, ...]]:
+    query = select(
+        Instance.department, Instance.departments, Instance.street, Instance.escalation_level
+    ).where(Instance.id.in_(ids))
+    with stack.runtime.db.read() as session:
+        return [tuple(row) for row in session.execute(query.order_by(Instance.id)).all()]
+
+
+def test_the_facets_follow_the_context(stack: Stack) -> None:
+    ids = []
+    with stack.runtime.transaction() as session:
+        for n, (context, *_) in enumerate(CASES):
+            outcome = stack.runtime.engine.start(
+                session, "toy", f"facets-{n}", subject=None, context=context, cause=Cause(kind="system")
+            )
+            ids.append(outcome.instance_id)
+    assert _facets(stack, ids) == [tuple(case[1:]) for case in CASES]
+
+    # the context changes (a flow escalates, re-routes): the facets follow, with no writer's help
+    changed = {"department": "SCJG", "street": "王哥庄", "escalations": [{"kind": "overdue"}]}
+    with stack.runtime.db.transaction() as session:
+        session.execute(update(Instance).where(Instance.id == ids[0]).values(context=changed))
+    assert _facets(stack, ids[:1]) == [("SCJG", None, "王哥庄", "overdue")]
+    assert _facets(stack, ids[1:]) == [tuple(case[1:]) for case in CASES[1:]]  # the others unchanged
