@@ -22,10 +22,12 @@ depends_on = None
 
 # the expressions of workflows/store/facets.py as of this revision
 LEVEL = (
-    "CASE WHEN CAST(context -> 'escalations' AS TEXT) LIKE '%\"supervision\"%' THEN 'supervision'"
+    "CASE WHEN CAST(context AS TEXT) NOT LIKE '%\"escalations\"%' THEN 'none'"
+    " WHEN CAST(context -> 'escalations' AS TEXT) LIKE '%\"supervision\"%' THEN 'supervision'"
     " WHEN CAST(context -> 'escalations' AS TEXT) LIKE '%\"overdue\"%' THEN 'overdue'"
     " WHEN CAST(context -> 'escalations' AS TEXT) LIKE '%\"warning\"%' THEN 'warning' ELSE 'none' END"
 )
+LISTED = "CAST(context AS TEXT) LIKE '%\"departments\"%'"
 OPEN = sa.text("closed_at IS NULL")
 INCLUDE = ["flow", "state", "department", "departments", "street", "escalation_level"]
 
@@ -41,10 +43,14 @@ def upgrade() -> None:
     def computed(sql: str) -> sa.Computed:
         return sa.Computed(sql, persisted=stored)
 
+    listed = {
+        "postgresql": f"CASE WHEN {LISTED} THEN CAST((context -> 'departments') AS JSONB) END",
+        "sqlite": f"CASE WHEN {LISTED} THEN context -> 'departments' END",
+    }
     departments: sa.Column[object] = (
-        sa.Column("departments", JSONB(), computed("CAST((context -> 'departments') AS JSONB)"))
+        sa.Column("departments", JSONB(), computed(listed["postgresql"]))
         if postgres
-        else sa.Column("departments", sa.JSON(), computed("context -> 'departments'"))
+        else sa.Column("departments", sa.JSON(), computed(listed["sqlite"]))
     )
     columns: list[sa.Column[object]] = [
         sa.Column("department", sa.String(64), computed("context ->> 'department'")),

@@ -32,15 +32,20 @@ NO_LEVEL = "none"
 
 DEPARTMENT_SQL = "context ->> 'department'"
 STREET_SQL = "context ->> 'street'"
+#: the level; guarded by a LIKE over the context's text (free: ``json`` is text), so that the common
+#: context without ``escalations`` is not parsed (each ``->`` of a ``json`` value parses it anew:
+#: ~4 µs a time here, ~0.5 µs for the LIKE)
 LEVEL_SQL = (
-    "CASE "
+    "CASE WHEN CAST(context AS TEXT) NOT LIKE '%\"escalations\"%' THEN 'none' "
     + " ".join(f"WHEN CAST(context -> 'escalations' AS TEXT) LIKE '%\"{k}\"%' THEN '{k}'" for k in LEVELS)
     + f" ELSE '{NO_LEVEL}' END"
 )
 #: the ``departments`` expression per dialect (PostgreSQL: jsonb, for ``?`` and the GIN index)
+#: (guarded as the level is: most contexts have no ``departments``)
+_LISTED = "CAST(context AS TEXT) LIKE '%\"departments\"%'"
 DEPARTMENTS_SQL = {
-    "postgresql": "CAST((context -> 'departments') AS JSONB)",
-    "sqlite": "context -> 'departments'",
+    "postgresql": f"CASE WHEN {_LISTED} THEN CAST((context -> 'departments') AS JSONB) END",
+    "sqlite": f"CASE WHEN {_LISTED} THEN context -> 'departments' END",
 }
 
 

@@ -28,6 +28,7 @@ CASES: list[tuple[dict[str, Any], str | None, Any, str | None, str]] = [
     ({"escalations": [{"kind": "supervision"}, {"kind": "warning"}]}, None, None, None, "supervision"),
     ({"escalations": []}, None, None, None, "none"),
     ({"department_note": "WJJ", "streets": ["中韩"]}, None, None, None, "none"),  # other keys: nothing
+    ({"note": "escalations", "memo": ["departments", "overdue"]}, None, None, None, "none"),  # as values
     ({}, None, None, None, "none"),
 ]
 
