@@ -4,16 +4,19 @@ A dry run evaluates the filter once (``InstanceFilter``, ``list_instances``) and
 it matched in a ``bulk_selections`` row, with the action, the filter, the reason and who asked. Applying
 (``workflows.queries.bulk_apply``) acts on that frozen set and never evaluates the filter again, so an
 instance that arrives after the dry run is never touched; a selection is applied at most once (the
-claim is one conditional UPDATE: a second apply, even a concurrent one, is refused with 409).
+claim is one conditional UPDATE: a second apply, even a concurrent one, is refused with 409). An apply
+interrupted mid-way (its process died, or the database went away) can be resumed: the same claim takes
+it over, and the instances it had done are no-ops the second time.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, null, or_, select, update
 
 from workflows.errors import BulkAlreadyApplied, BulkSelectionNotFound, FieldInvalid
 from workflows.queries.instances import InstanceFilter, WarningTimers, list_instances
@@ -21,6 +24,7 @@ from workflows.store.db import Database
 from workflows.store.models import BulkSelection
 from workflows.time.clock import Clock
 
+log = logging.getLogger("yunshang.bulk")
 #: the bulk actions, with what each does to one instance
 ACTIONS: dict[str, str] = {
     "cancel": "cancel the instance (its flow's cancel trigger)",
@@ -171,24 +175,62 @@ def recent(db: Database, limit: int = 20) -> list[Selection]:
         return [Selection.of(row) for row in rows.scalars()]
 
 
-def claim(db: Database, clock: Clock, selection_id: int, operator: str) -> Selection:
+#: an apply that recorded no result this long after it started is taken for interrupted (its process
+#: died): it may be resumed. A live apply records its result within seconds (chunks of 100).
+STALE = timedelta(minutes=10)
+
+
+def interrupted(chosen: Selection, now: datetime) -> bool:
+    """Applied, and its apply stopped before the end: it recorded an error, or no result at all for
+    ``STALE`` (the process died mid-way)."""
+    if chosen.applied_at is None:
+        return False
+    if chosen.result is not None:
+        return "error" in chosen.result
+    return now - chosen.applied_at >= STALE
+
+
+def claim(db: Database, clock: Clock, selection_id: int, operator: str) -> tuple[Selection, datetime | None]:
     """Mark the selection applied by ``operator`` (before its work starts: a second apply is refused
-    even while the first runs). Raises BulkSelectionNotFound, BulkAlreadyApplied."""
+    even while the first runs) — or take over an interrupted apply (``interrupted``), to finish it: the
+    same frozen ids, each instance's command keyed ``bulk:<selection>:<instance>``, so what the first
+    attempt did is a no-op the second time. Returns the selection, and when the interrupted apply began
+    (None for a first apply). Raises BulkSelectionNotFound, BulkAlreadyApplied."""
     found = selection(db, selection_id)
+    now = clock.now()
+    open_to_claim = or_(
+        BulkSelection.applied_at.is_(None),
+        and_(BulkSelection.result.is_(None), BulkSelection.applied_at <= now - STALE),
+        BulkSelection.result["error"].as_string().is_not(None),
+    )
     with db.transaction() as session:
         done = session.execute(
             update(BulkSelection)
-            .where(BulkSelection.id == selection_id, BulkSelection.applied_at.is_(None))
-            .values(applied_at=clock.now(), applied_by=operator[:100])
+            .where(BulkSelection.id == selection_id, open_to_claim)
+            .values(applied_at=now, applied_by=operator[:100], result=null())  # SQL NULL, not JSON null
         )
     if not done.rowcount:  # type: ignore[attr-defined]
         again = selection(db, selection_id)
         at = again.applied_at.isoformat() if again.applied_at else "just now"
+        if again.result is None:
+            raise BulkAlreadyApplied(
+                f"bulk selection #{selection_id} is being applied (by {again.applied_by} since {at}): "
+                f"nothing is done twice; if that apply was interrupted, it can be resumed "
+                f"{int(STALE.total_seconds() // 60)} minutes after it started"
+            )
         raise BulkAlreadyApplied(
             f"bulk selection #{selection_id} was applied already (by {again.applied_by} at {at}): "
             "nothing is done twice; make a new dry run to act again"
         )
-    return selection(db, found.id)
+    if found.applied_at is not None:
+        log.warning(
+            "bulk #%d: %s resumes the apply %s started at %s",
+            found.id,
+            operator,
+            found.applied_by,
+            found.applied_at.isoformat(),
+        )
+    return selection(db, found.id), found.applied_at
 
 
 def record_result(db: Database, selection_id: int, result: dict[str, Any]) -> Selection:

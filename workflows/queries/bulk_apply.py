@@ -10,6 +10,11 @@ and run the command are repeated here.) A command's dedupe key is ``bulk:<select
 redelivered or repeated one is a no-op. Suspend and resume (an approved extension 延期 for many
 cases at once) go through ``engine/timer_actions.py`` as ``POST /instances/{id}/suspend`` does.
 
+An apply interrupted mid-way is resumed by applying again (``queries.bulk.claim``): each instance's
+command or audit row is keyed ``bulk:<selection>:<instance>``, so an instance the first attempt did is
+skipped as "already done", a requeued dead letter is no longer waiting, a moved deadline is where the
+rules put it; the result then says ``resumed_from``.
+
 Skipped, with why: an instance gone or closed (also one closed since the dry run), a flow without the
 action's trigger, a state where the flow refuses it, an instance with no dead letter waiting, no
 deadline to move, or no clock to suspend or resume.
@@ -20,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -69,8 +75,8 @@ def apply_selection(runtime: Runtime, selection_id: int, *, operator: str, reaso
     """Apply selection ``selection_id`` once, to exactly its frozen ids. Raises FieldInvalid (``reason``,
     nothing done), BulkSelectionNotFound, BulkAlreadyApplied (409, nothing done)."""
     reason = check_reason(reason)
-    chosen = claim(runtime.db, runtime.clock, selection_id, operator)
-    act = _Action(runtime, chosen, operator, reason)
+    chosen, resumed = claim(runtime.db, runtime.clock, selection_id, operator)
+    act = _Action(runtime, chosen, operator, reason, resuming=resumed is not None)
     done: list[Done] = []
     parts = 0
     try:
@@ -78,11 +84,10 @@ def apply_selection(runtime: Runtime, selection_id: int, *, operator: str, reaso
             done += act.chunk(part)
             parts += 1
     except Exception as exc:  # the database went away mid-way: keep what was done, say where it stopped
-        record_result(
-            runtime.db, chosen.id, _result(reason, done, parts, error=f"{type(exc).__name__}: {exc}")
-        )
+        stopped = _result(reason, done, parts, resumed, error=f"{type(exc).__name__}: {exc}")
+        record_result(runtime.db, chosen.id, stopped)
         raise
-    result = _result(reason, done, parts)
+    result = _result(reason, done, parts, resumed)
     log.warning(
         "bulk %s #%d by %s (%s): %d applied, %d skipped",
         chosen.action,
@@ -95,7 +100,9 @@ def apply_selection(runtime: Runtime, selection_id: int, *, operator: str, reaso
     return record_result(runtime.db, chosen.id, result)
 
 
-def _result(reason: str, done: list[Done], parts: int, error: str | None = None) -> dict[str, Any]:
+def _result(
+    reason: str, done: list[Done], parts: int, resumed: datetime | None, error: str | None = None
+) -> dict[str, Any]:
     applied = sum(d.status == "applied" for d in done)
     return {
         "reason": reason,
@@ -104,13 +111,17 @@ def _result(reason: str, done: list[Done], parts: int, error: str | None = None)
         "chunks": parts,
         "chunk_size": CHUNK,
         "items": [d.as_json() for d in done],
+        **({"resumed_from": resumed.isoformat()} if resumed else {}),
         **({"error": f"stopped after {len(done)} instances: {error}"} if error else {}),
     }
 
 
 class _Action:
-    def __init__(self, runtime: Runtime, chosen: Selection, operator: str, reason: str) -> None:
+    def __init__(
+        self, runtime: Runtime, chosen: Selection, operator: str, reason: str, *, resuming: bool = False
+    ) -> None:
         self.runtime = runtime
+        self.resuming = resuming
         self.chosen = chosen
         self.operator = operator
         self.reason = reason
@@ -124,13 +135,18 @@ class _Action:
                 r.id: Row(r.id, r.flow, r.state, r.closed_at is not None)
                 for r in session.execute(query.where(Instance.id.in_(list(ids))))
             }
+        done_before = self.done_before(ids) if self.resuming else set()
         dead = {}
         if self.chosen.action == "requeue":
             dead = dead_letters_for(self.runtime.db, list_dead(self.runtime.db), ids)
         out = []
         for iid in ids:
             row = rows.get(iid)
-            if row is None:
+            if iid in done_before:
+                out.append(
+                    Done(iid, "skipped", "already done by this selection, before its apply was interrupted")
+                )
+            elif row is None:
                 out.append(Done(iid, "skipped", "the instance no longer exists"))
             elif row.closed:
                 out.append(Done(iid, "skipped", f"closed ({row.state}): an action applies to open instances"))
@@ -140,6 +156,15 @@ class _Action:
                 except YunshangError as exc:  # refused for this instance alone: the others go on
                     out.append(Done(iid, "skipped", str(exc)))
         return out
+
+    def done_before(self, ids: Sequence[int]) -> set[int]:
+        """The instances whose history holds this selection's command or audit row."""
+        keys = [f"bulk:{self.chosen.id}:{iid}" for iid in ids]
+        query = select(History.instance_id).where(
+            History.instance_id.in_(list(ids)), History.dedupe_key.in_(keys), History.outcome == "applied"
+        )
+        with self.runtime.db.read() as session:
+            return set(session.scalars(query))
 
     def one(self, row: Row, dead: list[Any]) -> Done:
         action = self.chosen.action

@@ -92,3 +92,50 @@ def test_a_nul_character_in_any_text_is_a_422_naming_the_field_and_writes_nothin
         detail = c.get(f"/instances/{iid}").json()
         assert detail["state"] == "awaiting_review"
         assert [h["trigger"] for h in detail["history"] if h["trigger"] in ("cancel", "suspend")] == []
+
+
+def test_an_interrupted_apply_is_resumed_and_does_nothing_twice(api: Api) -> None:
+    from datetime import timedelta
+
+    from workflows.queries.bulk import STALE, claim, record_result
+    from workflows.queries.bulk_apply import _Action
+
+    rt = api.stack.runtime
+    ids = [submit(api, f"resume-{n}") for n in range(3)]
+    with api.client(api.operator) as c:
+        made = c.post("/bulk", json={"action": "cancel", "flow": "toy", "reason": "duplicates"}).json()
+        # the first apply claims the selection, cancels the first instance, and its process dies
+        chosen, resumed = claim(rt.db, rt.clock, made["id"], "first-operator")
+        assert resumed is None
+        (done,) = _Action(rt, chosen, "first-operator", "duplicates").chunk(ids[:1])
+        assert done.status == "applied"
+        busy = c.post(f"/bulk/{made['id']}/apply", json={"reason": "finish it"})
+        assert busy.status_code == 409 and "is being applied" in busy.json()["detail"]
+        api.stack.clock.advance(STALE + timedelta(seconds=1))
+        finished = c.post(f"/bulk/{made['id']}/apply", json={"reason": "finish it"})
+        assert finished.status_code == 200, finished.text
+        result = finished.json()["result"]
+        assert chosen.applied_at is not None
+        assert result["resumed_from"] == chosen.applied_at.isoformat()
+        assert (result["applied"], result["skipped"]) == (2, 1)
+        assert [(i["id"], i["status"]) for i in result["items"]] == [
+            (ids[0], "skipped"),
+            (ids[1], "applied"),
+            (ids[2], "applied"),
+        ]
+        assert "already done" in result["items"][0]["detail"]
+        for iid in ids:  # each cancelled exactly once
+            history = c.get(f"/instances/{iid}").json()["history"]
+            assert [h["trigger"] for h in history].count("cancel") == 1
+        again = c.post(f"/bulk/{made['id']}/apply", json={"reason": "thrice"})
+        assert again.status_code == 409 and "applied already" in again.json()["detail"]
+        # an apply that stopped on an error (the database went away) may be resumed at once
+        late = submit(api, "resume-late")
+        other = c.post("/bulk", json={"action": "cancel", "flow": "toy", "open_only": True, "reason": "r"})
+        assert other.json()["instance_ids"] == [late]
+        taken, _ = claim(rt.db, rt.clock, other.json()["id"], "first-operator")
+        record_result(rt.db, taken.id, {"applied": 0, "skipped": 0, "items": [], "error": "stopped"})
+        resumed_now = c.post(f"/bulk/{taken.id}/apply", json={"reason": "again"})
+        assert resumed_now.status_code == 200, resumed_now.text
+        assert resumed_now.json()["result"]["applied"] == 1
+        assert c.get(f"/instances/{late}").json()["state"] == "cancelled"

@@ -274,3 +274,34 @@ def test_a_scoped_operator_is_refused_on_both_screens(ui: Ui) -> None:
     assert made.status == 403
     assert ui.e2e.counts() == before
     assert ui.e2e.instance(iid)["state"] == "awaiting_review"
+
+
+def test_an_interrupted_apply_is_offered_for_resuming_and_finishes_the_rest(ui: Ui) -> None:
+    from datetime import timedelta
+
+    from workflows.queries.bulk import STALE, claim, selection
+    from workflows.queries.bulk_apply import _Action
+
+    rt = ui.e2e.stack.runtime
+    ids = [submit(ui, f"resume-{n}") for n in range(3)]
+    page = ui.login()
+    dry_run(page, ui, "cancel", Flow="toy", State="awaiting_review")
+    (row,) = selections(ui)
+    chosen, _ = claim(rt.db, rt.clock, row.id, "crashed-operator")  # its process dies after one instance
+    _Action(rt, chosen, "crashed-operator", REASON).chunk(ids[:1])
+    page.reload()
+    expect(page.locator("#bulk-running")).to_contain_text("reload for the result")
+    expect(page.get_by_role("button", name=re.compile("^Resume"))).to_have_count(0)
+    ui.e2e.stack.clock.advance(STALE + timedelta(minutes=1))
+    page.reload()
+    expect(page.locator("#bulk-running")).to_contain_text("the apply was interrupted")
+    page.get_by_label(re.compile("Reason .* for finishing it")).fill("finishing the crashed apply")
+    page.get_by_role("button", name="Resume cancel on the rest of these 3 instances").click()
+    expect(page.locator("#applied-count")).to_have_text("2")
+    expect(page.locator("#skipped-count")).to_have_text("1")
+    expect(page.locator(f"#bulk-items tr[data-instance='{ids[0]}']")).to_contain_text("already done")
+    finished = selection(rt.db, row.id).result
+    assert chosen.applied_at is not None and finished is not None
+    assert finished["resumed_from"] == chosen.applied_at.isoformat()
+    assert len(ui.e2e.instances(flow="toy", state="cancelled")) == 3
+    expect(page.get_by_role("button", name=re.compile("^Resume"))).to_have_count(0)

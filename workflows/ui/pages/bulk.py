@@ -16,6 +16,7 @@ from workflows.queries.bulk import (
     ACTIONS,
     Selection,
     dry_run,
+    interrupted,
     recent,
     selection,
 )
@@ -158,9 +159,11 @@ async def post_dry_run(
 def _selection_page(
     request: Request, found: Selection, status: int = 200, error: str | None = None, field: str | None = None
 ) -> HTMLResponse:
+    runtime: Runtime = request.app.state.runtime
     context: dict[str, Any] = {
         "title": f"Bulk {found.action} #{found.id}",
         "s": found,
+        "resumable": interrupted(found, runtime.clock.now()),
         "describe": ACTIONS[found.action],
         "error": error,
         "error_field": field,
@@ -183,7 +186,8 @@ async def post_apply(
     selection_id: SelectionId,
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    """Apply the frozen set once: 409 when it was applied already; 422 without a reason."""
+    """Apply the frozen set once (or resume an interrupted apply): 409 when it was applied already;
+    422 without a reason."""
     district_only(who)
     runtime: Runtime = request.app.state.runtime
     try:
