@@ -103,12 +103,34 @@ class Driver:
                 ).scalar_one()
             )
 
+    def left(self, ids: Sequence[str]) -> set[str]:
+        """Those of the outbox rows ``ids`` not done yet."""
+        found: set[str] = set()
+        with self.runtime.db.read() as s:
+            for chunk in _chunks(ids, 1000):
+                query = select(Outbox.id).where(Outbox.id.in_(chunk), Outbox.done_at.is_(None))
+                found.update(s.execute(query).scalars())
+        return found
+
     def wave(
         self, trigger: str, commands: Sequence[Command], rate: float | None, timeout: float
     ) -> WaveResult:
         t0 = time.perf_counter()
         ids = self.send_paced(commands, rate) if rate else self.send_backlog(commands)
-        t1 = wait_for(lambda: self.undone() == 0, timeout, f"{len(ids)} {trigger} commands", pause=0.02)
+        remaining = list(dict.fromkeys(ids))
+
+        def finished() -> bool:
+            # the wave's own rows, the last sent first (consumed about last): each poll costs the
+            # database a few index probes, not a scan of every undone row (a table never vacuumed
+            # keeps every row once undone in that partial index: 9-24 ms a poll at 12,000 rows)
+            nonlocal remaining
+            if self.left(remaining[-50:]):
+                return False
+            left = self.left(remaining)
+            remaining = [oid for oid in remaining if oid in left]
+            return not remaining
+
+        t1 = wait_for(finished, timeout, f"{len(ids)} {trigger} commands", pause=0.02)
         return self._measure(trigger, commands, ids, t1 - t0)
 
     def _measure(
