@@ -59,7 +59,7 @@ def group_sizes(stack: ServerStack) -> dict[str, float]:
 
 def profile(stack: ServerStack, args: argparse.Namespace, out: Path) -> dict[str, Any]:
     """py-spy one worker process during a saturation wave of decides; summarise its samples."""
-    driver = Driver(stack.runtime, f"prof{os.getpid()}")
+    driver = Driver(stack.runtime, f"prof{os.getpid()}", together=args.enqueue == "together")
     ids, _ = driver.start_instances(args.profile_instances, "prof")
     children = sorted(descendants(stack.proc.pid) - {stack.proc.pid})
     target = children[-1]  # a worker child (the supervisor is the root)
