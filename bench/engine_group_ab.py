@@ -13,7 +13,7 @@ worker process during an extra saturation wave of ``--profile-instances`` decide
 summarised by ``bench.spy_summary`` into the result.
 
     python -m bench.engine_group_ab --rounds 3 --pg-database yunshang_x_bench --redis-db 10 \\
-        --out bench/results/engine_bench_groupcommit.json [--profile --py-spy /path/to/py-spy]
+        --out bench/results/engine_group_ab.json [--profile --py-spy /path/to/py-spy]
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def main() -> int:
             )
         }
     result = {
-        "benchmark": "engine_bench_groupcommit",
+        "benchmark": "engine_group_ab",
         "machine": machine,
         "parameters": {
             k: str(v) if isinstance(v, Path) else v
@@ -181,7 +181,7 @@ def main() -> int:
         "runs": runs,
         "notes": notes,
     }
-    path = write_result("engine_bench_groupcommit", result, args.out)
+    path = write_result("engine_group_ab", result, args.out)
     log(f"wrote {path}")
     for mode, figures in summary.items():
         print(f"{mode:<24} " + "  ".join(f"{k} {v['median']}" for k, v in figures.items()), flush=True)
