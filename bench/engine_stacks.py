@@ -34,6 +34,9 @@ from workflows.messaging.brokers import purge
 from workflows.runtime import Runtime
 from workflows.settings import Settings
 
+#: where the worker processes run from (``bench.engine_group_ab`` points it at other checkouts)
+WORKER_REPO: Path = REPO
+
 
 class Stack:
     name: str
@@ -137,7 +140,7 @@ class ServerStack(Stack):
             "YUNSHANG_WORKER_THREADS": str(threads),
             "YUNSHANG_LOG_LEVEL": "WARNING",
             **({"dramatiq_worker_timeout": str(worker_timeout)} if worker_timeout else {}),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(WORKER_REPO), os.environ.get("PYTHONPATH")])),
         }
         args = ["--processes", str(processes), "--threads", str(threads)]
         if ":" in entry:  # an alternative entry point, e.g. a prototype of an engine patch
@@ -161,7 +164,7 @@ class ServerStack(Stack):
         self._log = self.log_path.open("wb")
         log(f"starting {processes} worker process(es): {' '.join(cmd[1:])}")
         self.proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=WORKER_REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
             wait_for(self._ready, 120, f"{processes} worker processes to be ready", pause=0.1)

@@ -90,8 +90,9 @@ class Runtime:
 
     def execute_group(self, commands: Sequence[Command], outbox_ids: Sequence[str | None]) -> list[Outcome]:
         """Commands of one flow from several messages, in one transaction that marks every message's
-        outbox row done (the first with the write, the others in one more statement)."""
-        ids = [oid for oid in outbox_ids if oid is not None]
+        outbox row done (the first with the write, the others in one more statement), in id order:
+        the relay's sent-stamp locks them in that order too, so the two never deadlock."""
+        ids = sorted(oid for oid in outbox_ids if oid is not None)
         with self.transaction() as session:
             outcomes = self.engine.apply_many(session, commands, ids[0] if ids else None)
             if len(ids) > 1:
