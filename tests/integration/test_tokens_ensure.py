@@ -37,7 +37,7 @@ def test_a_token_created_meanwhile_by_another_process_is_updated_not_a_crash() -
             def ensure() -> None:
                 try:
                     tokens.ensure(db, SystemClock(), [config])
-                except BaseException as exc:  # noqa: BLE001 - reported below
+                except BaseException as exc:  # reported below
                     failures.append(exc)
 
             thread = threading.Thread(target=ensure)
