@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from rules.schema import RuleSet
@@ -97,6 +98,10 @@ def normalise(text: str) -> str:
     return "".join(out)
 
 
+#: ``normalise`` of the rules' keywords and negation words: the same few dozen for every scope matched
+_normalised_rule_text = lru_cache(maxsize=8192)(normalise)
+
+
 def match_scope(ruleset: RuleSet, business_scope: str, industry_codes: Iterable[str] = ()) -> MatchResult:
     """Match a business scope text (and GB/T 4754 industry codes) against the permit routing rules."""
     routing = ruleset.permit_routing
@@ -107,7 +112,7 @@ def match_scope(ruleset: RuleSet, business_scope: str, industry_codes: Iterable[
     ]
     found = [hit for group in hits for hit in group]
     found = sorted((h for h in found if not _shadowed(h, found)), key=lambda h: (h.start, h.route, h.review))
-    negations = [normalise(word) for word in routing.negation_words]
+    negations = [_normalised_rule_text(word) for word in routing.negation_words]
     negated = [h for h in found if _negated(text, h.start, negations)]
     evidence: dict[str, list[Evidence]] = {}
     reviews = []
@@ -139,7 +144,7 @@ def match_scope(ruleset: RuleSet, business_scope: str, industry_codes: Iterable[
 
 
 def _find(text: str, keyword: str, *, route: int = -1, review: int = -1) -> list[_Hit]:
-    needle = normalise(keyword.strip())
+    needle = _normalised_rule_text(keyword.strip())
     hits = []
     start = text.find(needle)
     while needle and start >= 0:

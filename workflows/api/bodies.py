@@ -42,25 +42,26 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+#: a JSON string (an escape takes the byte after the backslash, whatever it is), or an unterminated
+#: one to the end of the text: every match attempt succeeds at its first ``"``, so the scan is linear
+#: whatever the text (a pattern that could fail would be retried at every later quote)
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
+#: every byte but the four brackets, deleted by ``bytes.translate``
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
 def nesting(text: bytes) -> int:
     """The deepest nesting of arrays and objects in a JSON text (strings skipped), without parsing it:
-    a JSON parser recursing into a hostile depth is what this guards."""
+    a JSON parser recursing into a hostile depth is what this guards. The strings are cut out by one
+    regular expression (an unterminated one runs to the end), the brackets left are counted: a
+    batch's body of 50 KB takes a fraction of a millisecond, not the 5 ms of a loop over its bytes."""
+    outside = _STRING.sub(b"", text)
     depth = deepest = 0
-    in_string = escaped = False
-    for byte in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
+    for byte in outside.translate(None, _NOT_BRACKETS):
+        if byte in (0x5B, 0x7B):  # [ {
             depth += 1
             deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
+        else:  # ] }
             depth -= 1
     return deepest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import secrets
 
@@ -27,8 +28,13 @@ def serve_api(runtime: Runtime, *, development: bool) -> None:
         print(f"development token (admin): {dev}\n  also in {settings.dev_token_file}", flush=True)
     tokens.ensure(runtime.db, runtime.clock, configured)
     print(f"HTTP API on http://{settings.api_host}:{settings.api_port} (docs at /docs)", flush=True)
+    app = create_app(runtime)
+    # what start-up built (modules, rules, the app, SQLAlchemy's tables) lives as long as the process:
+    # out of the collector's way, each full collection walks only what requests allocate (about a
+    # tenth of the API's CPU per event otherwise, measured on batches of licenses)
+    gc.freeze()
     uvicorn.run(
-        create_app(runtime),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_level=settings.log_level.lower(),

@@ -60,6 +60,7 @@ class Intake:
         #: the accepted event types: what the runtime's flow plug-ins declare
         self.routes: dict[str, tuple[EventRoute, ...]] = dict(runtime.registry.routes)
         self.prefetches = runtime.registry.prefetches
+        self.batch_writes = runtime.registry.batch_writes
 
     def accept(self, raw_events: list[Any], principal: Principal) -> list[EventStatus]:
         """Validate and route every event in one transaction, none ever half-applied.
@@ -118,10 +119,11 @@ class Intake:
         with self.runtime.transaction() as session, engine.batching(session, batch):
             keys = [(item[0].source, item[0].id) for item in checked if not isinstance(item, EventStatus)]
             seen = self.runtime.db.statements.stored_events(session.connection(), keys)
-            self._prefetch(
-                session,
-                [i for i in checked if not isinstance(i, EventStatus) and (i[0].source, i[0].id) not in seen],
-            )
+            fresh = [
+                i for i in checked if not isinstance(i, EventStatus) and (i[0].source, i[0].id) not in seen
+            ]
+            self._prefetch(session, fresh)
+            self._batch_write(session, fresh)
             now = self.runtime.clock.now()
             for item in checked:
                 if isinstance(item, EventStatus):
@@ -165,6 +167,14 @@ class Intake:
             mine = [(event.type, data) for event, data, _ in items if event.type in types]
             if mine:
                 prefetch(session, mine)
+
+    def _batch_write(self, session: Session, items: list[tuple[CloudEvent, BaseModel, list[str]]]) -> None:
+        """Each plug-in's batch write over the events of ``items`` it routes (``BatchWrite``): only for
+        a batch routed whole, whose refusal rolls it back with everything else."""
+        for types, write in self.batch_writes:
+            mine = [(event.type, data) for event, data, _ in items if event.type in types]
+            if mine:
+                write(session, self.runtime.engine, mine)
 
     def _validate(self, raw: Any, principal: Principal) -> Checked:
         event_id, source, event_type = identity(raw)

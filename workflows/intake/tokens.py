@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from workflows.errors import BadInput, YunshangError
 from workflows.store.db import Database
@@ -116,7 +117,19 @@ def create(
 
 
 def ensure(db: Database, clock: Clock, configs: list[TokenConfig]) -> None:
-    """Make the configured tokens valid (created or updated by name)."""
+    """Make the configured tokens valid (created or updated by name). Several API processes starting
+    at once against one database each do this: one that finds a token created by another meanwhile
+    (the name's unique key) does it again, now updating the row."""
+    for attempt in range(3):
+        try:
+            _ensure(db, clock, configs)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
+
+
+def _ensure(db: Database, clock: Clock, configs: list[TokenConfig]) -> None:
     with db.transaction() as session:
         for config in configs:
             row = session.execute(select(ApiToken).where(ApiToken.name == config.name)).scalar_one_or_none()

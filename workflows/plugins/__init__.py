@@ -27,7 +27,7 @@ from workflows.delivery.recipients import Resolver
 from workflows.engine.core import Engine
 from workflows.engine.rows import advance_actor, batch_actor
 from workflows.errors import YunshangError
-from workflows.plugins.routes import EventRoute, Prefetch
+from workflows.plugins.routes import BatchWrite, EventRoute, Prefetch
 from workflows.time.calendar import WorkCalendar
 
 if TYPE_CHECKING:
@@ -76,6 +76,9 @@ class FlowPlugin:
     events: tuple[EventRoute, ...] = ()
     #: reads once per batch what the routes of ``events`` would read event by event (``Prefetch``)
     prefetch: Prefetch | None = None
+    #: writes once per batch routed whole what the routes of ``events`` would write event by event
+    #: (``BatchWrite``)
+    batch_write: BatchWrite | None = None
     #: the API router of the flow's own endpoints, built on demand (FastAPI imported only by the API)
     router: Callable[[], APIRouter] | None = None
     #: the flow's own dashboard pages (``workflows.ui``), a router mounted at ``/ui``, built on demand
@@ -123,6 +126,10 @@ class Registry:
         #: each plug-in's batch prefetch with the event types it routes, in plug-in order
         self.prefetches: tuple[tuple[frozenset[str], Prefetch], ...] = tuple(
             (frozenset(r.event_type for r in p.events), p.prefetch) for p in self.plugins if p.prefetch
+        )
+        #: each plug-in's batch write with the event types it routes, in plug-in order
+        self.batch_writes: tuple[tuple[frozenset[str], BatchWrite], ...] = tuple(
+            (frozenset(r.event_type for r in p.events), p.batch_write) for p in self.plugins if p.batch_write
         )
         self._index("actor", ((p, name, name) for p in self.plugins for name in p.actor_names()))
         self.explainers: dict[str, Explainer] = self._index(

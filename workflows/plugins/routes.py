@@ -8,6 +8,14 @@ Routes are called event by event. A plug-in whose routes read the database may a
 ``Prefetch`` (``FlowPlugin.prefetch``): the intake calls it once per batch, before routing, with every
 event of the batch the plug-in routes, so that it reads in one query what its routes would ask one by
 one (into the session's identity map or ``session.info``, which lives as long as the transaction).
+
+A plug-in whose routes write a row per event may declare a ``BatchWrite`` (``FlowPlugin.batch_write``):
+when a batch is routed whole, the intake calls it once, after the prefetches and before routing, with
+every event of the batch the plug-in will route (duplicates left out), so that it writes in one
+statement what its routes would write one by one, leaving in ``session.info`` what they need to answer.
+It runs in the batch's transaction: if any event of the batch is refused, it is rolled back with the
+rest and the batch is redone event by event, in savepoints, without it — so a route still writes
+itself whatever the batch write did not.
 """
 
 from __future__ import annotations
@@ -49,6 +57,8 @@ Handler = Callable[[Session, Engine, Envelope, Any], RouteResult]
 #: (session, [(event type, validated data)] of a batch's events the plug-in routes) → None; it only
 #: reads (a route still checks everything itself), and a batch with none of its events does not call it
 Prefetch = Callable[[Session, Sequence[tuple[str, Any]]], None]
+#: (session, engine, [(event type, data)]) → None: the rows a batch's routes would write, written at once
+BatchWrite = Callable[[Session, Engine, Sequence[tuple[str, Any]]], None]
 
 
 @dataclass(frozen=True)

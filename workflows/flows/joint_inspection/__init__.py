@@ -23,6 +23,7 @@ from workflows.flows.joint_inspection.cli import add_commands as add_draw_comman
 from workflows.flows.joint_inspection.demo import JointInspectionDemo
 from workflows.flows.joint_inspection.directory import record_inspections
 from workflows.flows.joint_inspection.directory_cli import add_directory_commands
+from workflows.flows.joint_inspection.listing import list_licenses
 from workflows.flows.joint_inspection.pages import pages
 from workflows.flows.joint_inspection.recipients import TITLES, resolve
 from workflows.flows.joint_inspection.routes import EVENTS
@@ -40,6 +41,7 @@ PLUGIN = FlowPlugin(
     description="double-random joint inspection (双随机联合抽查) with a draw anyone can verify",
     flows=(joint_inspection.FLOW, joint_inspection.FOLLOW_UP_FLOW),
     events=EVENTS,
+    batch_write=list_licenses,
     router=router,
     pages=pages,
     templates=str(Path(__file__).parent / "templates"),

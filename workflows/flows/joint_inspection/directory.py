@@ -138,7 +138,7 @@ def _upsert(dialect: Any) -> Any:
 #: on PostgreSQL one round trip tells a new object from a known one: a row the statement inserted has
 #: no ``xmax``, one it updated has the updating transaction's (the upsert locked it)
 _UPSERT_PG = _upsert(postgresql).returning(literal_column("xmax = 0", Boolean).label("inserted"))
-_UPSERT_SQLITE = _upsert(sqlite)
+UPSERT_SQLITE = _upsert(sqlite)
 _EXISTS = select(OBJECTS.c.uscc).where(OBJECTS.c.uscc == bindparam("uscc"))
 
 
@@ -147,13 +147,22 @@ def upsert_from_license(session: Session, data: LicenseIssued, risk_class: str, 
     inspected; one the directory has gets the license's name, street, grid and (when it gives one)
     industry, keeping its risk class and inspections. True when the object is new. The USCC is taken
     as the license gives it (one failing its check character too: the registry issued it). One
-    statement, prepared once (on SQLite a read before it)."""
-    industry = data.industry_codes[0] if data.industry_codes else None
-    values: dict[str, Any] = {
+    statement, prepared once (on SQLite a read before it). A batch of licenses: ``listing``."""
+    values = object_values(data, risk_class, at)
+    if _dialect(session) == "postgresql":
+        return bool(session.execute(_UPSERT_PG, values).scalar_one())
+    existed = session.execute(_EXISTS, {"uscc": data.uscc}).first()
+    session.execute(UPSERT_SQLITE, values)
+    return existed is None
+
+
+def object_values(data: LicenseIssued, risk_class: str, at: date) -> dict[str, Any]:
+    """The object row a license would insert (``upsert_from_license``)."""
+    return {
         "uscc": data.uscc,
         "name": data.name,
         "type": type_of(data.uscc),
-        "industry": industry,
+        "industry": data.industry_codes[0] if data.industry_codes else None,
         "street": data.street,
         "grid": data.grid,
         "risk_class": risk_class,
@@ -162,11 +171,6 @@ def upsert_from_license(session: Session, data: LicenseIssued, risk_class: str, 
         "last_result": None,
         "last_inspectors": [],
     }
-    if _dialect(session) == "postgresql":
-        return bool(session.execute(_UPSERT_PG, values).scalar_one())
-    existed = session.execute(_EXISTS, {"uscc": data.uscc}).first()
-    session.execute(_UPSERT_SQLITE, values)
-    return existed is None
 
 
 def type_of(uscc: str) -> str:

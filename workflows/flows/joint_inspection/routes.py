@@ -12,6 +12,7 @@ from workflows.engine.core import Engine
 from workflows.errors import BadInput
 from workflows.flows.joint_inspection.directory import default_risk_class, upsert_from_license
 from workflows.flows.joint_inspection.events import FollowUpResolved, ResultRecorded
+from workflows.flows.joint_inspection.listing import listed_by_batch
 from workflows.plugins.routes import Envelope, EventRoute, RouteResult
 from workflows.store.models import Instance
 from workflows.upstream.registration import LicenseIssued
@@ -95,7 +96,9 @@ def _license(session: Session, engine: Engine, event: Envelope, data: LicenseIss
     ruleset = engine.rules.current.ruleset
     if ruleset is None:  # static deadlines (tests, benchmarks): no risk classes to place it in
         return RouteResult("unlisted")
-    new = upsert_from_license(session, data, default_risk_class(ruleset.sampling), data.issued_at.date())
+    new = listed_by_batch(session, data.uscc)  # the batch's licenses upserted at once (``listing``)
+    if new is None:
+        new = upsert_from_license(session, data, default_risk_class(ruleset.sampling), data.issued_at.date())
     return RouteResult("listed" if new else "relisted")
 
 

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from tests.e2e.flows.dual_notification.conftest import cloudevent, event_id, license_data
 from tests.e2e.flows.grid_check.conftest import GRID_APP, Grid
 from workflows import uscc
+from workflows.flows.joint_inspection.directory_models import InspectionObject
 
 BATCH = {"Content-Type": "application/cloudevents-batch+json"}
 #: grid → (level, worker) as the directory of the conftest places a task of it
@@ -113,3 +114,56 @@ def test_a_batch_of_licenses_acknowledgements_and_checks_routes_each_event_as_al
         done = grid.task(t["id"])
         assert done["state"] == "verified"
         assert [h["outcome"] for h in done["history"] if h["trigger"] == "report"] == ["applied"]
+
+
+def test_a_batch_of_licenses_lists_its_inspection_objects_in_one_statement_each_as_alone(grid: Grid) -> None:
+    """Joint inspection's batch write: the objects of a batch's licenses upserted in one statement;
+    each license still answers ``listed`` (new) or ``relisted`` (known, or named twice in the batch).
+    A batch with a refused event is redone event by event: each license upserts its own object and
+    the refused event leaves nothing."""
+    codes = [uscc.make(f"9137021200001{n:03d}X") for n in range(4)]
+    now = grid.e2e.now()
+
+    def lic(code: str, name: str, **extra: Any) -> dict[str, Any]:
+        data = license_data(code, name, "日用百货销售", now, **extra)
+        return cloudevent("license.issued", data, id=event_id("listing"))
+
+    first = _post(grid, [lic(codes[0], "崂山甲商行")])  # known before the batch
+    assert "listed" in first[0]["result"].split(", ")
+    batch = [
+        lic(codes[0], "崂山甲商行改名"),
+        lic(codes[1], "崂山乙商行", industry_codes=["F5211"]),
+        lic(codes[1], "崂山乙商行改名", grid="ZH-002"),  # the same enterprise twice in the batch
+        lic(codes[2], "崂山丙商行"),
+    ]
+    with statements(grid) as sql:
+        answers = _post(grid, batch)
+    assert [a["status"] for a in answers] == ["accepted"] * 4
+    listed = [next(r for r in a["result"].split(", ") if r.endswith("listed")) for a in answers]
+    assert listed == ["relisted", "listed", "relisted", "listed"]
+    assert sum("inspection_objects" in s for s in sql) <= 2  # one upsert (on SQLite a read before it)
+    unknown = cloudevent(
+        "grid.task.acknowledged",
+        {"task": 999999, "worker_id": "GW-0001", "acknowledged_at": grid.at()},
+        id=event_id("listing-refused"),
+        source=GRID_APP,
+    )
+    mixed = _post(grid, [lic(codes[3], "崂山丁商行"), unknown, lic(codes[2], "崂山丙商行改名")])
+    assert [a["status"] for a in mixed] == ["accepted", "rejected", "accepted"]
+    assert [
+        next(r for r in a["result"].split(", ") if r.endswith("listed")) for a in (mixed[0], mixed[2])
+    ] == [
+        "listed",
+        "relisted",
+    ]
+    with grid.e2e.stack.runtime.db.read() as session:
+        objects = {
+            o.uscc: (o.name, o.grid, o.industry, o.risk_class)
+            for o in session.scalars(select(InspectionObject).where(InspectionObject.uscc.in_(codes)))
+        }
+    assert objects == {
+        codes[0]: ("崂山甲商行改名", "ZH-001", None, "A"),
+        codes[1]: ("崂山乙商行改名", "ZH-002", "F5211", "A"),  # the last name and grid, the industry given
+        codes[2]: ("崂山丙商行改名", "ZH-001", None, "A"),
+        codes[3]: ("崂山丁商行", "ZH-001", None, "A"),
+    }

@@ -36,6 +36,7 @@ from workflows.flows.joint_inspection.directory_parse import (
     parse_officers,
 )
 from workflows.flows.joint_inspection.directory_read import officers_of
+from workflows.flows.joint_inspection.listing import upsert_licenses
 from workflows.store.db import Database
 from workflows.store.migrate import upgrade
 from workflows.upstream.registration import LicenseIssued
@@ -331,3 +332,39 @@ def waiting_for_a_lock(db: Database) -> bool:
     with db.read() as session:
         waiting = session.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one()
     return int(waiting) > 0
+
+
+def test_a_batch_of_licenses_upserts_as_each_license_in_turn(
+    db: Database, write_objects: WriteFile, risk_classes: set[str], streets: set[str], results: list[str]
+) -> None:
+    """``listing.upsert_licenses`` (the batch write) leaves the objects and the answers that
+    ``upsert_from_license`` of each license in turn leaves: a USCC twice, a known one, industries."""
+    new, other = make("92370212MA0000077"), make("91370212MA0000099")
+    licenses = [
+        license_of(new, "新开饭店", "SHAZIKOU", "SZK-003", ["H6210"]),
+        license_of(U1, "青岛海味餐饮集团有限公司", "JINJIALING", "JJL-002", []),
+        license_of(new, "新开饭店改名", "BEIZHAI", "BZ-001", []),
+        license_of(other, "另一家", "ZHONGHAN", "ZH-001", ["F5211"]),
+        license_of(other, "另一家改名", "ZHONGHAN", "ZH-002", ["F5212"]),
+    ]
+    directory = parse_objects(write_objects(*ROWS), risk_classes, streets, results)
+
+    def objects() -> list[tuple[object, ...]]:
+        with db.read() as session:
+            found = session.scalars(select(InspectionObject).order_by(InspectionObject.uscc))
+            return [
+                (o.uscc, o.name, o.type, o.industry, o.street, o.grid, o.risk_class, o.risk_as_of,
+                 o.last_inspected_at, o.last_result, o.last_inspectors)
+                for o in found
+            ]  # fmt: skip
+
+    load_objects(db, directory, "objects.csv")
+    with db.transaction() as session:
+        in_turn = [upsert_from_license(session, data, "A", date(2026, 12, 1)) for data in licenses]
+    expected = objects()
+    load_objects(db, directory, "objects.csv")
+    with db.transaction() as session:
+        batch = upsert_licenses(session, licenses, "A")
+    assert objects() == expected
+    assert in_turn == [True, False, False, True, False]
+    assert batch == {new: True, U1: False, other: True}
