@@ -18,11 +18,13 @@ A department-scoped operator's figures count only that department's instances
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import and_, case, func, literal, or_, select, text
+from sqlalchemy.orm import Session
 
 from workflows.messaging.broker_view import BrokerView
 from workflows.queries.instances import WarningTimers
@@ -70,36 +72,44 @@ def flow_states(db: Database, scope: str | None) -> list[tuple[str, str, int]]:
     query = select(Instance.flow, Instance.state, func.count()).group_by(Instance.flow, Instance.state)
     counts: Counter[tuple[str, str]] = Counter()
     with db.read() as s:
+        _one_core(db, s)
         for where in halves(scope) if scope is not None else (None,):
             for flow, state, n in s.execute(query if where is None else query.where(where)).all():
                 counts[(flow, state)] += int(n)
     return [(flow, state, n) for (flow, state), n in sorted(counts.items())]
 
 
-def _card_flags(now: datetime, warnings: WarningTimers, scope: str | None) -> Any:
-    """One row per open instance with a timer that can make it red or yellow: its facets, and
-    whether it is late (red) and whether a warning passed or a deadline is near (yellow, when not
-    late). One pass over the timers that matter (armed and due within 24 h, or fired) joined to the
-    open instances: on PostgreSQL a hash join of two scans, the instances' side read from the index
-    ``ix_instances_open`` alone (it carries the facets), not an EXISTS probe per instance."""
-    armed_past = and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at < now)
-    fired_here = and_(TimerRow.status == TimerStatus.FIRED, TimerRow.state == Instance.state)
-    passed = or_(armed_past, fired_here)
-    soon = and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at >= now, TimerRow.due_at < now + SOON)
+#: an instance's colour from its timers: the highest score of its timers that matter
+RED, YELLOW = 2, 1
+
+
+def _scored(now: datetime, warnings: WarningTimers, scope: str | None) -> Any:
+    """One row per open instance with a timer that can make it red or yellow: its facets and its
+    colour, the highest score of its timers — 2 (red) for a deadline passed (armed past due, or fired
+    in this state), 1 (yellow) for a warning passed or a deadline due within 24 h, else 0. One pass over
+    the timers that matter (armed and due within 24 h, or fired) joined to the open instances: on
+    PostgreSQL a hash join of two scans, the instances' side read from the index ``ix_instances_open``
+    alone (it carries the facets), not an EXISTS probe per instance."""
+    passed = or_(
+        and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at < now),
+        and_(TimerRow.status == TimerStatus.FIRED, TimerRow.state == Instance.state),
+    )
+    soon = and_(TimerRow.status == TimerStatus.ARMED, TimerRow.due_at >= now)  # and before now + 24 h
+    deadline = case((passed, RED), (soon, YELLOW), else_=0)
     if warnings:
-        is_warning = tuple_(Instance.flow, TimerRow.name).in_(sorted(warnings))
-        late = and_(passed, ~is_warning)
-        near = or_(and_(passed, is_warning), and_(soon, ~is_warning))
+        # one text comparison per timer: "flow:timer" among the warnings (a hashed array on PostgreSQL)
+        is_warning = (Instance.flow + literal(":") + TimerRow.name).in_(
+            sorted(f"{f}:{t}" for f, t in warnings)
+        )
+        score = case((is_warning, case((passed, YELLOW), else_=0)), else_=deadline)
     else:
-        late, near = passed, soon
+        score = deadline
     query = (
         select(
-            Instance.id,
             Instance.department,
             Instance.street,
             Instance.escalation_level,
-            func.max(case((late, 1), else_=0)).label("late"),
-            func.max(case((near, 1), else_=0)).label("near"),
+            func.max(score).label("score"),
         )
         .join(TimerRow, TimerRow.instance_id == Instance.id)
         .where(
@@ -113,23 +123,20 @@ def _card_flags(now: datetime, warnings: WarningTimers, scope: str | None) -> An
     )
     if scope is not None:
         query = query.where(in_department(scope))
-    return query.subquery("flagged")
+    return query.subquery("scored")
 
 
 def cards(db: Database, now: datetime, warnings: WarningTimers, scope: str | None) -> tuple[Cards, Cards]:
     """The red and yellow cards, in one statement: red = late (``GET /instances?overdue=true``),
     yellow = not late and near (see the module's doc)."""
-    flagged = _card_flags(now, warnings, scope)
-    colour = case((flagged.c.late == 1, literal("red")), else_=literal("yellow"))
-    query = (
-        select(colour, flagged.c.department, flagged.c.street, flagged.c.escalation_level, func.count())
-        .where(or_(flagged.c.late == 1, flagged.c.near == 1))
-        .group_by(colour, flagged.c.department, flagged.c.street, flagged.c.escalation_level)
-    )
+    scored = _scored(now, warnings, scope)
+    columns = (scored.c.score, scored.c.department, scored.c.street, scored.c.escalation_level)
+    query = select(*columns, func.count()).where(scored.c.score > 0).group_by(*columns)
     red, yellow = Cards(), Cards()
     with db.read() as s:
-        for which, dep, st, lv, n in s.execute(query).all():
-            target = red if which == "red" else yellow
+        _one_core(db, s)
+        for score, dep, st, lv, n in s.execute(query).all():
+            target = red if score == RED else yellow
             target.total += int(n)
             for dim, key in zip(DIMENSIONS, (dep or "—", st or "—", lv or NONE), strict=True):
                 target.by[dim][key] = target.by[dim].get(key, 0) + int(n)
@@ -137,6 +144,14 @@ def cards(db: Database, now: datetime, warnings: WarningTimers, scope: str | Non
         for dim in DIMENSIONS:
             target.by[dim] = dict(sorted(target.by[dim].items(), key=lambda kv: (-kv[1], kv[0])))
     return red, yellow
+
+
+def _one_core(db: Database, session: Session) -> None:
+    """The overview's two aggregates run side by side on two connections (``overview``): on PostgreSQL
+    each on one core, without parallel workers of its own (with them, the two took as long as one after
+    the other on 2 cores: bench/README.md)."""
+    if db.is_postgres:
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 def today_bounds(now: datetime) -> tuple[datetime, datetime]:
@@ -171,9 +186,18 @@ def pipeline(db: Database, view: BrokerView, now: datetime) -> Pipeline:
 def overview(
     db: Database, view: BrokerView, now: datetime, warnings: WarningTimers, scope: str | None
 ) -> Overview:
-    red, yellow = cards(db, now, warnings, scope)
+    """Every figure of the overview. On PostgreSQL its two aggregates (flow × state, the cards) run at
+    once, on two of the pool's connections; SQLite reads them one after the other."""
+    if db.is_postgres:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="overview") as pool:
+            counted = pool.submit(flow_states, db, scope)
+            red, yellow = cards(db, now, warnings, scope)
+            states = counted.result()
+    else:
+        states = flow_states(db, scope)
+        red, yellow = cards(db, now, warnings, scope)
     return Overview(
-        states=flow_states(db, scope),
+        states=states,
         red=red,
         yellow=yellow,
         pushes_today=pushes_today(db, now, scope),
