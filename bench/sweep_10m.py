@@ -50,15 +50,37 @@ WHERE i.id > CAST(:after AS bigint)
 """
 
 
-def fill(runtime: Runtime, instances: int, per: int, due: datetime, spread_s: int, tag: str) -> float:
-    """``instances`` toy instances with ``per`` armed timers each, in chunks of 250,000 instances."""
+SECONDARY = """
+SELECT i.relname, pg_get_indexdef(i.oid)
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+WHERE t.relname IN ('instances', 'timers') AND t.relnamespace = 'public'::regnamespace
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
+"""
+
+
+def fill(
+    runtime: Runtime, instances: int, per: int, due: datetime, spread_s: int, tag: str, bulk: bool = False
+) -> float:
+    """``instances`` toy instances with ``per`` armed timers each, in chunks of 250,000 instances.
+
+    ``bulk``: as a bulk load is done — the secondary indexes of both tables dropped first and built
+    again at the end, the foreign-key triggers off (``session_replication_role = replica``)."""
     now = runtime.clock.now()
     types = [bindparam("now", type_=UtcDateTime()), bindparam("due", type_=UtcDateTime())]
     t0 = time.perf_counter()
     chunk = 250_000
+    indexes: list[tuple[str, str]] = []
+    if bulk:
+        with runtime.db.engine.begin() as conn:
+            indexes = [(str(n), str(d)) for n, d in conn.execute(text(SECONDARY))]
+            for name, _ in indexes:
+                conn.execute(text(f'DROP INDEX "{name}"'))
     for lo in range(1, instances + 1, chunk):
         hi = min(instances, lo + chunk - 1)
         with runtime.db.engine.begin() as conn:
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+            if bulk:
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
             after = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM instances")).scalar_one())
             conn.execute(text(INSTANCES).bindparams(types[0]), {"tag": tag, "lo": lo, "hi": hi, "now": now})
             conn.execute(
@@ -66,12 +88,20 @@ def fill(runtime: Runtime, instances: int, per: int, due: datetime, spread_s: in
                 {"due": due, "spread": max(1, spread_s), "per": per, "after": after, "now": now},
             )
         log(f"{tag}: {hi:,} instances, {hi * per:,} timers ({time.perf_counter() - t0:.0f} s)")
+    if indexes:
+        with runtime.db.engine.begin() as conn:
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+            conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+            for name, definition in indexes:
+                conn.execute(text(definition))
+                log(f"{tag}: index {name} built ({time.perf_counter() - t0:.0f} s)")
     return time.perf_counter() - t0
 
 
 def vacuum_analyze(runtime: Runtime) -> float:
     t0 = time.perf_counter()
     with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SET statement_timeout = 0"))
         for table in ("instances", "timers"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
     return time.perf_counter() - t0
@@ -108,6 +138,7 @@ def sweeps(
                 conn.execute(text(rearm))
                 conn.execute(text("DELETE FROM outbox"))
             with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("SET statement_timeout = 0"))
                 conn.execute(text("VACUUM ANALYZE timers"))
             reset_redis(redis)
         result = run_sweepers(runtime, url, redis, processes, batch, redis)
@@ -133,7 +164,7 @@ def phase(runtime: Runtime, url: str, redis: str, args: argparse.Namespace, arme
     out: dict[str, Any] = {"armed_future_timers": armed}
     if armed:
         per = args.per_instance
-        seconds = fill(runtime, armed // per, per, now + timedelta(hours=1), 30 * 86400, "f-")
+        seconds = fill(runtime, armed // per, per, now + timedelta(hours=1), 30 * 86400, "f-", bulk=True)
         out["fill_seconds"] = round(seconds, 1)
     else:  # the small phase's empty poll: as many future timers as there are due ones
         out["fill_seconds"] = round(fill(runtime, args.due, 1, now + timedelta(hours=1), 86400, "f-"), 1)
