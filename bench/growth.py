@@ -9,7 +9,8 @@ The production stack of ``bench.push_bench`` (``yunshang api`` + ``python worker
   CPU per license (the API, the workers, this database's PostgreSQL backends, Redis);
 * *table* — before the stack starts, ``bench.ui_data.generate`` fills the instances table to each of
   ``--sizes`` (0, 100,000, 1,000,000 and 0 again; a fifth open with a timer each, then ``VACUUM
-  ANALYZE``; its sample deliveries removed), then ``push_bench.sustained``: lone licenses at
+  ANALYZE``; its sample deliveries removed), then ``--warmup`` licences pushed (and their deliveries
+  removed), then ``push_bench.sustained``: lone licenses at
   ``--rate`` for ``--seconds``, push latency p50 / p99.
 
 ``python -m bench.growth`` → ``bench/results/growth.json``.
@@ -90,6 +91,10 @@ def run(
         out["instances_before"] = prefill(stack, value)
     stack.start()
     try:
+        if kind == "table" and args.warmup:  # the workers up and warm before the clock starts
+            out["warmup"] = stock(stack, args.warmup)
+            with stack.db.engine.begin() as conn:
+                conn.execute(text("DELETE FROM deliveries"))
         meter = CpuMeter(_groups(stack, args.pg, args.database, redis))
         meter.start()
         if kind == "stock":
@@ -116,6 +121,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=100, help="licenses/s of the table runs (100)")
     p.add_argument("--seconds", type=float, default=40, help="seconds of each table run (40)")
     p.add_argument("--workers", type=int, default=2, help="worker processes (2)")
+    p.add_argument("--warmup", type=int, default=100, help="table runs: licences pushed before (100)")
     p.add_argument("--pg-url", default=None, help="PostgreSQL URL (default $YUNSHANG_TEST_PG_URL)")
     p.add_argument("--database", default="yunshang_bench_growth", help="database (emptied per run)")
     p.add_argument("--port", type=int, default=18499, help="the API's port")
