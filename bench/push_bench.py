@@ -82,8 +82,10 @@ class Stack:
         redis: str,
         port: int,
         extra_env: dict[str, str] | None = None,
+        processes: int = 2,
     ) -> None:
         self.kind, self.workdir, self.port = kind, workdir, port
+        self.processes = processes  # worker processes of the production stack
         self.url = f"sqlite:///{workdir}/push.db" if kind == "embedded" else pg
         self.env = {
             **os.environ,
@@ -110,7 +112,14 @@ class Stack:
             if self.kind == "embedded"
             else [
                 [str(bin_dir / "yunshang"), "api"],
-                [sys.executable, str(REPO / "worker.py"), "--processes", "2", "--threads", "8"],
+                [
+                    sys.executable,
+                    str(REPO / "worker.py"),
+                    "--processes",
+                    str(self.processes),
+                    "--threads",
+                    "8",
+                ],
             ]
         )
         for i, command in enumerate(commands):

@@ -38,14 +38,21 @@ YUNSHANG_DB, DBOS_DB = "yunshang_bench_peers", "dbos_bench_peers"
 ENGINE_GROUPS = ("api", "workers", "dbos", "postgresql", "redis")
 
 
-def run_one(side: Yunshang | Dbos, k: int, pg: str, redis: PrivateRedis | None) -> dict[str, Any]:
-    """One run: set up (warm-up included), then start k notices and claim them, measured."""
+def run_one(
+    side: Yunshang | Dbos,
+    k: int,
+    pg: str,
+    redis: PrivateRedis | None,
+    databases: list[str] | None = None,
+) -> dict[str, Any]:
+    """One run: set up (warm-up included), then start k notices and claim them, measured; the
+    PostgreSQL backends counted are those of ``databases`` (default: the two of this benchmark)."""
     try:
         side.setup()
     except BaseException:
         side.close()
         raise
-    groups = {**side.cpu_groups(), "postgresql": pg_backends(pg, [YUNSHANG_DB, DBOS_DB])}
+    groups = {**side.cpu_groups(), "postgresql": pg_backends(pg, databases or [YUNSHANG_DB, DBOS_DB])}
     if redis is not None and isinstance(side, Yunshang):
         pid = redis.proc.pid
         groups["redis"] = lambda: {pid}

@@ -50,9 +50,11 @@ def _in_threads(items: list[Any], threads: int, work: Callable[[list[Any]], None
 class Yunshang:
     name = "yunshang"
 
-    def __init__(self, workdir: Path, pg: str, redis: str, port: int, batch: int, senders: int) -> None:
-        self.pg, self.batch, self.senders = pg, batch, senders
-        self.stack = Stack("production", workdir, pg, redis, port)
+    def __init__(
+        self, workdir: Path, pg: str, redis: str, port: int, batch: int, senders: int, processes: int = 2
+    ) -> None:
+        self.pg, self.batch, self.senders, self.processes = pg, batch, senders, processes
+        self.stack = Stack("production", workdir, pg, redis, port, processes=processes)
         self.engine = create_engine(pg, pool_size=1)
         self.base = f"http://127.0.0.1:{port}"
         self.total = self.claimed_before = 0
@@ -61,7 +63,8 @@ class Yunshang:
     def describe(self) -> dict[str, Any]:
         return {
             "side": self.name,
-            "processes": "yunshang api + python worker.py --processes 2 --threads 8 (PostgreSQL + Redis)",
+            "processes": f"yunshang api + python worker.py --processes {self.processes} --threads 8 "
+            "(PostgreSQL + Redis)",
             "intake": f"POST /events, {self.batch} CloudEvents a request, {self.senders} sender threads",
             "notice": "license.issued (scope 餐饮服务) → registration → 1 dual_notification notice → push "
             "(log channel, deliveries row) → awaiting_claim arms claim_warning, claim_deadline (48h), "
