@@ -2,7 +2,7 @@
 department indexes on them, and the open instances' index carrying them (PostgreSQL: INCLUDE)
 
 On PostgreSQL the columns are STORED: adding them rewrites ``instances`` under an exclusive lock
-(about 10–20 s per million rows here). On SQLite they are VIRTUAL (nothing is rewritten).
+(28 s for 1,000,000 rows on this 2-core machine). On SQLite they are VIRTUAL (nothing is rewritten).
 
 Revision ID: 0015
 Revises: 0014

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.store.dialect import Statements
+from workflows.store.jsontext import utf8_json
 from workflows.store.postgres import Postgres
 from workflows.store.sqlite import Sqlite
 
@@ -59,7 +60,9 @@ class Database:
             kwargs["connect_args"] = {"options": options, "connect_timeout": 5}
             # no pre-ping: a dead pooled connection fails its transaction, which is retried as transient
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
-        self.engine: Engine = create_engine(url, **kwargs)
+        # JSON as UTF-8 text, not \uXXXX escapes: a Chinese context is half the bytes to send, store
+        # and parse (the facets' generated columns parse it on every write)
+        self.engine: Engine = create_engine(url, json_serializer=utf8_json, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, lock_timeout)
 

@@ -19,7 +19,6 @@ that cancels armed timers cannot touch the timers armed beside it, which is what
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import lru_cache
@@ -39,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from workflows.store.dialect import Claim, Statements
+from workflows.store.jsontext import utf8_json
 from workflows.store.models import UtcDateTime
 from workflows.store.postgres_one import start_one, write_one
 from workflows.store.rows import HistoryRow, LockedRow, NewInstance, NewTimer, Transition
@@ -59,7 +59,7 @@ def _iso(value: Any) -> str:
 
 def json_rows(rows: Sequence[dict[str, Any]]) -> str:
     """Rows as one JSON array (datetimes as ISO 8601 with their offset, dates as ``YYYY-MM-DD``)."""
-    return json.dumps(list(rows), default=_iso)
+    return utf8_json(list(rows), default=_iso)
 
 
 #: the (instance id, dedupe key) pairs of ``:ids`` × ``:dkeys`` (parallel arrays) in the history

@@ -8,6 +8,7 @@ supervisor can never leave a thread blocked on a full pipe while it holds a data
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -80,6 +81,8 @@ def serve(
     with SignalPipe(STOP_SIGNALS) as signals:
         broker.emit_after("process_boot")
         worker = dramatiq.Worker(broker, queues=queues, worker_threads=threads, worker_timeout=worker_timeout)
+        # what start-up built lives as long as the process: out of the collector's way, as the API does
+        gc.freeze()
         worker.start()
         names = ", ".join(sorted(queues)) if queues else "all"
         log.info("worker %d ready for action: %d threads, queues %s", os.getpid(), threads, names)
