@@ -87,7 +87,7 @@ def enterprise_clause(text: str) -> Any:
     """A whole USCC: that subject (the subject index); the start of one: those subjects (an index
     range) or a name containing it; anything else: a name (``context.name``) containing it."""
     text = text.strip()
-    name = Instance.context["name"].as_string().contains(text, autoescape=True)
+    name = Instance.name.contains(text, autoescape=True)  # a facet (trigram-indexed on PostgreSQL)
     if not USCC_CHARS.match(text):
         return name
     code = text.upper()

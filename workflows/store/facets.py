@@ -6,6 +6,8 @@ kept by the database itself as generated columns of ``instances`` (migration 001
 - ``departments``: the context's ``departments`` (every department of a joint inspection: a list, or
   an object keyed by department), ``jsonb`` on PostgreSQL so that ``?`` asks it through a GIN index;
 - ``street``: the context's ``street``;
+- ``name``: the context's ``name`` (the enterprise's: the list's name search, through a trigram index
+  on PostgreSQL — migration 0016);
 - ``escalation_level``: the highest escalation kind the context records in ``escalations`` (each flow
   appends ``{"kind": "warning" | "overdue" | "supervision", …}`` as its ladder climbs), ``none``
   without one.
@@ -32,6 +34,7 @@ NO_LEVEL = "none"
 
 DEPARTMENT_SQL = "context ->> 'department'"
 STREET_SQL = "context ->> 'street'"
+NAME_SQL = "context ->> 'name'"
 #: the level; guarded by a LIKE over the context's text (free: ``json`` is text), so that the common
 #: context without ``escalations`` is not parsed (each ``->`` of a ``json`` value parses it anew:
 #: ~4 µs a time here, ~0.5 µs for the LIKE)
@@ -55,6 +58,10 @@ def department() -> TextClause:
 
 def street() -> TextClause:
     return text(STREET_SQL)
+
+
+def name() -> TextClause:
+    return text(NAME_SQL)
 
 
 def escalation_level() -> TextClause:

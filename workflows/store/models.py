@@ -103,6 +103,11 @@ class Instance(Base):
         # a joint inspection's ``departments`` (the scope's other half: ``queries.scope``): GIN on
         # PostgreSQL; a plain index of the JSON text on SQLite, which the scope's LIKE does not use
         Index("ix_instances_departments", "departments", postgresql_using="gin"),
+        # the list's enterprise-name search (``LIKE '%…%'``): trigrams on PostgreSQL (pg_trgm); on
+        # SQLite a plain index the LIKE does not use
+        Index(
+            "ix_instances_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}
+        ),
         # the open instances (the overview's cards, the overdue filter): a fifth or less of them all;
         # on PostgreSQL with the facets the overview counts by, read from the index alone
         Index(
@@ -131,6 +136,7 @@ class Instance(Base):
     departments: Mapped[Any] = mapped_column(Departments, Computed(facets.departments()), nullable=True)
     street: Mapped[str | None] = mapped_column(String(64), Computed(facets.street()))
     escalation_level: Mapped[str | None] = mapped_column(String(16), Computed(facets.escalation_level()))
+    name: Mapped[str | None] = mapped_column(String(200), Computed(facets.name()))
 
 
 class History(Base):

@@ -57,3 +57,37 @@ def test_the_facets_follow_the_context(stack: Stack) -> None:
         session.execute(update(Instance).where(Instance.id == ids[0]).values(context=changed))
     assert _facets(stack, ids[:1]) == [("SCJG", None, "王哥庄", "overdue")]
     assert _facets(stack, ids[1:]) == [tuple(case[1:]) for case in CASES[1:]]  # the others unchanged
+
+
+def test_the_name_facet_serves_the_name_search(stack: Stack) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from workflows.queries.listing import Listing, count, enterprise_clause
+
+    names = ["青岛崂山云商药房有限公司", "崂山区王哥庄海鲜餐馆", None]
+    ids = []
+    with stack.runtime.transaction() as session:
+        for n, name in enumerate(names):
+            context = {"name": name} if name else {"street": "中韩"}
+            outcome = stack.runtime.engine.start(
+                session, "toy", f"name-{n}", subject=None, context=context, cause=Cause(kind="system")
+            )
+            ids.append(outcome.instance_id)
+    with stack.runtime.db.read() as session:
+        assert (
+            list(session.scalars(select(Instance.name).where(Instance.id.in_(ids)).order_by(Instance.id)))
+            == names
+        )
+    now = datetime.now(UTC)
+    assert count(stack.runtime.db, Listing(enterprise="云商药房"), now) == 1
+    assert count(stack.runtime.db, Listing(enterprise="崂山"), now) == 2
+    assert count(stack.runtime.db, Listing(enterprise="100%_"), now) == 0  # LIKE's wildcards are escaped
+    if stack.runtime.db.is_postgres:  # a search of three characters or more is a trigram index scan
+        query = select(Instance.id).where(enterprise_clause("云商药房"))
+        sql = str(query.compile(stack.runtime.db.engine, compile_kwargs={"literal_binds": True}))
+        with stack.runtime.db.engine.connect() as conn:
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(row[0] for row in conn.execute(text(f"EXPLAIN {sql}")))
+        assert "ix_instances_name_trgm" in plan, plan
