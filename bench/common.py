@@ -51,6 +51,17 @@ def amqp_url(base: str | None) -> str:
     return base or os.environ.get("YUNSHANG_TEST_AMQP_URL") or DEFAULT_AMQP_URL
 
 
+def drop_pg_database(url: str) -> None:
+    """Drop the database of ``url`` (its connections closed first), if it exists."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 def ensure_pg_database(url: str) -> None:
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")

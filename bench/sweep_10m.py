@@ -24,10 +24,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import bindparam, text
 
-from bench.common import ensure_pg_database, log, machine_info, pg_url, redis_url, write_result
+from bench.common import (
+    drop_pg_database,
+    ensure_pg_database,
+    log,
+    machine_info,
+    pg_url,
+    redis_url,
+    write_result,
+)
 from bench.sweep_bench import check_sweep, empty_polls, run_sweepers, sweep_plan
 from bench.sweep_setup import bench_runtime, reset
 from workflows.runtime import Runtime
@@ -204,16 +211,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def drop(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     url = pg_url(args.pg_url, args.pg_database)
@@ -227,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         runtime.close()
         if not args.keep:
-            drop(url)
+            drop_pg_database(url)
     ok = all(s["checks"]["ok"] for p in (small, large) for s in p["sweeps"])
     result = {
         "benchmark": "sweep_10m",

@@ -28,7 +28,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from bench.common import REPO, descendants, ensure_pg_database, wait_for
+from bench.common import REPO, descendants, drop_pg_database, ensure_pg_database, wait_for
 from bench.push_bench import BATCH, TOKEN, Stack, license_event
 
 WARMUP = 20
@@ -241,12 +241,6 @@ class Dbos:
 
 def _recreate(url: str) -> None:
     """Drop and create the DBOS system database: every run starts empty, as the yunshang one does."""
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    drop_pg_database(url)
     ensure_pg_database(url)
     time.sleep(0.1)
