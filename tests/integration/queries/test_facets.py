@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tests.support import Stack
 from workflows.engine.commands import Cause
@@ -91,3 +91,66 @@ def test_the_name_facet_serves_the_name_search(stack: Stack) -> None:
             conn.execute(text("SET LOCAL enable_seqscan = off"))
             plan = "\n".join(row[0] for row in conn.execute(text(f"EXPLAIN {sql}")))
         assert "ix_instances_name_trgm" in plan, plan
+
+
+#: names and searches pg_trgm draws no trigram from (no three letters or digits in a row), each with
+#: the names (by index) that contain it; LIKE's wildcards and the escape character are plain text
+SHORT_NAMES = ["青岛崂山云商药房有限公司", "崂山区王哥庄海鲜餐馆", "100%纯_净水/店", "ab科技", None]
+SHORT_SEARCHES = {"崂山": [0, 1], "崂": [0, 1], "海鲜": [1], "%纯": [2], "_": [2], "/": [2], "%": [2]}
+SHORT_SEARCHES |= {"ab": [3], "不在": [], "山 区": [], " 崂山 ": [0, 1]}
+
+
+def test_a_short_name_search_finds_and_counts_exactly_its_matches(stack: Stack) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event, text
+
+    from workflows.queries.listing import Listing, count, enterprise_clause, page
+
+    ids = []
+    with stack.runtime.transaction() as session:
+        for n, name in enumerate(SHORT_NAMES):
+            context = {"name": name} if name else {"street": "中韩"}
+            outcome = stack.runtime.engine.start(
+                session, "toy", f"short-{n}", subject=None, context=context, cause=Cause(kind="system")
+            )
+            ids.append(outcome.instance_id)
+    db, now = stack.runtime.db, datetime.now(UTC)
+    for search, matches in SHORT_SEARCHES.items():
+        expected = [ids[i] for i in matches]
+        listing = Listing(enterprise=search)
+        assert count(db, listing, now) == len(expected), search
+        found = page(db, listing, now, limit=2)
+        assert found.total == len(expected), search
+        assert [item["id"] for item in found.items] == expected[:2], search
+        if found.next is not None:  # the next page of the same search
+            rest = page(db, listing, now, after=found.next, limit=2)
+            assert [item["id"] for item in rest.items] == expected[2:4], search
+    if not db.is_postgres:
+        return
+    # PostgreSQL: the count reads the narrow name index alone (once vacuumed, as autovacuum keeps it),
+    # not the trigram index (a scan of its every entry for such a text) ...
+    query = select(func.count()).select_from(Instance).where(enterprise_clause("崂山"))
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE instances"))
+    with db.engine.connect() as conn:
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(row[0] for row in conn.execute(text(f"EXPLAIN {sql}")))
+    assert "Index Only Scan using ix_instances_name " in plan and "trgm" not in plan, plan
+    # ... and each of the list's statements is planned for its text, however often it runs (psycopg
+    # prepares a statement from its fifth run; PostgreSQL would then plan it for any text)
+    sent: list[str] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        for _ in range(12):
+            assert page(db, Listing(enterprise="崂山"), now).total == 2
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    selects = [i for i, s in enumerate(sent) if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 24
+    assert all("SET LOCAL plan_cache_mode = force_custom_plan" in sent[i - 1] for i in selects)
