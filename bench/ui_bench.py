@@ -37,6 +37,7 @@ PAGES = (
     ("list, by USCC", "/ui/instances?subject=91370212MA0004242X", "district"),
     ("list, by name (one enterprise)", "/ui/instances?subject=企业424242有限", "district"),
     ("list, by name (2 characters, every one)", "/ui/instances?subject=崂山", "district"),
+    ("list, by name (2 characters, none)", "/ui/instances?subject=海鲜", "district"),
     ("overview, scoped WJJ", "/ui/", "scoped"),
     ("list, scoped WJJ", "/ui/instances", "scoped"),
 )
