@@ -142,6 +142,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--redis-port", type=int, default=16407, help="the private Redis server's port")
     p.add_argument("--batch", type=int, default=100, help="yunshang: CloudEvents per POST")
     p.add_argument("--senders", type=int, default=2, help="yunshang: threads POSTing")
+    p.add_argument(
+        "--flows",
+        default="",
+        help="yunshang: YUNSHANG_FLOWS, the plug-ins run (e.g. dual_notification: the claim flow alone, "
+        "like for like with the peer); default every plug-in, as in production",
+    )
     g = p.add_argument_group("DBOS tuning (bench/peers/dbos_app.py)")
     g.add_argument(
         "--dbos-mode",
@@ -188,6 +194,7 @@ def main() -> None:
             "warmup": WARMUP,
             "batch": a.batch,
             "senders": a.senders,
+            "flows": a.flows or "all",
         },
         "dbos_options": dbos_options,
         "runs": [],
@@ -202,7 +209,7 @@ def main() -> None:
                     log(f"round {rnd}, k={k}: {name}")
                     workdir = Path(tempfile.mkdtemp(prefix=f"peers-{name}-", dir=logdir))
                     side: Yunshang | Dbos = (
-                        Yunshang(workdir, pg, redis.url, a.port, a.batch, a.senders)
+                        Yunshang(workdir, pg, redis.url, a.port, a.batch, a.senders, flows=a.flows)
                         if name == "yunshang"
                         else Dbos(pg, DBOS_DB, {**dbos_options, "mode": modes[k]}, workdir)
                     )
