@@ -62,6 +62,7 @@ class Yunshang:
         flows: str = "",
     ) -> None:
         self.pg, self.batch, self.senders, self.processes, self.flows = pg, batch, senders, processes, flows
+        self.name = f"yunshang [{flows}]" if flows else "yunshang"
         env = {"YUNSHANG_FLOWS": flows} if flows else None
         self.stack = Stack("production", workdir, pg, redis, port, extra_env=env, processes=processes)
         self.engine = create_engine(pg, pool_size=1)
