@@ -26,6 +26,7 @@ import dramatiq
 import actors
 from workflows.cli.app import make_app
 from workflows.cli.common import configure_logging
+from workflows.errors import BadInput
 from workflows.flows import dual_notification, grid_check, joint_inspection, toy
 from workflows.plugins import FlowPlugin
 from workflows.runtime import Runtime, build_runtime
@@ -44,9 +45,23 @@ PLUGINS: tuple[FlowPlugin, ...] = (
 _runtime: Runtime | None = None
 
 
+def deployed(settings: Settings) -> tuple[FlowPlugin, ...]:
+    """The plug-ins of ``PLUGINS`` that ``YUNSHANG_FLOWS`` names, in ``PLUGINS``' order (all when it is
+    unset). A name that is no plug-in is an error naming it and the known ones."""
+    wanted = settings.flow_names
+    if not wanted:
+        return PLUGINS
+    known = {plugin.name: plugin for plugin in PLUGINS}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise BadInput(f"YUNSHANG_FLOWS: no flow plug-in {unknown[0]!r}; known: {', '.join(known)}")
+    return tuple(plugin for plugin in PLUGINS if plugin.name in wanted)
+
+
 def compose(settings: Settings, **kwargs: Any) -> Runtime:
-    """Build a runtime of ``PLUGINS`` (unless ``plugins=`` says otherwise) with every actor declared."""
-    kwargs.setdefault("plugins", PLUGINS)
+    """Build a runtime of the deployed plug-ins (``deployed``; unless ``plugins=`` says otherwise) with
+    every actor declared."""
+    kwargs.setdefault("plugins", deployed(settings))
     return build_runtime(settings, declare=actors.declare, **kwargs)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import dramatiq
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from worker import PLUGINS, compose
@@ -74,6 +74,21 @@ def reset_pg(url: str) -> None:
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+@contextmanager
+def statements(stack: Stack) -> Iterator[list[str]]:
+    """The SQL statements the stack's database runs inside the block."""
+    engine, seen = stack.runtime.db.engine, []
+
+    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        seen.append(sql)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 @dataclass

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         "amqp:// URL (RabbitmqBroker, publisher confirms on)",
     )
     clock: ClockMode = Field(default=ClockMode.system, description="system or simulated")
+    flows: str = Field(
+        default="",
+        description="the flow plug-ins this deployment runs, by name, comma-separated "
+        "(e.g. 'dual_notification,grid_check'); empty: every plug-in worker.py lists",
+    )
     rules_dir: Path = Field(default=RULES_DIR, description="folder of the YAML rule files")
     rules_poll_interval: float = Field(
         default=2.0,
@@ -172,6 +177,20 @@ class Settings(BaseSettings):
                 "broker must be 'embedded', a redis:// URL (rediss://, unix://) or an amqp:// URL (amqps://)"
             )
         return value
+
+    @field_validator("flows")
+    @classmethod
+    def _flow_names(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",")] if value.strip() else []
+        bad = [name for name in names if not name.isidentifier()]
+        if bad:
+            raise ValueError(f"flows is a comma-separated list of plug-in names; {bad[0]!r} is not a name")
+        return ",".join(names)
+
+    @property
+    def flow_names(self) -> tuple[str, ...]:
+        """The plug-ins ``flows`` names, in its order; empty: every one."""
+        return tuple(self.flows.split(",")) if self.flows else ()
 
     @property
     def embedded_broker(self) -> bool:

@@ -101,31 +101,38 @@ def run_one(
 
 
 def summarize(runs: list[dict[str, Any]], ks: list[int]) -> dict[str, Any]:
+    """Per K: each side's min / median / max of each figure, and each yunshang side's ratios to DBOS
+    (``ratios``: the first yunshang side's, ``ratios_by_side``: every one's)."""
     figures = ("notices_per_s", "claims_per_s", "cpu_ms_per_notice", "peak_rss_mb", "other_load_cores")
+    names = list(dict.fromkeys(r["side"] for r in runs))
     out: dict[str, Any] = {}
     for k in ks:
         per: dict[str, Any] = {}
-        for side in ("yunshang", "dbos"):
+        for side in names if "dbos" in names else [*names, "dbos"]:
             mine = [r for r in runs if r["k"] == k and r["side"] == side]
             per[side] = {
                 f: {"min": min(v), "median": statistics.median(v), "max": max(v), "n": len(v)}
                 for f in figures
                 if (v := [float(r[f]) for r in mine])
             }
-        y, d = per["yunshang"], per["dbos"]
-        if y and d:
-            per["ratios"] = {
-                "notices_per_s": round(y["notices_per_s"]["median"] / d["notices_per_s"]["median"], 2),
-                "claims_per_s": round(y["claims_per_s"]["median"] / d["claims_per_s"]["median"], 2),
-                "cpu_per_notice_dbos_over_yunshang": round(
-                    d["cpu_ms_per_notice"]["median"] / y["cpu_ms_per_notice"]["median"], 2
-                ),
-                "peak_rss_dbos_over_yunshang": round(
-                    d["peak_rss_mb"]["median"] / y["peak_rss_mb"]["median"], 2
-                ),
-            }
+        d = per["dbos"]
+        by_side = {name: _ratios(per[name], d) for name in names if name != "dbos" and per[name] and d}
+        if by_side:
+            per["ratios"] = next(iter(by_side.values()))
+            per["ratios_by_side"] = by_side
         out[str(k)] = per
     return out
+
+
+def _ratios(y: dict[str, Any], d: dict[str, Any]) -> dict[str, float]:
+    return {
+        "notices_per_s": round(y["notices_per_s"]["median"] / d["notices_per_s"]["median"], 2),
+        "claims_per_s": round(y["claims_per_s"]["median"] / d["claims_per_s"]["median"], 2),
+        "cpu_per_notice_dbos_over_yunshang": round(
+            d["cpu_ms_per_notice"]["median"] / y["cpu_ms_per_notice"]["median"], 2
+        ),
+        "peak_rss_dbos_over_yunshang": round(d["peak_rss_mb"]["median"] / y["peak_rss_mb"]["median"], 2),
+    }
 
 
 def parse_args() -> argparse.Namespace:
@@ -142,6 +149,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--redis-port", type=int, default=16407, help="the private Redis server's port")
     p.add_argument("--batch", type=int, default=100, help="yunshang: CloudEvents per POST")
     p.add_argument("--senders", type=int, default=2, help="yunshang: threads POSTing")
+    p.add_argument(
+        "--flows",
+        nargs="+",
+        default=["all"],
+        help="yunshang sides, each run every round: 'all' (every plug-in, as in production) or a "
+        "YUNSHANG_FLOWS list (e.g. dual_notification: the claim flow alone, like for like with the peer)",
+    )
     g = p.add_argument_group("DBOS tuning (bench/peers/dbos_app.py)")
     g.add_argument(
         "--dbos-mode",
@@ -188,11 +202,15 @@ def main() -> None:
             "warmup": WARMUP,
             "batch": a.batch,
             "senders": a.senders,
+            "flows": a.flows,
         },
         "dbos_options": dbos_options,
         "runs": [],
     }
-    sides = ["yunshang", "dbos"] if a.only == "both" else [a.only]
+    variants = ["" if f == "all" else f for f in a.flows]
+    sides = [*(f"yunshang{f' [{f}]' if f else ''}" for f in variants)] if a.only != "dbos" else []
+    sides += ["dbos"] if a.only != "yunshang" else []
+    flows_of = dict(zip(sides, variants, strict=False))
     logdir = Path(tempfile.mkdtemp(prefix="peers-logs-"))
     log(f"logs in {logdir}")
     try:
@@ -200,10 +218,10 @@ def main() -> None:
             for k in a.k:
                 for name in sides if rnd % 2 else sides[::-1]:
                     log(f"round {rnd}, k={k}: {name}")
-                    workdir = Path(tempfile.mkdtemp(prefix=f"peers-{name}-", dir=logdir))
+                    workdir = Path(tempfile.mkdtemp(prefix=f"peers-{name.split()[0]}-", dir=logdir))
                     side: Yunshang | Dbos = (
-                        Yunshang(workdir, pg, redis.url, a.port, a.batch, a.senders)
-                        if name == "yunshang"
+                        Yunshang(workdir, pg, redis.url, a.port, a.batch, a.senders, flows=flows_of[name])
+                        if name != "dbos"
                         else Dbos(pg, DBOS_DB, {**dbos_options, "mode": modes[k]}, workdir)
                     )
                     run = run_one(side, k, pg, redis)

@@ -51,10 +51,20 @@ class Yunshang:
     name = "yunshang"
 
     def __init__(
-        self, workdir: Path, pg: str, redis: str, port: int, batch: int, senders: int, processes: int = 2
+        self,
+        workdir: Path,
+        pg: str,
+        redis: str,
+        port: int,
+        batch: int,
+        senders: int,
+        processes: int = 2,
+        flows: str = "",
     ) -> None:
-        self.pg, self.batch, self.senders, self.processes = pg, batch, senders, processes
-        self.stack = Stack("production", workdir, pg, redis, port, processes=processes)
+        self.pg, self.batch, self.senders, self.processes, self.flows = pg, batch, senders, processes, flows
+        self.name = f"yunshang [{flows}]" if flows else "yunshang"
+        env = {"YUNSHANG_FLOWS": flows} if flows else None
+        self.stack = Stack("production", workdir, pg, redis, port, extra_env=env, processes=processes)
         self.engine = create_engine(pg, pool_size=1)
         self.base = f"http://127.0.0.1:{port}"
         self.total = self.claimed_before = 0
@@ -68,8 +78,14 @@ class Yunshang:
             "intake": f"POST /events, {self.batch} CloudEvents a request, {self.senders} sender threads",
             "notice": "license.issued (scope 餐饮服务) → registration → 1 dual_notification notice → push "
             "(log channel, deliveries row) → awaiting_claim arms claim_warning, claim_deadline (48h), "
-            "claim_supervision; notice.claimed → claimed, the three timers cancelled. Also, as in production "
-            "(worker.py's plug-ins): a grid_check instance per license with its acknowledge_deadline timer",
+            "claim_supervision; notice.claimed → claimed, the three timers cancelled. "
+            + (
+                f"Only the plug-ins YUNSHANG_FLOWS={self.flows} names run (like for like with the peer)"
+                if self.flows
+                else "Also, as in production (worker.py's plug-ins): a grid_check instance per license with "
+                "its acknowledge_deadline timer, the joint inspection's upsert of the license"
+            ),
+            "flows": self.flows or "all (worker.py's PLUGINS)",
         }
 
     def setup(self) -> None:

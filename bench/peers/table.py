@@ -27,21 +27,33 @@ def _cell(stats: dict[str, Any] | None) -> str:
 
 
 def table(result: dict[str, Any]) -> str:
-    rows = ["| K | figure | yunshang min / **median** / max | DBOS min / **median** / max | ratio |"]
-    rows.append("|---:|---|---|---|---:|")
-    for k, per in result.get("summary", {}).items():
-        ratios = per.get("ratios", {})
-        ratio = {
-            "notices_per_s": ratios.get("notices_per_s"),
-            "claims_per_s": ratios.get("claims_per_s"),
-            "cpu_ms_per_notice": ratios.get("cpu_per_notice_dbos_over_yunshang"),
-            "peak_rss_mb": ratios.get("peak_rss_dbos_over_yunshang"),
-        }
+    """A row per K and figure; a column per yunshang side, DBOS's, and each yunshang side's ratio."""
+    summary = result.get("summary", {})
+    names = [n for n in next(iter(summary.values()), {}) if n not in ("dbos", "ratios", "ratios_by_side")]
+    head = [f"{n} min / **median** / max" for n in names] + ["DBOS min / **median** / max"]
+    head += [f"ratio, {n}" for n in names] if len(names) > 1 else ["ratio"]
+    rows = [
+        "| K | figure | " + " | ".join(head) + " |",
+        "|---:|---|" + "---|" * (len(names) + 1) + "---:|" * len(names),
+    ]
+    keys = {
+        "notices_per_s": "notices_per_s",
+        "claims_per_s": "claims_per_s",
+        "cpu_ms_per_notice": "cpu_per_notice_dbos_over_yunshang",
+        "peak_rss_mb": "peak_rss_dbos_over_yunshang",
+    }
+    for k, per in summary.items():
+        by_side = per.get("ratios_by_side") or ({names[0]: per["ratios"]} if "ratios" in per else {})
         for key, label in FIGURES:
-            r = ratio.get(key)
-            shown = f"**{r:.1f}×**" if r is not None else ""
-            mine, peer = _cell(per["yunshang"].get(key)), _cell(per["dbos"].get(key))
-            cells = [f"{int(k):,}", label, mine, peer, shown]
+            cells = [
+                f"{int(k):,}",
+                label,
+                *(_cell(per[n].get(key)) for n in names),
+                _cell(per["dbos"].get(key)),
+            ]
+            for n in names:
+                r = by_side.get(n, {}).get(keys.get(key, ""))
+                cells.append(f"**{r:.1f}×**" if r is not None else "")
             rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 

@@ -73,9 +73,17 @@ def parse_json(body: bytes, max_depth: int, what: str = "body") -> Any:
     if depth > max_depth:
         raise Refused(422, "too_deep", f"the {what} nests {depth} levels deep; at most {max_depth} are taken")
     try:
-        return json.loads(body or b"null")
+        return json.loads(body or b"null", parse_constant=_no_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise Refused(422, "bad_json", f"{what} is not JSON: {exc}") from None
+    except ValueError as exc:  # NaN, Infinity
+        raise Refused(422, "bad_json", f"{what} is not JSON: {exc}") from None
+
+
+def _no_constant(name: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity``, which Python's parser takes and JSON (RFC 8259) does not:
+    refused, or they would reach the database as ``null`` (or be refused by PostgreSQL's ``json``)."""
+    raise ValueError(f"{name} is not a JSON number (RFC 8259)")
 
 
 def _header_text(value: str) -> str:

@@ -20,15 +20,17 @@ itself whatever the batch write did not.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.engine.commands import Cause
 from workflows.engine.core import Engine
 from workflows.plugins.events import EventData
+from workflows.store.models import Instance
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,16 @@ Handler = Callable[[Session, Engine, Envelope, Any], RouteResult]
 Prefetch = Callable[[Session, Sequence[tuple[str, Any]]], None]
 #: (session, engine, [(event type, data)]) → None: the rows a batch's routes would write, written at once
 BatchWrite = Callable[[Session, Engine, Sequence[tuple[str, Any]]], None]
+
+
+def hold_instances(session: Session, ids: Iterable[int], key: str) -> None:
+    """A prefetch's helper: the instances ``ids`` in one query, into the session's identity map (where
+    ``session.get`` finds them with no query) and held in ``session.info[key]`` for the transaction (the
+    identity map holds them only weakly). Ids of no instance load nothing: the route still finds out."""
+    wanted = sorted(set(ids))
+    if wanted:
+        loaded = session.scalars(select(Instance).where(Instance.id.in_(wanted))).all()
+        session.info.setdefault(key, []).extend(loaded)
 
 
 @dataclass(frozen=True)

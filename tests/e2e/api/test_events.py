@@ -124,6 +124,11 @@ def test_invalid_single_events_name_the_field_and_change_nothing(api: Api) -> No
         bad_json = c.post("/events", content=b"{not json", headers={"Content-Type": "application/json"})
         assert bad_json.status_code == 422
         assert "not JSON" in bad_json.json()["detail"]
+        for constant in ("NaN", "Infinity", "-Infinity"):  # Python's parser takes them; JSON does not
+            text = json.dumps(event(f"n-{constant}", case="x")).replace('"x"', constant)
+            r = c.post("/events", content=text.encode(), headers={"Content-Type": "application/json"})
+            assert r.status_code == 422, constant
+            assert f"{constant} is not a JSON number" in r.json()["detail"]
     assert counts(api) == before
 
 

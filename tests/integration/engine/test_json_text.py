@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from sqlalchemy import String, cast, select
 
 from tests.support import Stack
@@ -38,7 +41,13 @@ def test_contexts_are_stored_as_utf8_text_and_read_back_unchanged(stack: Stack) 
     assert (street, department) == ("中韩", "WJJ")  # the facets read the UTF-8 text alike
 
 
-def test_utf8_json_falls_back_to_escapes_only_for_what_utf8_cannot_carry() -> None:
-    assert utf8_json({"a": "崂山"}) == '{"a": "崂山"}'
-    assert utf8_json({"a": "崂山\udc00"}) == '{"a": "\\u5d02\\u5c71\\udc00"}'
-    assert utf8_json([1, "x"], separators=(",", ":")) == '[1,"x"]'
+def test_utf8_json_falls_back_to_the_standard_library_only_where_orjson_refuses() -> None:
+    assert utf8_json({"a": "崂山", 1: [1.5, None, True]}) == '{"a":"崂山","1":[1.5,null,true]}'
+    assert utf8_json({"a": "崂山\udc00"}) == '{"a":"\\u5d02\\u5c71\\udc00"}'  # UTF-8 cannot carry it
+    assert utf8_json([2**70]) == f"[{2**70}]"  # beyond 64 bits
+    at = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
+    assert utf8_json({"at": at}, default=lambda v: v.isoformat()) == '{"at":"2026-12-04T10:30:00+00:00"}'
+    with pytest.raises(TypeError):  # a datetime with no default: refused, as the standard library does
+        utf8_json({"at": at})
+    with pytest.raises(TypeError):
+        utf8_json({"x": object()})

@@ -21,7 +21,7 @@ from workflows.flows.dual_notification.demo import DualNotificationDemo
 from workflows.flows.dual_notification.explain_text import explain_event
 from workflows.flows.dual_notification.pages import pages
 from workflows.flows.dual_notification.recipients import TITLES, resolve
-from workflows.flows.dual_notification.routes import EVENTS
+from workflows.flows.dual_notification.routes import EVENTS, prefetch
 from workflows.plugins import FlowPlugin
 
 PLUGIN = FlowPlugin(
@@ -29,6 +29,7 @@ PLUGIN = FlowPlugin(
     description="dual notification (双告知): a notice per permit and department, claimed within 48 h",
     flows=(license_registration.FLOW, dual_notification.FLOW),
     events=EVENTS,
+    prefetch=prefetch,
     router=router,
     pages=pages,
     templates=str(Path(__file__).parent / "templates"),

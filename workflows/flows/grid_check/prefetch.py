@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.flows.grid_check.directory import prefetch_assignees
 from workflows.flows.grid_check.events import TaskRef
-from workflows.store.models import Instance
+from workflows.plugins.routes import hold_instances
 
 #: ``session.info`` key of the tasks loaded for a batch (the identity map holds them only weakly)
 _TASKS = "grid_check.tasks"
@@ -28,7 +27,4 @@ def prefetch(session: Session, events: Sequence[tuple[str, Any]]) -> None:
     grids = {str(data.grid) for _, data in events if getattr(data, "grid", None)}
     if grids:
         prefetch_assignees(session, grids)
-    tasks = sorted({data.task for _, data in events if isinstance(data, TaskRef)})
-    if tasks:
-        loaded = session.scalars(select(Instance).where(Instance.id.in_(tasks))).all()
-        session.info.setdefault(_TASKS, []).extend(loaded)
+    hold_instances(session, (data.task for _, data in events if isinstance(data, TaskRef)), _TASKS)

@@ -5,14 +5,13 @@ report from the wrong worker, the other events of the batch still applied."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.e2e.flows.dual_notification.conftest import cloudevent, event_id, license_data
 from tests.e2e.flows.grid_check.conftest import GRID_APP, Grid
+from tests.support import statements
 from workflows import uscc
 from workflows.flows.joint_inspection.directory_models import InspectionObject
 
@@ -35,21 +34,6 @@ def _post(grid: Grid, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return answer
 
 
-@contextmanager
-def statements(grid: Grid) -> Iterator[list[str]]:
-    """The SQL statements the stack's database runs inside the block."""
-    engine, seen = grid.e2e.stack.runtime.db.engine, []
-
-    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        seen.append(sql)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_a_batch_of_licenses_acknowledgements_and_checks_routes_each_event_as_alone(grid: Grid) -> None:
     grids = [*PLACED, "ZH-001"]  # a grid twice in one batch
     codes = [uscc.make(f"9137021200000{n:03d}X") for n in range(len(grids))]
@@ -62,7 +46,7 @@ def test_a_batch_of_licenses_acknowledgements_and_checks_routes_each_event_as_al
         )
         for n, (code, g) in enumerate(zip(codes, grids, strict=True))
     ]
-    with statements(grid) as sql:
+    with statements(grid.e2e.stack) as sql:
         assert {a["status"] for a in _post(grid, licenses)} == {"accepted"}
     assert sum("grid_cells" in s for s in sql) == 1  # one directory query for the batch
     grid.settle()
@@ -103,7 +87,7 @@ def test_a_batch_of_licenses_acknowledgements_and_checks_routes_each_event_as_al
         )
         for t in held
     ]
-    with statements(grid) as sql:
+    with statements(grid.e2e.stack) as sql:
         assert {a["status"] for a in _post(grid, checks)} == {"accepted"}
     loads = [s for s in sql if "FROM instances" in s and "instances.subject" in s]
     assert len(loads) == 1 and "instances.id IN" in loads[0], loads  # the batch's tasks, one query
@@ -136,7 +120,7 @@ def test_a_batch_of_licenses_lists_its_inspection_objects_in_one_statement_each_
         lic(codes[1], "崂山乙商行改名", grid="ZH-002"),  # the same enterprise twice in the batch
         lic(codes[2], "崂山丙商行"),
     ]
-    with statements(grid) as sql:
+    with statements(grid.e2e.stack) as sql:
         answers = _post(grid, batch)
     assert [a["status"] for a in answers] == ["accepted"] * 4
     listed = [next(r for r in a["result"].split(", ") if r.endswith("listed")) for a in answers]
