@@ -109,9 +109,14 @@ def test_the_name_facet_serves_the_name_search(stack: Stack) -> None:
         query = select(Instance.id).where(enterprise_clause("云商药房"))
         sql = str(query.compile(stack.runtime.db.engine, compile_kwargs={"literal_binds": True}))
         _fill(stack, 5000)  # a table of a few rows is best read through its smallest index
-        with stack.runtime.db.engine.connect() as conn:
+        with stack.runtime.db.engine.connect() as conn:  # one transaction, rolled back
+            # at this size the narrow btree of 0017 (an index-only scan with the LIKE as a filter) may
+            # cost the planner less than the trigram index, whichever the server's settings: the claim
+            # here is that the search *can* be a trigram index scan, as it is at 1M rows (ui_bench)
+            conn.execute(text("DROP INDEX ix_instances_name"))
             conn.execute(text("SET LOCAL enable_seqscan = off"))
             plan = "\n".join(row[0] for row in conn.execute(text(f"EXPLAIN {sql}")))
+            conn.rollback()
         assert "ix_instances_name_trgm" in plan, plan
 
 
