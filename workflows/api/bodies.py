@@ -74,9 +74,7 @@ def parse_json(body: bytes, max_depth: int, what: str = "body") -> Any:
         raise Refused(422, "too_deep", f"the {what} nests {depth} levels deep; at most {max_depth} are taken")
     try:
         return json.loads(body or b"null", parse_constant=_no_constant)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Refused(422, "bad_json", f"{what} is not JSON: {exc}") from None
-    except ValueError as exc:  # NaN, Infinity
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, and NaN or Infinity (below)
         raise Refused(422, "bad_json", f"{what} is not JSON: {exc}") from None
 
 

@@ -184,7 +184,11 @@ def _named(db: Database, listing: Listing) -> Listing:
 def count(db: Database, listing: Listing, now: datetime, warnings: WarningTimers = ()) -> int:
     """How many instances the listing matches in all; a scoped operator's as the sum of its scope's
     two halves (``scope.halves``), each an index's count rather than a visit of every match."""
-    listing = _named(db, listing)
+    return _count(db, _named(db, listing), now, warnings)
+
+
+def _count(db: Database, listing: Listing, now: datetime, warnings: WarningTimers) -> int:
+    """``count`` of a listing whose short name search is already resolved (``_named``)."""
     scope = listing.filter.scope
     unscoped = replace(listing, filter=replace(listing.filter, scope=None))
     query = _where(select(func.count()).select_from(Instance), unscoped, now, warnings)
@@ -304,7 +308,7 @@ def page(
     last = encode(keys[-1], rows[-1][0].id) if rows else None
     has_next = more if forward else before is not None
     has_prev = (after is not None) if forward else more
-    total = count(db, listing, now, warnings)
+    total = _count(db, listing, now, warnings)  # the name search resolved once, above
     return Page(items, total, last if has_next and rows else None, first if has_prev and rows else None)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.support import Stack
+from tests.support import Stack, statements
 from workflows.engine.commands import Cause
 from workflows.store.models import Instance
 
@@ -60,6 +60,19 @@ def test_the_facets_follow_the_context(stack: Stack) -> None:
     assert _facets(stack, ids[1:]) == [tuple(case[1:]) for case in CASES[1:]]  # the others unchanged
 
 
+def _start_named(stack: Stack, names: list[str | None], key: str) -> list[int]:
+    """A toy instance per name (none: a context without one), their ids in order."""
+    ids = []
+    with stack.runtime.transaction() as session:
+        for n, name in enumerate(names):
+            context = {"name": name} if name else {"street": "中韩"}
+            outcome = stack.runtime.engine.start(
+                session, "toy", f"{key}-{n}", subject=None, context=context, cause=Cause(kind="system")
+            )
+            ids.append(outcome.instance_id)
+    return ids
+
+
 def _fill(stack: Stack, n: int) -> None:
     """``n`` more instances of other names, written by one statement, then vacuumed (as autovacuum
     keeps the table): enough rows for the planner to choose by the indexes (PostgreSQL)."""
@@ -88,14 +101,7 @@ def test_the_name_facet_serves_the_name_search(stack: Stack) -> None:
     from workflows.queries.listing import Listing, count, enterprise_clause
 
     names = ["青岛崂山云商药房有限公司", "崂山区王哥庄海鲜餐馆", None]
-    ids = []
-    with stack.runtime.transaction() as session:
-        for n, name in enumerate(names):
-            context = {"name": name} if name else {"street": "中韩"}
-            outcome = stack.runtime.engine.start(
-                session, "toy", f"name-{n}", subject=None, context=context, cause=Cause(kind="system")
-            )
-            ids.append(outcome.instance_id)
+    ids = _start_named(stack, names, "name")
     with stack.runtime.db.read() as session:
         assert (
             list(session.scalars(select(Instance.name).where(Instance.id.in_(ids)).order_by(Instance.id)))
@@ -132,19 +138,12 @@ def test_a_short_name_search_finds_and_counts_exactly_its_matches(
 ) -> None:
     from datetime import UTC, datetime
 
-    from sqlalchemy import event, text
+    from sqlalchemy import text
 
     from workflows.queries import listing as listings
     from workflows.queries.listing import Listing, count, enterprise_clause, page
 
-    ids = []
-    with stack.runtime.transaction() as session:
-        for n, name in enumerate(SHORT_NAMES):
-            context = {"name": name} if name else {"street": "中韩"}
-            outcome = stack.runtime.engine.start(
-                session, "toy", f"short-{n}", subject=None, context=context, cause=Cause(kind="system")
-            )
-            ids.append(outcome.instance_id)
+    ids = _start_named(stack, SHORT_NAMES, "short")
     db, now = stack.runtime.db, datetime.now(UTC)
     # PostgreSQL looks a short text's matches up first when few (``FEW``), else asks each row's name
     for few in (listings.FEW, 1):
@@ -177,17 +176,9 @@ def test_a_short_name_search_finds_and_counts_exactly_its_matches(
         assert "Index Only Scan using ix_instances_name " in plan and "trgm" not in plan, plan
     # ... and each of the list's statements is planned for its text, however often it runs (psycopg
     # prepares a statement from its fifth run; PostgreSQL would then plan it for any text)
-    sent: list[str] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    with statements(stack) as sent:
         for _ in range(12):
             assert page(db, Listing(enterprise="崂山"), now).total == 2
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
     counted = [i for i, s in enumerate(sent) if s.lstrip().upper().startswith("SELECT COUNT")]
     assert len(counted) == 12
     assert all("SET LOCAL plan_cache_mode = force_custom_plan" in sent[i - 1] for i in counted)
