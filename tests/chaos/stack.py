@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -31,10 +32,30 @@ TOKEN = "chaos-source-token"
 SOURCE = "/chaos"
 
 
+#: where free ports are sought: below the kernel's ephemeral range (``ip_local_port_range``, 32768 up
+#: by default), so that a server killed and restarted on its port never finds it taken meanwhile as the
+#: local port of some process's outgoing connection (a RabbitMQ restart failed so: ``eaddrinuse``)
+PORTS = range(20000, 32768)
+
+
+def ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nobody listens on, outside the ephemeral range (``PORTS``)."""
+    top = min(PORTS.stop, ephemeral_low())
+    for port in random.sample(range(PORTS.start, top), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port in {PORTS.start}–{top - 1}")
 
 
 def children_of(pid: int) -> list[int]:
