@@ -87,6 +87,16 @@ def truncate_all(db: Database) -> None:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
+def analyze(db: Database) -> None:
+    """PostgreSQL: gather the tables' statistics, as autovacuum does after this many new rows. This
+    machine's shared server runs with autovacuum off: without it the plans the workers' connections
+    cached during the warm-up, on tables of a hundred rows (sequential scans of ``history``,
+    ``outbox``), stayed in use as the tables grew (ANALYZE invalidates them)."""
+    if db.is_postgres:
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
 def flush_redis(url: str) -> None:
     import redis
 

@@ -37,6 +37,7 @@ from typing import Any
 from bench.common import (
     CpuMeter,
     amqp_url,
+    analyze,
     ensure_pg_database,
     log,
     machine_info,
@@ -84,6 +85,7 @@ def _run_stack(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     log(f"{label}: no-op {noop_before['msgs_per_s']:.0f} msgs/s")
 
     ids, start_seconds = driver.start_instances(k, "sat")
+    analyze(stack.runtime.db)
     log(f"{label}: started {k} instances in {start_seconds:.2f}s; saturation waves")
     decide_commands = driver.commands(ids, "decide", {"decision": "approve"})
     archive_commands = driver.commands(ids, "archive", None)
