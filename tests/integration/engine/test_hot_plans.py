@@ -33,11 +33,13 @@ def _plans(conn: Connection, statement: str, parameters: Mapping[str, Any]) -> d
     """EXPLAIN of a psycopg-style statement (``%(name)s``): planned for these values, and generic."""
     custom = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, dict(parameters)))
     order: list[str] = []
-    numbered = re.sub(
-        r"%\((\w+)\)s",
-        lambda m: f"${(order.index(m[1]) if m[1] in order else order.append(m[1]) or len(order) - 1) + 1}",
-        statement,
-    )
+
+    def number(match: re.Match[str]) -> str:
+        if match[1] not in order:
+            order.append(match[1])
+        return f"${order.index(match[1]) + 1}"
+
+    numbered = re.sub(r"%\((\w+)\)s", number, statement)
     raw = conn.connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
     values = sql.SQL(", ").join(sql.Literal(parameters[name]) for name in order).as_string(raw)
