@@ -89,16 +89,12 @@ class Runtime:
         return self.committer.execute(command, outbox_id)
 
     def execute_group(self, commands: Sequence[Command], outbox_ids: Sequence[str | None]) -> list[Outcome]:
-        """Commands of one flow from several messages, in one transaction that marks every message's
-        outbox row done (the first with the write, the others in one more statement), in id order:
-        the relay's sent-stamp locks them in that order too, so the two never deadlock."""
+        """Commands of one flow from several messages, in one transaction whose write marks every
+        message's outbox row done, in id order: the relay's sent-stamp locks them in that order too,
+        so the two never deadlock."""
         ids = sorted(oid for oid in outbox_ids if oid is not None)
         with self.transaction() as session:
-            outcomes = self.engine.apply_many(session, commands, ids[0] if ids else None)
-            if len(ids) > 1:
-                now = self.clock.now()
-                session.connection().execute(DONE, [{"oid": oid, "now": now} for oid in ids[1:]])
-        return outcomes
+            return self.engine.apply_many(session, commands, ids)
 
     def execute_many(self, commands: list[Command], outbox_id: str | None = None) -> list[Outcome]:
         with self.transaction() as session:

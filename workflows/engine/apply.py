@@ -105,10 +105,10 @@ class Applier:
         flow: Flow,
         rules: DeadlineSource,
         commands: Sequence[Command],
-        outbox_id: str | None,
+        outbox_ids: Sequence[str],
         now: datetime,
     ) -> list[Outcome]:
-        """Apply ``commands`` (all of ``flow``) in order; mark the consumed message ``outbox_id`` done."""
+        """Apply ``commands`` (all of ``flow``) in order; mark the consumed messages ``outbox_ids`` done."""
         starts: dict[str, NewInstance] = {}
         for c in commands:  # starts first, in one statement
             key, spec = c.business_key, c.start
@@ -118,10 +118,10 @@ class Applier:
         fresh = {k: LockedRow(iid, flow.initial, starts[k].context, 1, k) for k, iid in started.items()}
         outcomes: list[Outcome | None] = [None] * len(commands)
         todo = list(range(len(commands)))
-        done = outbox_id
+        done = outbox_ids
         while todo:
             todo = self._round(session, flow, rules, commands, todo, outcomes, fresh, done, now)
-            fresh, done = {}, None  # changed by the first round's write; the message marked done by it
+            fresh, done = {}, ()  # changed by the first round's write; the messages marked done by it
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _round(
@@ -133,7 +133,7 @@ class Applier:
         todo: list[int],
         outcomes: list[Outcome | None],
         fresh: dict[str, LockedRow],
-        done: str | None,
+        done: Sequence[str],
         now: datetime,
     ) -> list[int]:
         """Apply the first command of each instance among ``todo``; return the rest for the next round."""
@@ -205,7 +205,7 @@ class Applier:
         flow: Flow,
         rules: DeadlineSource,
         pairs: list[tuple[LockedRow, Command]],
-        done: str | None,
+        done: Sequence[str],
         now: datetime,
         refusal: int = logging.INFO,
     ) -> list[Outcome]:
@@ -298,4 +298,4 @@ class Applier:
             if messages:
                 self.statements.insert_rows(conn, OUTBOX_TABLE, [row.values() for row, _ in messages])
                 pending(session).extend(message for _, message in messages)
-            self._settle(session, flow, rules, pairs, None, now, logging.WARNING)
+            self._settle(session, flow, rules, pairs, (), now, logging.WARNING)

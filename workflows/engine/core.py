@@ -131,16 +131,18 @@ class Engine(Sender):
         return self.apply_many(session, [command], outbox_id)[0]
 
     def apply_many(
-        self, session: Session, commands: Sequence[Command], outbox_id: str | None = None
+        self, session: Session, commands: Sequence[Command], outbox_id: str | Sequence[str] | None = None
     ) -> list[Outcome]:
         """Apply commands of one flow, in order, inside the caller's transaction (reading the rules
         once for all of them), each with the outcome it would get alone — with one lock, one dedupe
-        read and one write per round (``engine.apply``), and the consumed message ``outbox_id`` marked
-        done in the first. Any other failure fails them all, and nothing is written."""
+        read and one write per round (``engine.apply``), and the consumed message ``outbox_id`` (or
+        messages, a group commit's) marked done in the first. Any other failure fails them all, and
+        nothing is written."""
         if not commands:
             return []
         names = {c.flow for c in commands}
         if len(names) != 1:
             raise ValueError(f"a batch is of one flow, got {sorted(names)}")
         flow = self.applier.flow(names.pop())
-        return self.applier.apply(session, flow, self.deadlines, commands, outbox_id, self.clock.now())
+        done = (outbox_id,) if isinstance(outbox_id, str) else tuple(outbox_id or ())
+        return self.applier.apply(session, flow, self.deadlines, commands, done, self.clock.now())

@@ -18,6 +18,7 @@ import dramatiq
 from dramatiq.common import current_millis
 from sqlalchemy import select, update
 
+from workflows.messaging.brokers import enqueue_all
 from workflows.store.db import Database
 from workflows.store.models import DeadLetter, Outbox
 from workflows.store.rows import Pending
@@ -60,18 +61,14 @@ class Relay:
         """Hand rows to the broker and stamp them sent. A failure leaves them for the re-send pass."""
         if not self.dispatch:
             return 0
-        sent: list[str] = []
         known = self.broker.get_declared_actors()
+        ready: list[Pending] = []
         for row in rows:
             if row.actor not in known:  # e.g. a referral to a flow not deployed yet: held, not lost
                 self._hold(row)
-                continue
-            try:
-                self.broker.enqueue(to_message(row))
-            except Exception:
-                log.exception("could not send outbox message %s to %s; it will be re-sent", row.id, row.actor)
-                continue
-            sent.append(row.id)
+            else:
+                ready.append(row)
+        sent = enqueue_all(self.broker, [to_message(row) for row in ready])
         if sent:
             with self._stamp_lock:
                 self._unstamped.extend(sent)

@@ -75,11 +75,11 @@ class Statements(ABC):
         conn: Connection,
         applied: Sequence[Transition],
         rejected: Sequence[HistoryRow],
-        done: str | None,
+        done: Sequence[str],
         now: datetime,
     ) -> None:
         """Persist transitions (on distinct instances) and rejected attempts, and mark the consumed
-        outbox message ``done``."""
+        outbox messages ``done`` (in id order: see ``Relay._stamp``)."""
 
     @abstractmethod
     def start(

@@ -80,8 +80,9 @@ JOIN inbox AS e ON e.source = p.source AND e.event_id = p.event_id
 )
 
 
-#: the parts of a batch's write, each a data-modifying CTE over one JSON array parameter (``done`` by
-#: the primary key alone, as ``sql.DONE``); a statement
+#: the parts of a batch's write, each a data-modifying CTE over one JSON array parameter (``done``: the
+#: consumed messages' outbox rows, by the primary key alone as ``sql.DONE``, locked in the relay's
+#: order first, ``Relay._stamp``); a statement
 #: holds the parts its batch needs (at most 2**6 shapes, each prepared once): a part over an empty
 #: array still costs the server its JSON parsing and, for the UPDATEs, an index probe
 _MOVES = """m AS (
@@ -116,8 +117,11 @@ _PARTS = {
   FROM json_to_recordset(CAST(:outbox AS json))
     AS x(id varchar, queue varchar, actor varchar, message json, created_at timestamptz, sends integer)
 )""",
-    "done": """d AS (
-  UPDATE outbox SET done_at = COALESCE(done_at, :now) WHERE id = :oid
+    "done": """l AS (
+  SELECT id FROM outbox WHERE id = ANY(CAST(:oids AS varchar[])) ORDER BY id COLLATE "C" FOR UPDATE
+), d AS (
+  UPDATE outbox AS o SET done_at = COALESCE(o.done_at, :now)
+  FROM l WHERE o.id = l.id AND o.id = ANY(CAST(:oids AS varchar[]))
 )""",
 }
 #: ``i.id = ANY(:moved)`` (the ids of ``m`` again, as an array) gives the planner an index condition on
@@ -138,7 +142,7 @@ def _write(moves: bool, parts: tuple[str, ...]) -> TextClause:
     if moves or "cancel" in parts or "done" in parts:  # the parts that read ``:now``
         binds.append(bindparam("now", type_=UtcDateTime()))
     if "done" in parts:
-        binds.append(bindparam("oid", type_=String()))
+        binds.append(bindparam("oids", type_=_KEYS))
     if "cancel" in parts:
         binds.append(bindparam("cancel", type_=_IDS))
     if moves:
@@ -267,13 +271,13 @@ class Postgres(Statements):
         conn: Connection,
         applied: Sequence[Transition],
         rejected: Sequence[HistoryRow],
-        done: str | None,
+        done: Sequence[str],
         now: datetime,
     ) -> None:
-        if not applied and not rejected and done is None:
+        if not applied and not rejected and not done:
             return
-        if len(applied) == 1 and not rejected:  # a lone transition: bound parameters, not JSON
-            write_one(conn, applied[0], done, now)
+        if len(applied) == 1 and not rejected and len(done) <= 1:  # a lone transition: bound
+            write_one(conn, applied[0], done[0] if done else None, now)  # parameters, not JSON
             return
         params: dict[str, Any] = {"now": now}
         history = [w.history.values() for w in applied] + [r.values() for r in rejected]
@@ -291,10 +295,10 @@ class Postgres(Statements):
         outbox = [o.values() for w in applied for o in w.outbox]
         if outbox:
             params["outbox"] = json_rows(outbox)
-        if done is not None:
-            params["oid"] = done
+        if done:
+            params["oids"] = sorted(done)
         parts = tuple(part for part in ("history", "cancel", "timers", "outbox") if part in params)
-        conn.execute(_write(bool(applied), parts + (("done",) if done is not None else ())), params)
+        conn.execute(_write(bool(applied), parts + (("done",) if done else ())), params)
 
     def start(
         self, conn: Connection, starts: Sequence[NewInstance], timers: Sequence[NewTimer]

@@ -56,11 +56,11 @@ class Sqlite(Statements):
         conn: Connection,
         applied: Sequence[Transition],
         rejected: Sequence[HistoryRow],
-        done: str | None,
+        done: Sequence[str],
         now: datetime,
     ) -> None:
-        if done is not None:
-            conn.execute(DONE, {"oid": done, "now": now})
+        if done:
+            conn.execute(DONE, [{"oid": oid, "now": now} for oid in done])
         history = [w.history.values() for w in applied] + [r.values() for r in rejected]
         if history:
             conn.execute(HISTORY, history)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.support import Stack, running_stack, wait_until
+from tests.support import Stack, running_stack, statements, wait_until
 from workflows.engine.apply import Outcome
 from workflows.engine.commands import Cause, Command
 from workflows.errors import InstanceNotFound
@@ -121,3 +121,31 @@ def test_the_worker_groups_a_burst_and_marks_every_message_done(
             undone = s.execute(select(func.count()).select_from(Outbox).where(Outbox.done_at.is_(None)))
             assert undone.scalar_one() == 0
         assert {stack.instance(iid).state for iid in ids} == {"decided"}
+
+
+def test_a_group_marks_its_messages_done_in_its_write(stack_kind: str, tmp_path: Path) -> None:
+    """Every message of a group is marked done by the group's one write (PostgreSQL: a part of its
+    statement, the rows locked in id order first; before, one more statement marked the others)."""
+    with running_stack(stack_kind, tmp_path) as stack:
+        ids = [stack.start_toy(f"m{i}") for i in range(3)]
+        oids = [f"group-done-{n}" for n in (2, 0, 1)]  # not in id order: the engine sorts them
+        with stack.runtime.db.transaction() as session:  # rows of messages not sent to any worker
+            for oid in oids:
+                session.add(
+                    Outbox(
+                        id=oid,
+                        queue="toy",
+                        actor="toy.advance",
+                        message={},
+                        created_at=stack.runtime.clock.now(),
+                    )
+                )
+        commands = [_decide(stack, iid, f"gd-{iid}") for iid in ids]
+        with statements(stack) as seen:
+            outcomes = stack.runtime.execute_group(commands, oids)
+        assert [o.status for o in outcomes] == ["applied"] * 3
+        touching = [s for s in seen if "outbox" in s.lower()]
+        assert len(touching) == 1, touching
+        with stack.runtime.db.read() as s:
+            done = s.execute(select(Outbox.id).where(Outbox.id.in_(oids), Outbox.done_at.is_not(None)))
+            assert sorted(done.scalars()) == sorted(oids)
