@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import CpuMeter, ensure_pg_database, log, machine_info, pg_url, write_result
+from bench.common import CpuMeter, analyze, ensure_pg_database, log, machine_info, pg_url, write_result
 from bench.engine_driver import Driver
 from bench.engine_stacks import ServerStack, worker_py_usable
 from bench.peers.claim_bench import run_one
@@ -85,6 +85,7 @@ def engine_run(processes: int, args: argparse.Namespace, redis: str, workdir: Pa
             warm, _ = driver.start_instances(100, f"warm-{mode}")
             _waves(driver, warm, meter, 300)
             ids, _ = driver.start_instances(k, mode)
+            analyze(stack.runtime.db)  # as autovacuum would (off on this machine's shared server)
             result = _waves(driver, ids, meter, max(300.0, k / 20))
             result["checks_ok"] = bool(driver.verify()["ok"])
             out[mode] = result
