@@ -13,11 +13,11 @@ from typing import Any
 
 import dramatiq
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import Connection, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from worker import PLUGINS, compose
-from workflows.engine.commands import Cause
+from workflows.engine.commands import Cause, Command
 from workflows.engine.deadlines import DeadlineSource, StaticDeadlines
 from workflows.messaging.brokers import purge
 from workflows.plugins import FlowPlugin
@@ -74,6 +74,46 @@ def reset_pg(url: str) -> None:
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+@contextmanager
+def executed(stack: Stack, starts: str) -> Iterator[list[tuple[str, Any]]]:
+    """The (statement, parameters) the stack's database runs inside the block that begin with
+    ``starts``, as the driver receives them (psycopg's ``%(name)s`` on PostgreSQL)."""
+    engine, seen = stack.runtime.db.engine, []
+
+    def record(conn: Any, cursor: Any, sql: str, parameters: Any, context: Any, many: bool) -> None:
+        if sql.lstrip().startswith(starts):
+            seen.append((sql, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def fill_toys(conn: Connection, count: int) -> None:
+    """``count`` archived toy instances in one statement (a table of some size for a plan)."""
+    conn.execute(
+        text(
+            "INSERT INTO instances (flow, flow_version, business_key, state, context, version, "
+            "created_at, updated_at) SELECT 'toy', 1, 'filler-' || n, 'archived', '{}', 1, now(), "
+            "now() FROM generate_series(1, :n) AS n"
+        ),
+        {"n": count},
+    )
+
+
+def toy_decides(stack: Stack, ids: Sequence[int], prefix: str) -> list[Command]:
+    """An approving ``decide`` for each toy instance of ``ids`` (dedupe key ``<prefix>-<id>``)."""
+    return [
+        stack.runtime.engine.command(
+            "toy", "decide", cause=Cause(kind="event", id=f"{prefix}-{iid}"), dedupe_key=f"{prefix}-{iid}",
+            payload={"decision": "approve"}, instance_id=iid,
+        )
+        for iid in ids
+    ]  # fmt: skip
 
 
 @contextmanager

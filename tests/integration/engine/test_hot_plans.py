@@ -12,18 +12,16 @@ statement's values and in the generic plan a prepared statement keeps for the co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 
-from tests.support import Stack, running_stack
-from workflows.engine.commands import Cause
+from tests.support import executed, fill_toys, running_stack, toy_decides
 from workflows.store.sql import DONE
 
 FILLER = 3000
@@ -58,45 +56,15 @@ def _forget_statistics(conn: Connection, table: str) -> None:
     conn.execute(text("DELETE FROM pg_statistic WHERE starelid = CAST(:t AS regclass)"), {"t": table})
 
 
-@contextmanager
-def _captured(stack: Stack, starts: str) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if statement.lstrip().startswith(starts):
-            seen.append((statement, parameters))
-
-    engine = stack.runtime.db.engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-
-
 @pytest.mark.production
 def test_a_group_locks_its_instances_by_primary_key_analyzed_or_not(tmp_path: Path) -> None:
     with running_stack("production", tmp_path) as stack:
         rt = stack.runtime
         with rt.db.engine.begin() as conn:  # many instances of the flow, never analyzed
             _forget_statistics(conn, "instances")
-            conn.execute(
-                text(
-                    "INSERT INTO instances (flow, flow_version, business_key, state, context, version, "
-                    "created_at, updated_at) SELECT 'toy', 1, 'filler-' || n, 'archived', '{}', 1, now(), "
-                    "now() FROM generate_series(1, :n) AS n"
-                ),
-                {"n": FILLER},
-            )
-        ids = [stack.start_toy(f"lock-{i}") for i in range(3)]
-        commands = [
-            rt.engine.command(
-                "toy", "decide", cause=Cause(kind="event", id=f"lock-{iid}"), dedupe_key=f"lock-{iid}",
-                payload={"decision": "approve"}, instance_id=iid,
-            )
-            for iid in ids
-        ]  # fmt: skip
-        with _captured(stack, "SELECT instances.id") as locks:
+            fill_toys(conn, FILLER)
+        commands = toy_decides(stack, [stack.start_toy(f"lock-{i}") for i in range(3)], "lock")
+        with executed(stack, "SELECT instances.id") as locks:
             outcomes = rt.execute_group(commands, [None, None, None])
         assert [o.status for o in outcomes] == ["applied"] * 3
         ((statement, parameters),) = locks
