@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -44,7 +44,7 @@ from workflows.engine.machines import MachineCache
 from workflows.engine.rows import emit_row, new_instance, timer_rows
 from workflows.errors import InstanceNotFound, UnknownFlow
 from workflows.store.dialect import Statements
-from workflows.store.rows import HistoryRow, LockedRow, NewInstance, pending
+from workflows.store.rows import HistoryRow, LockedRow, NewInstance, Transition, pending, stamped
 from workflows.store.sql import OUTBOX_TABLE
 
 log = logging.getLogger("yunshang.engine")
@@ -225,7 +225,8 @@ class Applier:
                     applied.append(planned)
                     outbox = [m.id for m in planned.messages]
                     outcomes.append(Outcome("applied", row.id, planned.dest, outbox=outbox))
-        self.statements.write(session.connection(), [a.writes for a in applied], rejected, done, now)
+        writes = [_stamped(session, a.writes) for a in applied]
+        self.statements.write(session.connection(), writes, rejected, done, now)
         clocks.declared(session.connection(), flow.name, applied, rules, now)
         self._finish(session, rules, flow, applied, now)
         return outcomes
@@ -296,6 +297,12 @@ class Applier:
                 )
                 pairs.append((LockedRow(child, flow.initial, {}, 1, emit.business_key), command))
             if messages:
-                self.statements.insert_rows(conn, OUTBOX_TABLE, [row.values() for row, _ in messages])
+                rows = stamped(session, [row for row, _ in messages])
+                self.statements.insert_rows(conn, OUTBOX_TABLE, [row.values() for row in rows])
                 pending(session).extend(message for _, message in messages)
             self._settle(session, flow, rules, pairs, (), now, logging.WARNING)
+
+
+def _stamped(session: Session, writes: Transition) -> Transition:
+    """``writes`` with its outbox rows as this transaction writes them (``store.rows.stamped``)."""
+    return replace(writes, outbox=stamped(session, writes.outbox)) if writes.outbox else writes

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from workflows.engine.commands import Command
 from workflows.engine.rows import Gathered, command_message, command_messages
 from workflows.store.db import Database
-from workflows.store.rows import OutboxRow, Pending, pending
+from workflows.store.rows import OutboxRow, Pending, pending, stamped
 from workflows.store.sql import OUTBOX_TABLE
 from workflows.time.clock import Clock
 
@@ -69,6 +69,6 @@ class Sender:
         if not messages:
             return
         now = self.clock.now()
-        rows = [OutboxRow.of(m, now).values() for m in messages]
+        rows = [row.values() for row in stamped(session, [OutboxRow.of(m, now) for m in messages])]
         self.db.statements.insert_rows(session.connection(), OUTBOX_TABLE, rows)
         pending(session).extend(messages)

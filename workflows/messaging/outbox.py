@@ -1,10 +1,14 @@
 """The outbox relay: messages committed with a transition reach the broker after commit.
 
-Every outbox row's id is its Dramatiq message id. After a commit the relay sends the transaction's rows
-and stamps ``sent_at`` (and counts ``sends``); ``recovery.Recovery`` re-sends rows never stamped (a
-crash between commit and send) and rows sent but lost (a broker that lost its data); on the embedded
-stack, whose broker lives in the process, rows not yet ``done`` are re-dispatched at start-up.
-Consumers dedupe, so sending twice is harmless; losing is not.
+Every outbox row's id is its Dramatiq message id. A process that hands a transaction's rows to the
+broker right after the commit (``Runtime.transaction``, the sweeper) writes them already stamped sent
+(``sent_at``, one of ``sends``: ``store.rows.stamped``), so a row is written twice in its life — created
+and done — not three times; a send that fails un-stamps the rows it could not send. Any other send (a
+re-send, a requeued dead letter) stamps its rows after it, in one UPDATE per ``stamp_interval``.
+``recovery.Recovery`` re-sends rows never stamped and rows sent that the broker no longer holds — which
+is also what a crash between a commit and its send leaves; on the embedded stack, whose broker lives in
+the process, rows not yet ``done`` are re-dispatched at start-up. Consumers dedupe, so sending twice is
+harmless; losing is not.
 """
 
 from __future__ import annotations
@@ -57,18 +61,29 @@ class Relay:
         self._stamper: threading.Thread | None = None
         self._closing = threading.Event()
 
-    def send(self, rows: Sequence[Pending]) -> int:
-        """Hand rows to the broker and stamp them sent. A failure leaves them for the re-send pass."""
+    def sends(self, actor: str) -> bool:
+        """Whether ``send`` hands ``actor``'s messages to the broker (not: this process does not
+        dispatch, or no such actor is declared here, so the rows wait for another's re-send pass)."""
+        return self.dispatch and actor in self.broker.actors
+
+    def send(self, rows: Sequence[Pending], *, stamped: bool = False) -> int:
+        """Hand rows to the broker and stamp them sent; rows written ``stamped`` already (those
+        ``sends`` accepts, ``store.rows.stamped``) are un-stamped if they could not be sent. A failure
+        leaves them for the re-send pass."""
         if not self.dispatch:
             return 0
-        known = self.broker.get_declared_actors()
         ready: list[Pending] = []
         for row in rows:
-            if row.actor not in known:  # e.g. a referral to a flow not deployed yet: held, not lost
+            if not self.sends(row.actor):  # e.g. a referral to a flow not deployed yet: held, not lost
                 self._hold(row)
             else:
                 ready.append(row)
         sent = enqueue_all(self.broker, [to_message(row) for row in ready])
+        if stamped:
+            if len(sent) < len(ready):
+                went = set(sent)
+                self._unstamp([row.id for row in ready if row.id not in went])
+            return len(sent)
         if sent:
             with self._stamp_lock:
                 self._unstamped.extend(sent)
@@ -104,18 +119,27 @@ class Relay:
             self._held.add(row.actor)
             log.warning("holding outbox messages for %s: no such actor is declared here yet", row.actor)
 
-    def _stamp(self, ids: list[str]) -> None:
-        """Stamp ``ids`` sent, locking their rows in id order first: a worker's group commit marks
-        several rows done in one transaction, in id order too, so the two never deadlock."""
-        now = self.clock.now()
+    def _stamp(self, ids: list[str], sent: bool = True) -> None:
+        """Stamp ``ids`` sent (or, ``sent=False``, take back the stamp they were written with), locking
+        their rows in id order first: a worker's group commit marks several rows done in one
+        transaction, in id order too, so the two never deadlock."""
+        values = {"sent_at": self.clock.now(), "sends": Outbox.sends + 1}
+        if not sent:
+            values = {"sent_at": None, "sends": Outbox.sends - 1}
         with self.db.transaction() as session:
             for chunk in _chunks(sorted(set(ids)), 500):
                 if self.db.is_postgres:  # in Python's order of the ids (bytewise), whatever the collation
                     locked = select(Outbox.id).where(Outbox.id.in_(chunk)).order_by(Outbox.id.collate("C"))
                     session.execute(locked.with_for_update())
-                session.execute(
-                    update(Outbox).where(Outbox.id.in_(chunk)).values(sent_at=now, sends=Outbox.sends + 1)
-                )
+                session.execute(update(Outbox).where(Outbox.id.in_(chunk)).values(**values))
+
+    def _unstamp(self, ids: list[str]) -> None:
+        """Rows written stamped sent that the broker did not take: unsent again, for the re-send pass
+        (if even this fails they look sent, and the pass re-sends them as lost by the broker)."""
+        try:
+            self._stamp(ids, sent=False)
+        except Exception:
+            log.exception("could not un-stamp %d outbox rows the broker did not take", len(ids))
 
     def mark_done(self, outbox_id: str) -> None:
         """A side-effect consumer finished the message: the row needs no more re-sends."""

@@ -20,7 +20,7 @@ from workflows.engine.rows import command_messages
 from workflows.messaging.outbox import Relay
 from workflows.store.db import Database
 from workflows.store.models import Instance, Outbox, TimerRow, TimerStatus, table
-from workflows.store.rows import OutboxRow, Pending
+from workflows.store.rows import OutboxRow, Pending, stamped, will_send
 from workflows.time.clock import Clock
 
 log = logging.getLogger("yunshang.timers")
@@ -70,6 +70,7 @@ class Sweeper:
         rows: list[Pending] = []
         worst = 0.0
         with self.db.transaction() as session:
+            will_send(session, self.relay.sends)
             due = session.execute(query).all()
             if not due:
                 return 0, 0.0
@@ -91,9 +92,9 @@ class Sweeper:
                     )
                 )
             rows = [message for message, _ in command_messages(commands, self.message_batch)]
-            outbox = [OutboxRow.of(r, now).values() for r in rows]
+            outbox = [row.values() for row in stamped(session, [OutboxRow.of(r, now) for r in rows])]
             self.db.statements.insert_rows(session.connection(), table(Outbox), outbox)
-        self.relay.send(rows)
+        self.relay.send(rows, stamped=True)
         return len(due), worst
 
 

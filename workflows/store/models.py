@@ -223,7 +223,8 @@ class TimerRow(Base):
 class Outbox(Base):
     """Messages decided inside a transaction, handed to the broker after commit.
 
-    ``id`` is the Dramatiq message id. ``sent_at`` is set once the broker took it; ``done_at`` once a
+    ``id`` is the Dramatiq message id. ``sent_at`` is set once the row is handed to the broker (written
+    so by the process that sends it right after its commit, ``store.rows.stamped``); ``done_at`` once a
     consumer's transaction acknowledged it (the embedded broker is not durable, so rows not done are
     re-dispatched at start-up).
     """

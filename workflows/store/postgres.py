@@ -112,10 +112,11 @@ _PARTS = {
          provisional boolean, status varchar, created_at timestamptz)
 )""",
     "outbox": """o AS (
-  INSERT INTO outbox (id, queue, actor, message, created_at, sends)
-  SELECT id, queue, actor, message, created_at, sends
+  INSERT INTO outbox (id, queue, actor, message, created_at, sends, sent_at)
+  SELECT id, queue, actor, message, created_at, sends, sent_at
   FROM json_to_recordset(CAST(:outbox AS json))
-    AS x(id varchar, queue varchar, actor varchar, message json, created_at timestamptz, sends integer)
+    AS x(id varchar, queue varchar, actor varchar, message json, created_at timestamptz, sends integer,
+         sent_at timestamptz)
 )""",
     "done": """l AS (
   SELECT id FROM outbox WHERE id = ANY(CAST(:oids AS varchar[])) ORDER BY id COLLATE "C" FOR UPDATE

@@ -43,7 +43,7 @@ HISTORY_COLUMNS = (
     "rules_version",
 )
 TIMER_COLUMNS = ("name", "trigger", "state", "due_at", "provisional", "status", "created_at")
-OUTBOX_COLUMNS = ("id", "queue", "actor", "message", "created_at", "sends")
+OUTBOX_COLUMNS = ("id", "queue", "actor", "message", "created_at", "sends", "sent_at")
 INSTANCE_COLUMNS = (
     "flow",
     "flow_version",

@@ -7,7 +7,8 @@ rows of a batch as one JSON array, SQLite's run ``executemany`` over the dicts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,17 @@ def pending(session: Session) -> list[Pending]:
     """The outbox rows written in this session's transaction, to send once it commits."""
     rows: list[Pending] = session.info.setdefault("outbox", [])
     return rows
+
+
+#: ``session.info`` key: which actors' messages the process committing this transaction hands to the
+#: broker right after the commit (``Runtime.transaction``, ``Relay.sends``)
+SENDS = "outbox_sends"
+
+
+def will_send(session: Session, sends: Callable[[str], bool]) -> None:
+    """Declare that the messages of the actors ``sends`` accepts are handed to the broker as soon as
+    this session's transaction commits: their outbox rows are written stamped sent (``stamped``)."""
+    session.info[SENDS] = sends
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +140,8 @@ class OutboxRow:
     message: dict[str, Any]
     created_at: datetime
     sends: int = 0
+    #: written stamped sent: its process hands it to the broker right after the commit (``stamped``)
+    sent_at: datetime | None = None
 
     @classmethod
     def of(cls, message: Pending, now: datetime) -> OutboxRow:
@@ -141,7 +155,20 @@ class OutboxRow:
             "message": self.message,
             "created_at": self.created_at,
             "sends": self.sends,
+            "sent_at": self.sent_at,
         }
+
+
+def stamped(session: Session, rows: Sequence[OutboxRow]) -> list[OutboxRow]:
+    """``rows`` as this session's transaction writes them: stamped sent (``sent_at`` = ``created_at``,
+    one send) when the committing process hands them to the broker right after the commit
+    (``will_send``), so no second write of each row follows the send. A process that dies between
+    its commit and its send leaves rows that look sent and were not: recovery re-sends them as
+    messages the broker lost (``Recovery``), and a send that fails un-stamps them (``Relay.send``)."""
+    sends = session.info.get(SENDS)
+    if sends is None:
+        return list(rows)
+    return [replace(r, sent_at=r.created_at, sends=r.sends + 1) if sends(r.actor) else r for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
