@@ -6,7 +6,10 @@ statement's values and in the generic plan a prepared statement keeps for the co
   on the flow, the ids a filter);
 - a message's done mark: with ``AND done_at IS NULL`` a plan made from statistics that saw no undone
   row (the outbox's normal state) read the partial index of undone rows, every one of them for each
-  mark, which under a backlog grew with the backlog.
+  mark, which under a backlog grew with the backlog;
+- a lock by business keys, once the table has statistics (never analyzed, it is planned as a scan of
+  the flow's instances whatever its form: production's autovacuum analyzes a table soon after it
+  grows, the benchmarks run ``ANALYZE``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from psycopg import sql
 from sqlalchemy import Connection, text
 
 from tests.support import executed, fill_toys, running_stack, toy_decides
+from workflows.engine.commands import Cause
 from workflows.store.sql import DONE
 
 FILLER = 3000
@@ -112,3 +116,36 @@ def test_the_done_mark_finds_its_row_by_primary_key_under_a_backlog(tmp_path: Pa
             undone = conn.exec_driver_sql("SELECT count(*) FROM outbox WHERE done_at IS NULL").scalar_one()
         assert done == first
         assert undone == FILLER - 1
+
+
+@pytest.mark.production
+def test_commands_by_business_key_lock_through_the_key_index_once_analyzed(tmp_path: Path) -> None:
+    with running_stack("production", tmp_path) as stack:
+        rt = stack.runtime
+        with rt.db.engine.begin() as conn:  # many instances of the flow, never analyzed
+            _forget_statistics(conn, "instances")
+            fill_toys(conn, FILLER)
+        keys = [f"key-{i}" for i in range(3)]
+        for key in keys:
+            stack.start_toy(key)
+        commands = [
+            rt.engine.command(
+                "toy", "decide", cause=Cause(kind="event", id=key), dedupe_key=f"by-key-{key}",
+                payload={"decision": "approve"}, business_key=key,
+            )
+            for key in keys
+        ]  # fmt: skip
+        with executed(stack, "SELECT") as reads:
+            outcomes = rt.execute_group(commands, [None, None, None])
+        assert [o.status for o in outcomes] == ["applied"] * 3
+        ((statement, parameters),) = [(sql, p) for sql, p in reads if "FOR UPDATE" in sql]
+        assert "business_key" in statement
+        with rt.db.engine.begin() as conn:
+            # never analyzed, PostgreSQL sees a table too small to choose: both indexes that lead with
+            # the flow cost the same to it, and it takes ix_instances_flow_id (every instance of the
+            # flow, the keys a filter) whatever the statement's form; with statistics, the key's index
+            conn.exec_driver_sql("ANALYZE instances")
+            plans = {f"analyzed, {kind}": plan for kind, plan in _plans(conn, statement, parameters).items()}
+        for when, plan in plans.items():
+            assert "uq_instances_flow_business_key" in plan, f"{when} plan:\n{plan}"
+            assert "ix_instances_flow_id" not in plan, f"{when} plan:\n{plan}"
