@@ -66,7 +66,9 @@ class Runtime:
 
     def __post_init__(self) -> None:
         if self.committer is None:
-            self.committer = GroupCommit(self.execute_group, self.execute, self.settings.group_commit)
+            self.committer = GroupCommit(
+                self.execute_group, self.execute, self.settings.group_commit, self.settings.group_gather
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="most single-command messages a worker process applies in one transaction when its "
         "threads hold them at once (group commit; 1 turns it off)",
     )
+    group_gather: float = Field(
+        default=0.005,
+        ge=0,
+        le=0.1,
+        description="seconds a group commit's leader waits for the threads of the groups just applied to "
+        "come back with their next command (only while some have not; 0 leads at once)",
+    )
     batch_size: int = Field(
         default=50,
         ge=1,

@@ -7,7 +7,11 @@ waits. The first thread of a flow to arrive leads: it takes every command of tha
 message's outbox row is marked done in it — hands the lead to the next waiting thread, if any, and
 returns its own outcome; the others wake with theirs. A lone message is a group of one: it waits for
 nobody. Under load a transaction carries as many commands as there are busy threads, so the costs
-that do not grow with the commands (a commit, the round trips, the rules read) are shared.
+that do not grow with the commands (a commit, the round trips, the rules read) are shared. A new
+leader first waits, at most ``gather`` seconds (``YUNSHANG_GROUP_GATHER``), for the threads of the
+groups just applied to come back with their next command, when the flow's last group held more than
+one (under load they are back within a fraction of a millisecond, after their message's ack; without
+the wait the first one back leads a group of one or two).
 
 When a group's transaction fails (a command of an unknown instance, a bug in an effect, a deadlock,
 the database gone), nothing of it was written, and each thread applies its own command alone: a bad
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +42,7 @@ ApplyOne = Callable[[Command, str | None], Outcome]
 class _Slot:
     command: Command
     outbox_id: str | None
+    thread: int = field(default_factory=threading.get_ident)
     ready: threading.Event = field(default_factory=threading.Event)
     #: taken into a group (no longer waiting)
     taken: bool = False
@@ -55,11 +61,19 @@ class GroupCommit:
     #: seconds a waiting thread sleeps between looks at a vacant lead (a wake-up normally comes first)
     patience = 0.05
 
-    def __init__(self, group: ApplyGroup, one: ApplyOne, most: int = 64) -> None:
+    def __init__(self, group: ApplyGroup, one: ApplyOne, most: int = 64, gather: float = 0.0) -> None:
         self._group, self._one, self.most = group, one, max(1, most)
+        #: seconds a new leader waits for the threads of the groups just applied to come back with
+        #: their next command (``_gather``); 0 leads at once
+        self.gather = gather
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._waiting: dict[str, list[_Slot]] = {}
         self._leading: set[str] = set()
+        #: threads of the groups applied lately that are not back yet: thread id → when its group was done
+        self._away: dict[int, float] = {}
+        #: the flows whose last group held more than one command (under load: worth gathering for)
+        self._busy: set[str] = set()
         #: groups applied and the commands in them (read by benchmarks and tests)
         self.groups = 0
         self.commands = 0
@@ -80,6 +94,7 @@ class GroupCommit:
         flow = command.flow
         with self._lock:
             self._waiting.setdefault(flow, []).append(slot)
+            self._back(slot.thread)
         try:
             while not slot.settled:
                 with self._lock:
@@ -87,6 +102,7 @@ class GroupCommit:
                     if lead:
                         self._leading.add(flow)
                 if lead:
+                    self._gather_or_step_down(flow)
                     self._lead(flow, slot)
                     break
                 slot.ready.wait(self.patience)
@@ -100,6 +116,51 @@ class GroupCommit:
             return self._one(command, outbox_id)
         assert slot.outcome is not None
         return slot.outcome
+
+    def _gather(self, flow: str) -> None:
+        """Before taking its group, a leader waits while threads of the groups applied in the last
+        ``gather`` seconds have not come back (each at most until ``gather`` seconds after its group
+        was done) — only when the flow's last group held more than one command. Under load the
+        threads return within a fraction of a millisecond with their next command (after their
+        message's ack): a group that waits for them shares its transaction among more commands. A
+        command after a quiet spell, or under a load light enough that groups are of one, waits for
+        nobody."""
+        if self.gather <= 0:
+            return
+        with self._lock:
+            while flow in self._busy and len(self._waiting[flow]) < self.most:
+                now = time.monotonic()
+                for thread in [t for t, done in self._away.items() if done + self.gather <= now]:
+                    del self._away[thread]  # not back in time: it took other work, or found none
+                if not self._away:
+                    break
+                self._arrived.wait(min(self._away.values()) + self.gather - now)
+
+    def _gather_or_step_down(self, flow: str) -> None:
+        """``_gather``; interrupted (a time limit, a shutdown), the lead is left vacant for the next."""
+        try:
+            self._gather(flow)
+        except BaseException:
+            with self._lock:
+                self._leading.discard(flow)
+            raise
+
+    def _back(self, thread: int) -> None:
+        """(Under the lock.) ``thread`` brought its next command: no leader waits for it any more."""
+        if self._away.pop(thread, None) is not None:
+            self._arrived.notify_all()
+
+    def _released(self, flow: str, group: list[_Slot]) -> None:
+        """(Under the lock.) ``group`` was applied: its threads are away until their next command."""
+        if self.gather <= 0:
+            return
+        done = time.monotonic()
+        for slot in group:
+            self._away[slot.thread] = done
+        if len(group) > 1:
+            self._busy.add(flow)
+        else:
+            self._busy.discard(flow)
 
     def _lead(self, flow: str, own: _Slot) -> None:
         """Apply ``own`` command with up to ``most - 1`` others waiting, then wake them and the next."""
@@ -128,6 +189,7 @@ class GroupCommit:
             with self._lock:
                 self._leading.discard(flow)
                 nxt = waiting[0] if waiting else None
+                self._released(flow, group)
             if nxt is not None:
                 nxt.ready.set()  # a hint: the lead is free
             for slot in group[1:]:
