@@ -38,7 +38,7 @@ from workflows.ruleset.versions import RuleVersions
 from workflows.settings import Settings
 from workflows.store.db import Database
 from workflows.store.migrate import upgrade
-from workflows.store.rows import Pending, pending, will_send
+from workflows.store.rows import Pending
 from workflows.store.sql import DONE
 from workflows.time.clock import Clock, SimulatedClock, SystemClock, build_clock
 
@@ -72,14 +72,10 @@ class Runtime:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A transaction whose outbox rows are sent to the broker once it has committed (and so are
-        written stamped sent: ``store.rows.stamped``)."""
-        with self.db.transaction() as session:
-            will_send(session, self.relay.sends)
+        """A transaction whose outbox rows are sent to the broker once it has committed
+        (``Relay.transaction``)."""
+        with self.relay.transaction() as session:
             yield session
-            rows = list(pending(session))
-        if rows:
-            self.relay.send(rows, stamped=True)
 
     def execute(self, command: Command, outbox_id: str | None = None) -> Outcome:
         with self.transaction() as session:

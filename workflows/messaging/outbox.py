@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import dramatiq
 from dramatiq.common import current_millis
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from workflows.messaging.brokers import enqueue_all
 from workflows.store.db import Database
 from workflows.store.models import DeadLetter, Outbox
-from workflows.store.rows import Pending
+from workflows.store.rows import Pending, pending, will_send
 from workflows.store.sql import DONE
 from workflows.time.clock import Clock
 
@@ -60,6 +62,17 @@ class Relay:
         self._stamp_lock = threading.Lock()
         self._stamper: threading.Thread | None = None
         self._closing = threading.Event()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A transaction whose outbox rows (``pending``) are handed to the broker once it has
+        committed — and so are written stamped sent (``store.rows.stamped``)."""
+        with self.db.transaction() as session:
+            will_send(session, self.sends)
+            yield session
+            rows = list(pending(session))
+        if rows:
+            self.send(rows, stamped=True)
 
     def sends(self, actor: str) -> bool:
         """Whether ``send`` hands ``actor``'s messages to the broker (not: this process does not

@@ -20,7 +20,7 @@ from workflows.engine.rows import command_messages
 from workflows.messaging.outbox import Relay
 from workflows.store.db import Database
 from workflows.store.models import Instance, Outbox, TimerRow, TimerStatus, table
-from workflows.store.rows import OutboxRow, Pending, stamped, will_send
+from workflows.store.rows import OutboxRow, pending, stamped
 from workflows.time.clock import Clock
 
 log = logging.getLogger("yunshang.timers")
@@ -67,10 +67,8 @@ class Sweeper:
             .limit(self.batch)
         )
         query = self.db.statements.claim(query, of=TimerRow)
-        rows: list[Pending] = []
         worst = 0.0
-        with self.db.transaction() as session:
-            will_send(session, self.relay.sends)
+        with self.relay.transaction() as session:
             due = session.execute(query).all()
             if not due:
                 return 0, 0.0
@@ -94,7 +92,7 @@ class Sweeper:
             rows = [message for message, _ in command_messages(commands, self.message_batch)]
             outbox = [row.values() for row in stamped(session, [OutboxRow.of(r, now) for r in rows])]
             self.db.statements.insert_rows(session.connection(), table(Outbox), outbox)
-        self.relay.send(rows, stamped=True)
+            pending(session).extend(rows)
         return len(due), worst
 
 

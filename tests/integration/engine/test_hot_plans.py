@@ -24,7 +24,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy import Connection, text
 
-from tests.support import executed, fill_toys, running_stack, toy_decides
+from tests.support import Stack, executed, fill_toys, running_stack, toy_decides
 from workflows.engine.commands import Cause
 from workflows.store.sql import DONE
 
@@ -60,13 +60,18 @@ def _forget_statistics(conn: Connection, table: str) -> None:
     conn.execute(text("DELETE FROM pg_statistic WHERE starelid = CAST(:t AS regclass)"), {"t": table})
 
 
+def _fill_never_analyzed(stack: Stack) -> None:
+    """Many archived instances of the toy flow, in a table without statistics."""
+    with stack.runtime.db.engine.begin() as conn:
+        _forget_statistics(conn, "instances")
+        fill_toys(conn, FILLER)
+
+
 @pytest.mark.production
 def test_a_group_locks_its_instances_by_primary_key_analyzed_or_not(tmp_path: Path) -> None:
     with running_stack("production", tmp_path) as stack:
         rt = stack.runtime
-        with rt.db.engine.begin() as conn:  # many instances of the flow, never analyzed
-            _forget_statistics(conn, "instances")
-            fill_toys(conn, FILLER)
+        _fill_never_analyzed(stack)
         commands = toy_decides(stack, [stack.start_toy(f"lock-{i}") for i in range(3)], "lock")
         with executed(stack, "SELECT instances.id") as locks:
             outcomes = rt.execute_group(commands, [None, None, None])
@@ -122,9 +127,7 @@ def test_the_done_mark_finds_its_row_by_primary_key_under_a_backlog(tmp_path: Pa
 def test_commands_by_business_key_lock_through_the_key_index_once_analyzed(tmp_path: Path) -> None:
     with running_stack("production", tmp_path) as stack:
         rt = stack.runtime
-        with rt.db.engine.begin() as conn:  # many instances of the flow, never analyzed
-            _forget_statistics(conn, "instances")
-            fill_toys(conn, FILLER)
+        _fill_never_analyzed(stack)
         keys = [f"key-{i}" for i in range(3)]
         for key in keys:
             stack.start_toy(key)
